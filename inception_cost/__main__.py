@@ -1,0 +1,3 @@
+from inception_cost.cli import main
+
+main()

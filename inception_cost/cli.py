@@ -1,0 +1,247 @@
+"""The `inception-cost` command line.
+
+Heavy modules (the YAML reader, rich) are imported inside the commands that need them,
+so `--help` and errors answer at once. Every failure goes through `main`, which prints
+one line and exits with a code from `errors.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from inception_cost import __version__
+from inception_cost.errors import ExitCode, InceptionCostError, UsageError
+
+FORMATS = ("table", "markdown", "csv", "json")
+NAIVE, REDUCED = "naive", "reduced"
+DEFAULT_COMPARE_MODULE = "3a"
+
+
+class ArchitectureGroup(click.Group):
+    """`inception-cost NAME ...` means `inception-cost show NAME ...`."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "show", self.commands["show"], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("inception-cost", "[NAME | FILE.yaml] [OPTIONS] | COMMAND [ARGS]...")
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run, and turn every failure into one line on stderr and a code from ExitCode."""
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else ExitCode.OK
+        except InceptionCostError as exc:
+            click.echo(f"inception-cost: {exc}", err=True)
+            code = exc.exit_code
+        except click.UsageError as exc:
+            if type(exc).__name__.startswith("NoArgsIsHelp"):  # a bare command shows its help
+                click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+                sys.exit(int(ExitCode.OK))
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"inception-cost: {exc.format_message()}{hint}", err=True)
+            code = ExitCode.USAGE
+        except click.ClickException as exc:
+            click.echo(f"inception-cost: {exc.format_message()}", err=True)
+            code = ExitCode.USAGE
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("inception-cost: interrupted", err=True)
+            code = 130
+        except BrokenPipeError:
+            code = ExitCode.OK
+        except Exception as exc:  # a bug: one line, and the traceback only on request
+            if "--debug" in args:
+                import traceback
+
+                traceback.print_exc()
+            click.echo(f"inception-cost: internal error: {type(exc).__name__}: {exc}"
+                       " (run again with --debug for the traceback, and please report it)", err=True)
+            code = ExitCode.INTERNAL_ERROR
+        sys.exit(int(code))
+
+
+def report_options(func):
+    """--format, -o and --force: every report takes them."""
+    func = click.option("--force", is_flag=True, help="Replace FILE if it exists.")(func)
+    func = click.option("-o", "--output", "output", metavar="FILE",
+                        help="Write the report to FILE (atomically) instead of printing it.")(func)
+    func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(func)
+    return func
+
+
+def train_option(func):
+    return click.option("--train", is_flag=True,
+                        help="Include training-only parts (auxiliary classifiers).")(func)
+
+
+@click.group(cls=ArchitectureGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="""\b
+Examples:
+  inception-cost googlenet                   cost of every row of GoogLeNet's Table 1
+  inception-cost googlenet --module 3a       branch by branch: why 1x1 reductions matter
+  inception-cost compare naive reduced       naive vs 1x1-reduced inception (3a)
+  inception-cost googlenet -f markdown       the same numbers as a Markdown table
+  inception-cost export googlenet -f markdown -o costs.md
+  inception-cost my-net.yaml --train         any architecture file
+  inception-cost list                        the built-in architectures""")
+@click.version_option(__version__, "-V", "--version", prog_name="inception-cost")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def cli(debug):
+    """What a convolutional network costs (MACs, parameters), layer by layer and branch by
+    branch, read from its architecture table: no framework, no forward pass.
+
+    NAME is a built-in architecture (see `inception-cost list`) or FILE.yaml a path.
+    """
+
+
+def _emit(report, fmt: str, output: str | None, force: bool) -> None:
+    from inception_cost.output import write_output
+    from inception_cost.render import render
+
+    width = None
+    if output in (None, "-") and fmt == "table" and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    write_output(render(report, fmt, width), output, force)
+
+
+def _load(ref: str, variant: str = REDUCED):
+    from inception_cost.catalog import resolve
+    from inception_cost.parse import load_network
+
+    path, display = resolve(ref)
+    return load_network(path, display, variant=variant)
+
+
+def _analyse(ref: str, train: bool = False, variant: str = REDUCED):
+    from inception_cost.analysis import analyse
+
+    return analyse(_load(ref, variant), train=train)
+
+
+def _module(analysis, name: str):
+    node = analysis.root.find_module(name)
+    if node is None:
+        names = [m.name for m in analysis.root.modules()] or [c.name for c in analysis.root.children]
+        from inception_cost.errors import did_you_mean
+
+        raise UsageError(f"no module '{name}' in {analysis.network.name}{did_you_mean(name, names)};"
+                         f" modules: {', '.join(names)}")
+    return node
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@click.option("-m", "--module", help="Break one module down by branch (e.g. 3a).")
+@train_option
+@report_options
+def show(name, module, train, fmt, output, force):
+    """Cost of a network row by row, or of one module branch by branch.
+
+    \b
+    Examples:
+      inception-cost show googlenet
+      inception-cost googlenet --module 3a -f markdown
+    """
+    from inception_cost import reports
+
+    analysis = _analyse(name, train)
+    if module:
+        report = reports.module_report(analysis, _module(analysis, module))
+    else:
+        report = reports.network_report(analysis)
+    _emit(report, fmt, output, force)
+
+
+@cli.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("-m", "--module", help="Compare one module branch by branch"
+                                     f" (default for naive/reduced: {DEFAULT_COMPARE_MODULE}).")
+@train_option
+@report_options
+def compare(a, b, module, train, fmt, output, force):
+    """Compare two architectures, or the naive and 1x1-reduced inception module.
+
+    A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
+    inception module without and with its 1x1 reductions (the paper's Figure 2).
+
+    \b
+    Examples:
+      inception-cost compare naive reduced
+      inception-cost compare naive reduced --module 4e -f markdown
+      inception-cost compare googlenet my-net.yaml
+    """
+    from inception_cost import reports
+
+    variants = (NAIVE, REDUCED)
+    if a in variants or b in variants:
+        module = module or DEFAULT_COMPARE_MODULE
+    if module:
+        reference = _analyse("googlenet", train) if (a in variants or b in variants) else None
+        nodes = [_variant_module(ref, module, reference, train) for ref in (a, b)]
+        title = f"{a} vs {b}: module {nodes[1].label}"
+        report = reports.compare_modules(a, nodes[0], b, nodes[1], title)
+    else:
+        report = reports.compare_networks(a, _analyse(a, train), b, _analyse(b, train))
+    _emit(report, fmt, output, force)
+
+
+def _variant_module(ref: str, module: str, reference, train: bool):
+    """Module `module` of `ref`; naive / reduced are GoogLeNet's, at the reduced network's input."""
+    if ref not in (NAIVE, REDUCED):
+        return _module(_analyse(ref, train), module)
+    from inception_cost.analysis import analyse
+    from inception_cost.graph import Module, Network
+
+    in_context = _module(reference, module)
+    if ref == REDUCED:
+        return in_context
+    naive = _load("googlenet", NAIVE)
+    item = next((i for i in naive.items if isinstance(i, Module) and i.name == in_context.name), None)
+    alone = Network(name=f"naive {item.name}", input_shape=in_context.in_shape, items=[item],
+                    file=naive.file, title=f"naive {item.label}")
+    return analyse(alone).root.children[0]
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@train_option
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of printing.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="markdown",
+              show_default=True, help="Output format.")
+def export(name, train, fmt, output, force):
+    """The whole report as one document: the network table, each module's branches,
+    and the counting convention.
+
+    \b
+    Example:
+      inception-cost export googlenet --format markdown -o costs.md
+    """
+    from inception_cost import reports
+
+    _emit(reports.export_report(_analyse(name, train)), fmt, output, force)
+
+
+@cli.command("list")
+@report_options
+def list_(fmt, output, force):
+    """The built-in architectures with their input, parameters, MACs and depth."""
+    from inception_cost import reports
+    from inception_cost.catalog import builtin_names
+
+    _emit(reports.catalog_report([(n, _analyse(n)) for n in builtin_names()]), fmt, output, force)
+
+
+def main(argv=None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="inception-cost")

@@ -1,0 +1,406 @@
+"""Layer kinds. Each kind keeps its three rules together: how its arguments are read,
+how it changes the shape (height, width, channels), and what it costs (MACs, weights,
+biases, batch-norm parameters) as column rules of the vectorised core.
+
+Counting convention of this module (the tool's default, stated in every report):
+conv MACs = kh * kw * (Cin / groups) * Cout * Hout * Wout; linear MACs = in * out;
+pooling, activations, batch norm, dropout, softmax, concatenation and residual
+addition count 0 MACs. Parameters are weights, biases and batch-norm scale + shift,
+kept apart; batch-norm running statistics are not parameters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from inception_cost import columns as col
+from inception_cost.errors import ArchitectureError, ShapeError, did_you_mean
+
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
+               "hard_swish", "elu")
+MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
+
+
+# ---- argument readers ---------------------------------------------------------------
+
+class ArgReader:
+    """Reads one layer's argument mapping, with errors that name the key's line."""
+
+    def __init__(self, args, line: int, path: str, file: str):
+        self.args = args if args is not None else {}
+        self.line = line
+        self.path = path
+        self.file = file
+
+    def error(self, key: str | None, message: str) -> ArchitectureError:
+        line = self.line
+        if key is not None and hasattr(self.args, "line_of"):
+            line = self.args.line_of(key)
+        return ArchitectureError(message, file=self.file, line=line, path=self.path)
+
+    def check_keys(self, allowed) -> None:
+        if not isinstance(self.args, dict):
+            raise self.error(None, f"expected a mapping of arguments, got {_describe(self.args)}")
+        for key in self.args:
+            if key not in allowed:
+                raise self.error(key, f"unknown argument '{key}'{did_you_mean(key, allowed)}"
+                                      f" (allowed: {', '.join(sorted(allowed))})")
+
+    def has(self, key: str) -> bool:
+        return key in self.args
+
+    def positive_int(self, key: str, default=None, *, allow_zero: bool = False) -> int:
+        value = self.args.get(key, default)
+        if value is None:
+            raise self.error(None, f"missing '{key}' (a positive integer)")
+        return self._int(key, value, allow_zero=allow_zero)
+
+    def _int(self, key: str, value, *, allow_zero: bool = False) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise self.error(key, f"'{key}' must be an integer, got {_describe(value)}")
+        low = 0 if allow_zero else 1
+        if value < low:
+            raise self.error(key, f"'{key}' must be {'>= 0' if allow_zero else 'positive'}, got {value}")
+        if value > MAX_SIZE:
+            raise self.error(key, f"'{key}' is {value:,}, more than the {MAX_SIZE:,} allowed")
+        return value
+
+    def pair(self, key: str, default=None) -> tuple:
+        """An int `3`, a string `1x7` or a list `[1, 7]`: (height, width)."""
+        value = self.args.get(key, default)
+        if value is None:
+            raise self.error(None, f"missing '{key}' (e.g. 3, 1x7 or [1, 7])")
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", value)
+            if not match:
+                raise self.error(key, f"'{key}' must be like 3, 1x7 or [1, 7], got '{value}'")
+            value = [int(match.group(1)), int(match.group(2))]
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise self.error(key, f"'{key}' must have two values [height, width], got {len(value)}")
+            return (self._int(key, value[0]), self._int(key, value[1]))
+        n = self._int(key, value)
+        return (n, n)
+
+    def padding(self, key: str = "padding", default="valid"):
+        """'same', 'valid', an int p (p on every side) or [ph, pw]."""
+        value = self.args.get(key, default)
+        if isinstance(value, str) and value.lower() in ("same", "valid"):
+            return value.lower()
+        if isinstance(value, (int, float, list)) and not isinstance(value, bool):
+            if isinstance(value, list):
+                if len(value) != 2:
+                    raise self.error(key, "'padding' as a list must be [height, width]")
+                return (self._int(key, value[0], allow_zero=True), self._int(key, value[1], allow_zero=True))
+            n = self._int(key, value, allow_zero=True)
+            return (n, n)
+        raise self.error(key, f"'padding' must be same, valid, an integer or [h, w], got {_describe(value)}")
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.args.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"'{key}' must be true or false, got {_describe(value)}")
+        return value
+
+    def choice(self, key: str, choices, default):
+        value = self.args.get(key, default)
+        if value is None and None in choices:
+            return None
+        if not isinstance(value, str) or value.lower() not in choices:
+            options = ", ".join(str(c) for c in choices if c is not None)
+            raise self.error(key, f"'{key}' must be one of {options}, got {_describe(value)}"
+                                  f"{did_you_mean(value, [c for c in choices if c])}")
+        return value.lower()
+
+    def fraction(self, key: str, default: float) -> float:
+        value = self.args.get(key, default)
+        if isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                value = float(value.strip()[:-1]) / 100
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise self.error(key, f"'{key}' must be a number in [0, 1), got {_describe(value)}")
+        return float(value)
+
+    def name(self, default: str) -> str:
+        value = self.args.get("name", default)
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value).strip() == "":
+            raise self.error("name", f"'name' must be a non-empty string, got {_describe(value)}")
+        return str(value)
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+# ---- shape arithmetic -----------------------------------------------------------------
+
+def window_out(size: int, kernel: int, stride: int, pad, *, ceil: bool = False) -> int | None:
+    """Output length of a sliding window; None if the kernel does not fit.
+
+    pad is 'same' (TensorFlow's rule: ceil(size / stride)), 'valid' or (before, after).
+    With ceil rounding the last window must start inside the input or its left
+    padding (PyTorch's and Caffe's rule).
+    """
+    if pad == "same":
+        return -(-size // stride)
+    before, after = (0, 0) if pad == "valid" else pad
+    span = size + before + after - kernel
+    if span < 0:
+        return None
+    out = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (out - 1) * stride >= size + before:
+        out -= 1
+    return out
+
+
+def _axis_pad(pad, axis: int):
+    if isinstance(pad, str):
+        return pad
+    p = pad[axis]
+    return (p, p)
+
+
+def spatial_out(a: dict, shape, path: str) -> tuple:
+    h, w, _ = shape
+    kh, kw = a["kernel"]
+    sh, sw = a["stride"]
+    pad = a["padding"]
+    ceil = a.get("rounding") == "ceil"
+    ho = window_out(h, kh, sh, _axis_pad(pad, 0), ceil=ceil)
+    wo = window_out(w, kw, sw, _axis_pad(pad, 1), ceil=ceil)
+    if ho is None or wo is None or ho < 1 or wo < 1:
+        raise ShapeError(f"kernel {kh}x{kw} does not fit its {h}x{w} input"
+                         f" (padding {_pad_text(pad)})", path=path)
+    return ho, wo
+
+
+def _pad_text(pad) -> str:
+    return pad if isinstance(pad, str) else f"{pad[0]}x{pad[1]}"
+
+
+# ---- the kinds ----------------------------------------------------------------------------
+
+class Kind:
+    """Base: a kind that changes nothing and costs nothing."""
+
+    name = ""
+    aliases: tuple = ()
+    keys: tuple = ("name",)
+    weighted = False  # counts as a layer with weights (for depth)
+
+    def parse(self, r: ArgReader) -> dict:
+        r.check_keys(self.keys)
+        return {}
+
+    def out_shape(self, a: dict, shape, path: str) -> tuple:
+        return shape
+
+    def fields(self, a: dict, in_shape, out_shape) -> dict:
+        """The LayerTable fields of one layer of this kind."""
+        h, w, c = in_shape
+        ho, wo, co = out_shape
+        return dict(cin=c, cout=co, hin=h, win=w, hout=ho, wout=wo, groups=1)
+
+    def costs(self, cols: dict) -> dict:
+        return {}
+
+    def describe(self, a: dict) -> str:
+        return self.name.replace("_", " ")
+
+
+class Conv(Kind):
+    name = "conv"
+    keys = ("name", "filters", "kernel", "stride", "padding", "groups", "bias", "batch_norm",
+            "activation")
+    weighted = True
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(filters=r.positive_int("filters"), kernel=r.pair("kernel"),
+                    stride=r.pair("stride", 1), padding=r.padding(default="same"),
+                    groups=r.positive_int("groups", 1), bias=r.flag("bias", True),
+                    batch_norm=r.flag("batch_norm", False),
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+
+    def out_shape(self, a, shape, path):
+        c = shape[2]
+        if c % a["groups"] or a["filters"] % a["groups"]:
+            raise ShapeError(f"groups={a['groups']} must divide both input channels ({c}) and"
+                             f" filters ({a['filters']})", path=path)
+        return (*spatial_out(a, shape, path), a["filters"])
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=a["kernel"][0], kw=a["kernel"][1], groups=a["groups"],
+                 bias=int(a["bias"]), bn=int(a["batch_norm"]))
+        return f
+
+    def costs(self, c):
+        return dict(
+            macs=col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"], c["hout"], c["wout"]),
+            weights=col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
+            biases=col.per_channel(c["cout"], c["bias"]),
+            bn_params=col.per_channel(c["cout"], c["bn"], 2))
+
+    def describe(self, a):
+        kh, kw = a["kernel"]
+        text = f"conv {kh}x{kw}"
+        if a["stride"] != (1, 1):
+            text += f"/{a['stride'][0]}" if a["stride"][0] == a["stride"][1] else f"/{a['stride'][0]}x{a['stride'][1]}"
+        text += f" {a['filters']}"
+        if a["groups"] > 1:
+            text += f" g{a['groups']}"
+        return text
+
+
+class Pool(Kind):
+    keys = ("name", "kernel", "stride", "padding", "rounding")
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        kernel = r.pair("kernel")
+        return dict(kernel=kernel, stride=r.pair("stride", list(kernel)),
+                    padding=r.padding(default="valid"),
+                    rounding=r.choice("rounding", ("floor", "ceil"), "floor"))
+
+    def out_shape(self, a, shape, path):
+        return (*spatial_out(a, shape, path), shape[2])
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=a["kernel"][0], kw=a["kernel"][1])
+        return f
+
+    def describe(self, a):
+        kh, kw = a["kernel"]
+        return f"{self.name.replace('_', ' ')} {kh}x{kw}/{a['stride'][0]}"
+
+
+class MaxPool(Pool):
+    name = "max_pool"
+    aliases = ("maxpool",)
+
+
+class AvgPool(Pool):
+    name = "avg_pool"
+    aliases = ("avgpool",)
+
+
+class GlobalAvgPool(Kind):
+    name = "global_avg_pool"
+
+    def out_shape(self, a, shape, path):
+        return (1, 1, shape[2])
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=in_shape[0], kw=in_shape[1])
+        return f
+
+
+class BatchNorm(Kind):
+    name = "batch_norm"
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(bn=1)
+        return f
+
+    def costs(self, c):
+        return dict(bn_params=col.per_channel(c["cout"], c["bn"], 2))
+
+
+class Activation(Kind):
+    name = "activation"
+    keys = ("name", "function")
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(function=r.choice("function", ACTIVATIONS, "relu"))
+
+    def describe(self, a):
+        return a["function"]
+
+
+class Relu(Activation):
+    name = "relu"
+    keys = ("name",)
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(function="relu")
+
+
+class Dropout(Kind):
+    name = "dropout"
+    keys = ("name", "rate")
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(rate=r.fraction("rate", 0.5))
+
+    def describe(self, a):
+        return f"dropout {a['rate'] * 100:g}%"
+
+
+class Flatten(Kind):
+    name = "flatten"
+
+    def out_shape(self, a, shape, path):
+        return (1, 1, shape[0] * shape[1] * shape[2])
+
+
+class Linear(Kind):
+    name = "linear"
+    aliases = ("dense", "fc")
+    keys = ("name", "out", "bias", "activation")
+    weighted = True
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(out=r.positive_int("out"), bias=r.flag("bias", True),
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+
+    def out_shape(self, a, shape, path):
+        if shape[0] != 1 or shape[1] != 1:
+            raise ShapeError(f"linear needs a flat input (1x1xC), got {shape[0]}x{shape[1]}x{shape[2]}"
+                             " (add 'flatten' or a global pool before it)", path=path)
+        return (1, 1, a["out"])
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=1, kw=1, bias=int(a["bias"]))
+        return f
+
+    def costs(self, c):
+        weights = col.linear_weights(c["cin"], c["cout"])
+        return dict(macs=weights, weights=weights, biases=col.per_channel(c["cout"], c["bias"]))
+
+    def describe(self, a):
+        return f"linear {a['out']}"
+
+
+class Softmax(Kind):
+    name = "softmax"
+
+
+KINDS: dict = {}
+for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), BatchNorm(), Activation(), Relu(),
+              Dropout(), Flatten(), Linear(), Softmax()):
+    for _name in (_kind.name,) + _kind.aliases:
+        KINDS[_name] = _kind
+
+# the kinds by canonical name, for the column evaluation
+CANONICAL = {k.name: k for k in KINDS.values()}
+

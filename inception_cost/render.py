@@ -1,0 +1,161 @@
+"""Renderers: one `Report`, four views (table, markdown, csv, json).
+
+Each renderer only formats; the numbers come from the report, so every format shows
+the same figures. `rich` is imported only by the table view.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+
+from inception_cost.report_model import INT, RATIO, SHAPE, SHARE, Report
+
+
+class Format(str, enum.Enum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+
+
+def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
+    fmt = Format(fmt)
+    if fmt is Format.MARKDOWN:
+        return markdown(report)
+    if fmt is Format.CSV:
+        return to_csv(report)
+    if fmt is Format.JSON:
+        return to_json(report)
+    return table(report, width)
+
+
+def cell(value, kind: str) -> str:
+    """A value as people read it: 1,234,567 / 8.1% / 9.68x."""
+    if value is None:
+        return "-"
+    if kind == INT and isinstance(value, int):
+        return f"{value:,}"
+    if kind == SHARE:
+        return f"{value * 100:.1f}%"
+    if kind == RATIO:
+        return f"{value:.2f}x"
+    return str(value)
+
+
+def _visible_columns(section) -> list:
+    """Columns with at least one value (the total row counts)."""
+    rows = section.rows + ([section.total] if section.total else [])
+    return [c for c in section.columns if any(r.get(c.key) not in (None, "") for r in rows)]
+
+
+# ---- markdown ------------------------------------------------------------------------------
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: Report) -> str:
+    out = [f"# {_md(report.title)}", ""]
+    if report.meta.get("source"):
+        out += [f"Source: {_md(report.meta['source'])}", ""]
+    out += ["**Counting convention.** " + " ".join(report.convention), ""]
+    for section in report.sections:
+        columns = _visible_columns(section)
+        out += [f"## {_md(section.title)}", ""]
+        out.append("| " + " | ".join(_md(c.title) for c in columns) + " |")
+        out.append("|" + "|".join("---:" if c.kind in (INT, SHARE, RATIO) else "---"
+                                  for c in columns) + "|")
+        for row in section.rows:
+            out.append("| " + " | ".join(_md(cell(row.get(c.key), c.kind)) for c in columns) + " |")
+        if section.total:
+            out.append("| " + " | ".join(
+                f"**{_md(cell(section.total[c.key], c.kind))}**" if section.total.get(c.key) not in (None, "")
+                else "" for c in columns) + " |")
+        out.append("")
+        for note in section.notes:
+            out += [_md(note), ""]
+    for note in report.notes:
+        out += [_md(note), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---- csv ------------------------------------------------------------------------------------
+
+
+def to_csv(report: Report) -> str:
+    """One table: a `section` column, then the union of every section's columns (raw values)."""
+    keys, titles = [], {}
+    for section in report.sections:
+        for c in section.columns:
+            if c.key not in titles:
+                keys.append(c.key)
+                titles[c.key] = c.key
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["section", "is_total"] + keys)
+    for section in report.sections:
+        for row, is_total in [(r, 0) for r in section.rows] + ([(section.total, 1)] if section.total else []):
+            writer.writerow([section.title, is_total] + ["" if row.get(k) is None else row.get(k)
+                                                         for k in keys])
+    return buffer.getvalue()
+
+
+# ---- json -----------------------------------------------------------------------------------
+
+
+def to_json(report: Report) -> str:
+    document = {
+        "title": report.title,
+        **report.meta,
+        "convention": report.convention,
+        "totals": report.totals,
+        "sections": [{"title": s.title, "columns": [{"key": c.key, "title": c.title, "kind": c.kind}
+                                                    for c in s.columns],
+                      "rows": s.rows, "total": s.total, "notes": s.notes} for s in report.sections],
+        "notes": report.notes,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+# ---- terminal table -------------------------------------------------------------------------
+
+
+def table(report: Report, width: int | None = None) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or 200, force_terminal=False, color_system=None,
+                      highlight=False, soft_wrap=False)
+    console.print(report.title, style="bold")
+    if report.meta.get("source"):
+        console.print(f"Source: {report.meta['source']}")
+    for line in report.convention:
+        console.print(line, style="dim")
+    for section in report.sections:
+        columns = _visible_columns(section)
+        grid = Table(title=section.title, box=box.SIMPLE_HEAD, title_justify="left",
+                     show_footer=False, pad_edge=False)
+        for c in columns:
+            numeric = c.kind in (INT, SHARE, RATIO)
+            grid.add_column(c.title, justify="right" if numeric else "left",
+                            overflow="fold", no_wrap=numeric or c.kind == SHAPE)
+        for i, row in enumerate(section.rows):
+            last = i == len(section.rows) - 1 and section.total is not None
+            grid.add_row(*(cell(row.get(c.key), c.kind) if row.get(c.key) is not None or c.kind != INT
+                           else "" for c in columns), end_section=last)
+        if section.total:
+            grid.add_row(*(cell(section.total.get(c.key), c.kind) if section.total.get(c.key) is not None
+                           else "" for c in columns), style="bold")
+        console.print()
+        console.print(grid)
+        for note in section.notes:
+            console.print(note)
+    for note in report.notes:
+        console.print(note)
+    return buffer.getvalue()

@@ -1,0 +1,39 @@
+"""The report model: what every output format shows, computed once.
+
+A `Report` is a title, the counting convention, headline totals and sections of typed
+rows. Renderers (`render.py`) turn one Report into a terminal table, Markdown, CSV or
+JSON, so the same numbers come out everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds: how a renderer formats a value.
+TEXT, INT, SHAPE, SHARE, RATIO = "text", "int", "shape", "share", "ratio"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    kind: str = TEXT
+
+
+@dataclass
+class Section:
+    title: str
+    columns: list
+    rows: list  # of dicts: column key -> value (int, float, str or None)
+    total: dict | None = None
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    convention: list  # lines
+    totals: dict  # at least params and macs
+    sections: list
+    notes: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)

@@ -1,0 +1,318 @@
+"""Build reports (`report_model.Report`) from analysed networks.
+
+Each builder reads the `CostNode` tree once and lays the numbers out in sections;
+nothing here formats or prints.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from inception_cost.analysis import Analysis, CostNode
+from inception_cost.convention import DEFAULT as CONVENTION
+from inception_cost.graph import format_shape
+from inception_cost.report_model import INT, RATIO, SHAPE, SHARE, TEXT, Column, Report, Section
+
+COST_COLUMNS = [Column("weights", "weights", INT), Column("biases", "biases", INT),
+                Column("bn_params", "bn params", INT), Column("params", "params", INT),
+                Column("macs", "MACs", INT)]
+
+
+def totals(node: CostNode) -> dict:
+    return {"params": node.params, "macs": node.macs, "weights": node.weights,
+            "biases": node.biases, "bn_params": node.bn_params}
+
+
+def _costs(node: CostNode, share_of: int | None = None) -> dict:
+    row = {"output": format_shape(node.out_shape), **totals(node)}
+    if share_of is not None:
+        row["share"] = node.macs / share_of if share_of else 0.0
+    return row
+
+
+def _cost_columns(analysis_or_nodes) -> list:
+    """Drop the biases / bn columns when every value in them is zero."""
+    nodes = analysis_or_nodes
+    keep = []
+    for column in COST_COLUMNS:
+        if column.key in ("biases", "bn_params") and not any(getattr(n, column.key) for n in nodes):
+            continue
+        keep.append(column)
+    return keep
+
+
+def _title(analysis: Analysis) -> str:
+    net = analysis.network
+    return net.title or net.name
+
+
+def _train_note(analysis: Analysis) -> str:
+    names = ", ".join(analysis.training_only)
+    if not names:
+        return "This network has no training-only parts: inference and training networks are the same."
+    if analysis.train:
+        return f"Training network: includes the training-only parts ({names})."
+    return f"Inference network: the training-only parts ({names}) are excluded; --train adds them."
+
+
+# ---- the paper's printed columns ------------------------------------------------------
+
+
+def paper_check(node: CostNode, units: dict) -> dict:
+    """The paper's printed figures for a table row, in its units, and whether they hold.
+
+    `check` is "ok" or "differs: <what>"; `problems` says by how much, for the notes.
+    """
+    paper = node.info.get("paper") or {}
+    result = {"paper_output": paper.get("output"), "paper_params": None, "computed_params": None,
+              "paper_ops": None, "computed_ops": None, "check": "", "problems": []}
+    problems, what = [], []
+    if paper.get("output") and str(paper["output"]).replace(" ", "") != format_shape(node.out_shape):
+        problems.append(f"output {paper['output']} printed, {format_shape(node.out_shape)} computed")
+        what.append("output")
+    if "depth" in paper and paper["depth"] != node.depth:
+        problems.append(f"depth {paper['depth']} printed, {node.depth} computed")
+        what.append("depth")
+    for column in ("params", "ops"):
+        printed = paper.get(column)
+        if not printed:
+            continue
+        counted = {"weights": node.weights, "params": node.params, "macs": node.macs}[printed["counts"]]
+        value = Fraction(printed["numerator"], printed["denominator"])
+        scale = printed["step_numerator"]
+        suffix = printed["text"].lstrip("0123456789. ")
+        computed = f"{counted / scale:.1f}{suffix}"
+        result[f"paper_{column}"] = printed["text"]
+        result[f"computed_{column}"] = computed
+        # The table rounds loosely (159.5K is printed 159K, 379.0K is printed 380K):
+        # a row holds when it is within one unit of the printed value's last digit.
+        step = Fraction(scale, printed["denominator"])
+        if abs(counted - value) > step:
+            problems.append(f"{column} {printed['text']} printed, {computed} computed")
+            what.append(column)
+    result["check"] = ("differs: " + ", ".join(what)) if what else ("ok" if paper else "")
+    result["problems"] = problems
+    return result
+
+
+# ---- network report ---------------------------------------------------------------------
+
+
+def network_report(analysis: Analysis) -> Report:
+    root = analysis.root
+    rows, problems = [], {}
+    has_paper = any(c.info.get("paper") for c in root.children)
+    units = analysis.network.units
+    for index, node in enumerate(root.children, 1):
+        row = {"index": index, "name": node.name, "type": _row_type(node), "depth": node.depth,
+               **_costs(node, root.macs)}
+        if node.training_only:
+            row["type"] += " (training only)"
+        if has_paper:
+            check = paper_check(node, units)
+            problems[node.name] = check.pop("problems")
+            row.update(check)
+        rows.append(row)
+    columns = [Column("index", "#", INT), Column("name", "row"), Column("type", "type"),
+               Column("output", "output", SHAPE), Column("depth", "depth", INT),
+               Column("params", "params", INT), Column("macs", "MACs", INT),
+               Column("share", "share of MACs", SHARE)]
+    if has_paper:
+        columns += [Column("paper_params", "paper params"), Column("computed_params", "computed"),
+                    Column("paper_ops", "paper ops"), Column("computed_ops", "computed"),
+                    Column("check", "check")]
+    total = {"name": "total", "depth": root.depth, **_costs(root, root.macs)}
+    notes = [_train_note(analysis)]
+    if has_paper:
+        notes.append(_units_note(units))
+        flagged = [name for name, found in problems.items() if found]
+        if flagged:
+            notes.append("Rows whose printed figures disagree with their own shapes (beyond the"
+                         f" table's rounding): {', '.join(flagged)}.")
+            notes += [f"- {name}: {'; '.join(problems[name])}" for name in flagged]
+    section = Section(title=_title(analysis), columns=columns, rows=rows, total=total, notes=notes)
+    return Report(title=f"{_title(analysis)}: cost by row", convention=list(CONVENTION),
+                  totals=totals(root), sections=[section], meta=_meta(analysis))
+
+
+def _row_type(node: CostNode) -> str:
+    if node.kind == "layer":
+        return node.description
+    if node.kind == "auxiliary":
+        return "auxiliary classifier"
+    if node.label != node.name:
+        return node.label
+    layers = node.layers()
+    if len(layers) == 1:
+        return layers[0].description
+    return node.info.get("block") or node.kind
+
+
+def _units_note(units: dict) -> str:
+    parts = []
+    for column, spec in units.items():
+        scales = ", ".join(f"{s} = {v:,}" for s, v in spec["scales"].items())
+        parts.append(f"{column} count {spec['counts']} ({scales})")
+    return ("The paper's columns: " + "; ".join(parts) + ". A row is flagged when it is off by"
+            " more than one unit of the printed value's last digit.")
+
+
+def _meta(analysis: Analysis) -> dict:
+    net = analysis.network
+    return {"network": net.name, "file": net.file, "source": net.source,
+            "input": format_shape(net.input_shape), "output": format_shape(analysis.root.out_shape),
+            "train": analysis.train, "depth": analysis.root.depth}
+
+
+# ---- module report -------------------------------------------------------------------------
+
+
+def module_parts(module: CostNode) -> list:
+    """The parts a module report lists: each branch of its concats, and its other items."""
+    parts = []
+    for child in module.children:
+        if child.kind == "concat":
+            parts.extend(child.children)
+        elif child.kind == "residual":
+            for inner in child.children:
+                parts.extend(inner.children if inner.kind == "concat" else [inner])
+        else:
+            parts.append(child)
+    return parts
+
+
+def chain(node: CostNode) -> str:
+    """'conv 1x1 16 -> conv 5x5 32': the layers of a branch, in order."""
+    layers = node.layers() if node.kind != "layer" else [node]
+    return " -> ".join(layer.description for layer in layers)
+
+
+def module_report(analysis: Analysis, module: CostNode) -> Report:
+    parts = module_parts(module)
+    rows = [{"branch": p.name if p.kind == "branch" else p.label, "layers": chain(p),
+             **_costs(p, module.macs)} for p in parts]
+    cost_columns = _cost_columns(parts)
+    columns = [Column("branch", "branch"), Column("layers", "layers"),
+               Column("output", "output", SHAPE), *cost_columns, Column("share", "share of MACs", SHARE)]
+    total = {"branch": "module total", **_costs(module, module.macs)}
+    notes = [f"Input {format_shape(module.in_shape)}, output {format_shape(module.out_shape)}."]
+    residuals = [c for c in module.children if c.kind == "residual"]
+    for r in residuals:
+        notes.append(f"Residual: input + {r.info['scale']:g} x body (the addition counts 0 MACs).")
+    branch_section = Section(title=f"{module.label}: branches", columns=columns, rows=rows,
+                             total=total, notes=notes)
+    layer_rows = []
+    for part in parts:
+        for layer in (part.layers() if part.kind != "layer" else [part]):
+            layer_rows.append({"branch": part.name, "layer": layer.description,
+                               "input": format_shape(layer.in_shape), **_costs(layer)})
+    layer_columns = [Column("branch", "branch"), Column("layer", "layer"),
+                     Column("input", "input", SHAPE), Column("output", "output", SHAPE), *cost_columns]
+    layer_section = Section(title=f"{module.label}: layers", columns=layer_columns, rows=layer_rows)
+    return Report(title=f"{_title(analysis)}: module {module.label}", convention=list(CONVENTION),
+                  totals=totals(module), sections=[branch_section, layer_section],
+                  meta={**_meta(analysis), "module": module.name})
+
+
+# ---- comparisons ----------------------------------------------------------------------------
+
+
+def ratio(a: int, b: int):
+    return a / b if b else None
+
+
+def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: str) -> Report:
+    """Branch by branch: parts with the same name side by side, with ratios a / b."""
+    parts_a = {p.name: p for p in module_parts(a)}
+    parts_b = {p.name: p for p in module_parts(b)}
+    names = list(parts_a) + [n for n in parts_b if n not in parts_a]
+    rows = []
+    for name in names:
+        pa, pb = parts_a.get(name), parts_b.get(name)
+        rows.append(_compare_row(name, pa, pb))
+    total = _compare_row("module total", a, b)
+    section = Section(title=title, columns=_compare_columns(name_a, name_b, with_layers=True),
+                      rows=rows, total=total,
+                      notes=[f"Ratios are {name_a} / {name_b}.",
+                             f"Input {format_shape(a.in_shape)}; output {name_a}"
+                             f" {format_shape(a.out_shape)}, {name_b} {format_shape(b.out_shape)}."])
+    return Report(title=title, convention=list(CONVENTION),
+                  totals={name_a: totals(a), name_b: totals(b),
+                          "ratio": {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}},
+                  sections=[section], meta={"a": name_a, "b": name_b})
+
+
+def _compare_row(name: str, pa: CostNode | None, pb: CostNode | None) -> dict:
+    row = {"part": name}
+    for side, node in (("a", pa), ("b", pb)):
+        row[f"{side}_layers"] = chain(node) if node and node.kind != "module" else ("" if node else "-")
+        row[f"{side}_output"] = format_shape(node.out_shape) if node else None
+        row[f"{side}_params"] = node.params if node else None
+        row[f"{side}_macs"] = node.macs if node else None
+    row["params_ratio"] = ratio(pa.params, pb.params) if pa and pb else None
+    row["macs_ratio"] = ratio(pa.macs, pb.macs) if pa and pb else None
+    return row
+
+
+def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list:
+    columns = [Column("part", "branch" if with_layers else "stage")]
+    if with_layers:
+        columns += [Column("a_layers", f"{name_a} layers"), Column("b_layers", f"{name_b} layers")]
+    else:
+        columns += [Column("a_output", f"{name_a} output", SHAPE),
+                    Column("b_output", f"{name_b} output", SHAPE)]
+    columns += [Column("a_params", f"{name_a} params", INT), Column("b_params", f"{name_b} params", INT),
+                Column("params_ratio", "params ratio", RATIO),
+                Column("a_macs", f"{name_a} MACs", INT), Column("b_macs", f"{name_b} MACs", INT),
+                Column("macs_ratio", "MACs ratio", RATIO)]
+    return columns
+
+
+def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis) -> Report:
+    """Totals side by side, then stage by stage where the two share row names."""
+    ra, rb = a.root, b.root
+    rows_a = {c.name: c for c in ra.children}
+    rows_b = {c.name: c for c in rb.children}
+    shared = [n for n in rows_a if n in rows_b]
+    rows = [_compare_row(n, rows_a[n], rows_b[n]) for n in shared]
+    total = _compare_row("total", ra, rb)
+    notes = [f"Ratios are {name_a} / {name_b}."]
+    if not shared:
+        notes.append("The two networks share no stage names: totals only.")
+    section = Section(title=f"{name_a} vs {name_b}", columns=_compare_columns(name_a, name_b, False),
+                      rows=rows, total=total, notes=notes)
+    return Report(title=f"{name_a} vs {name_b}", convention=list(CONVENTION),
+                  totals={name_a: totals(ra), name_b: totals(rb),
+                          "ratio": {"params": ratio(ra.params, rb.params), "macs": ratio(ra.macs, rb.macs)}},
+                  sections=[section], meta={"a": name_a, "b": name_b})
+
+
+# ---- the whole document -----------------------------------------------------------------------
+
+
+def export_report(analysis: Analysis) -> Report:
+    """The network table, then each module's branch table, under one convention."""
+    report = network_report(analysis)
+    for module in analysis.root.modules():
+        report.sections.append(module_report(analysis, module).sections[0])
+    report.title = f"{_title(analysis)}: cost report"
+    return report
+
+
+# ---- the catalogue ------------------------------------------------------------------------------
+
+
+def catalog_report(entries: list) -> Report:
+    """One row per built-in: [(name, Analysis)]."""
+    rows = []
+    for name, analysis in entries:
+        net, root = analysis.network, analysis.root
+        rows.append({"name": name, "title": net.title, "input": format_shape(net.input_shape),
+                     "params": root.params, "macs": root.macs, "depth": root.depth})
+    columns = [Column("name", "name"), Column("title", "title"), Column("input", "input", SHAPE),
+               Column("params", "params", INT), Column("macs", "MACs", INT),
+               Column("depth", "depth (layers with weights)", INT)]
+    section = Section(title="Built-in architectures (inference network)", columns=columns, rows=rows)
+    return Report(title="inception-cost: built-in architectures", convention=list(CONVENTION),
+                  totals={"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows)},
+                  sections=[section])

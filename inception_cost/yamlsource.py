@@ -1,0 +1,163 @@
+"""Read YAML safely and keep the line of every mapping, key and list item.
+
+PyYAML's safe composer builds a node tree (no object construction, no code); we turn
+it into plain dicts and lists that remember their lines, so that every later error
+can name `FILE:LINE`. Aliases are followed with a budget, so an alias bomb is refused
+instead of expanded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from inception_cost.errors import ArchitectureError
+
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after alias expansion
+
+
+class YMap(dict):
+    """A mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YList(list):
+    """A list that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def load_file(path: str | Path, display_name: str | None = None):
+    """Parse an architecture file; errors name the file as `display_name`."""
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ArchitectureError(
+                f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} an architecture may have",
+                file=name)
+        raw = path.read_bytes()
+    except ArchitectureError:
+        raise
+    except IsADirectoryError:
+        raise ArchitectureError("is a directory, not an architecture file", file=name) from None
+    except FileNotFoundError:
+        raise ArchitectureError("no such file", file=name) from None
+    except OSError as exc:
+        raise ArchitectureError(f"cannot read file ({exc.strerror})", file=name) from None
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, name: str):
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ArchitectureError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            file=name, line=line) from None
+    return load_text(text, name)
+
+
+def load_text(text: str, name: str):
+    if not text.strip():
+        raise ArchitectureError("file is empty (expected a YAML mapping with 'input' and 'layers')",
+                                file=name)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, name) from None
+    except yaml.YAMLError as exc:
+        raise ArchitectureError(f"invalid YAML: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ArchitectureError("file holds no YAML document", file=name)
+    return _Builder(loader, name).build(node, 0)
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> ArchitectureError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    problem = exc.problem or "cannot parse"
+    if "'\\t'" in problem:
+        problem = "a tab character; YAML indentation must use spaces"
+    context = f" {exc.context}" if exc.context and exc.context not in problem else ""
+    return ArchitectureError(f"invalid YAML:{context} {problem}".replace("  ", " "),
+                             file=name, line=line)
+
+
+class _Builder:
+    """Turns composed nodes into YMap / YList / scalars, within the limits above."""
+
+    def __init__(self, loader: yaml.SafeLoader, name: str):
+        self.loader = loader
+        self.name = name
+        self.nodes = 0
+
+    def build(self, node, depth: int):
+        line = node.start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ArchitectureError(
+                f"document expands to more than {MAX_NODES:,} values (alias bomb?)",
+                file=self.name, line=line)
+        if depth > MAX_DEPTH:
+            raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=self.name, line=line)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, depth, line)
+        if isinstance(node, yaml.SequenceNode):
+            result = YList(self.build(item, depth + 1) for item in node.value)
+            result.line = line
+            result.item_lines = [item.start_mark.line + 1 for item in node.value]
+            return result
+        return self._scalar(node, line)
+
+    def _mapping(self, node, depth: int, line: int) -> YMap:
+        if node.tag not in ("tag:yaml.org,2002:map",):
+            raise ArchitectureError(f"unsupported tag {node.tag}", file=self.name, line=line)
+        result = YMap()
+        result.line = line
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ArchitectureError("merge keys ('<<') are not supported", file=self.name,
+                                        line=key_line)
+            key = self.build(key_node, depth + 1)
+            if isinstance(key, (dict, list)):
+                raise ArchitectureError("a mapping key must be a plain value", file=self.name,
+                                        line=key_line)
+            key = str(key) if not isinstance(key, str) else key
+            if key in result:
+                raise ArchitectureError(
+                    f"duplicate key '{key}' (first at line {result.key_lines[key]})",
+                    file=self.name, line=key_line)
+            result[key] = self.build(value_node, depth + 1)
+            result.key_lines[key] = key_line
+        return result
+
+    def _scalar(self, node, line: int):
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise ArchitectureError(f"unsupported value tag {node.tag}", file=self.name,
+                                    line=line) from None
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            # dates, binary and sets are valid YAML but mean nothing here: keep the text.
+            value = node.value
+        return value
