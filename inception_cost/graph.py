@@ -81,4 +81,5 @@ class Network:
     source: str = ""
     notes: str = ""
     units: dict = field(default_factory=dict)  # how the paper's reported columns count
+    stated: dict = field(default_factory=dict)  # totals the source states, e.g. {"params": ...}
     table_columns: list = field(default_factory=list)  # for table-form files

@@ -309,6 +309,23 @@ class GlobalAvgPool(Kind):
         return f
 
 
+class AdaptiveAvgPool(Kind):
+    """Average pooling to a fixed output size, whatever the input (PyTorch's AdaptiveAvgPool2d)."""
+
+    name = "adaptive_avg_pool"
+    keys = ("name", "output")
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(output=r.pair("output"))
+
+    def out_shape(self, a, shape, path):
+        return (*a["output"], shape[2])
+
+    def describe(self, a):
+        return f"adaptive avg pool to {a['output'][0]}x{a['output'][1]}"
+
+
 class BatchNorm(Kind):
     name = "batch_norm"
 
@@ -396,7 +413,7 @@ class Softmax(Kind):
 
 
 KINDS: dict = {}
-for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), BatchNorm(), Activation(), Relu(),
+for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(), BatchNorm(), Activation(), Relu(),
               Dropout(), Flatten(), Linear(), Softmax()):
     for _name in (_kind.name,) + _kind.aliases:
         KINDS[_name] = _kind

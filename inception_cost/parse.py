@@ -16,7 +16,9 @@ from inception_cost.kinds import KINDS, MAX_SIZE, ArgReader
 from inception_cost.yamlsource import YMap, load_file, load_text
 
 TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "layers",
-            "table", "units", "auxiliary")
+            "table", "units", "auxiliary", "stated")
+STATED_KEYS = ("params", "macs", "depth")
+SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 100_000
 
@@ -51,7 +53,8 @@ def parse_document(doc, file: str, default_name: str = "network",
     name = ctx.text(doc, "name", default_name)
     network = Network(name=name, input_shape=ctx.input_shape(doc), items=[], file=file,
                       title=ctx.text(doc, "title", name), source=ctx.text(doc, "source", ""),
-                      notes=ctx.text(doc, "notes", ""))
+                      notes=ctx.text(doc, "notes", ""),
+                      stated=ctx.stated(doc.get("stated"), doc.line_of("stated")))
     if ("layers" in doc) == ("table" in doc):
         raise ctx.error(doc.line, None, "a network needs exactly one of 'layers' (graph form)"
                                         " or 'table' (table form)")
@@ -113,6 +116,26 @@ class Context:
                 raise self.error(line, None, f"'input' sizes must be between 1 and {MAX_SIZE:,},"
                                              f" got {v}")
         return tuple(value)
+
+    def stated(self, value, line: int) -> dict:
+        """Totals the source states: {params: 13.6M, macs: 5.7G, depth: 42} (K/M/G = 10^3/6/9)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(line, None, "'stated' must map params / macs / depth to figures")
+        result = {}
+        for key, figure in value.items():
+            kline = value.line_of(key)
+            if key not in STATED_KEYS:
+                raise self.error(kline, None, f"unknown stated figure '{key}'{did_you_mean(key, STATED_KEYS)}")
+            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGB]?)\s*", str(figure))
+            if isinstance(figure, bool) or not match:
+                raise self.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
+            number, suffix = match.groups()
+            whole, _, frac = number.partition(".")
+            value_int = int(whole + frac) * SUFFIX_SCALE[suffix] // 10 ** len(frac)
+            result[key] = {"text": str(figure).strip(), "value": value_int}
+        return result
 
     # -- defaults and blocks --
 
@@ -252,7 +275,7 @@ class Context:
 
     def module(self, body, line: int, path: str, args: dict) -> list:
         body = self._mapping(body, line, path, "module",
-                             ("name", "label", "layers", "use", "with", "repeat"))
+                             ("name", "label", "layers", "use", "with", "repeat", "paper"))
         if "name" not in body:
             raise self.error(line, path, "a module needs a 'name'")
         if ("layers" in body) == ("use" in body):
@@ -274,8 +297,26 @@ class Context:
             else:
                 items = self.items(body["layers"], body.line_of("layers"), mpath, args)
                 block = None
-            modules.append(Module(name=name, label=label, items=items, line=line, block=block))
+            info = {"paper": self.paper(body.get("paper"), body.line_of("paper"), mpath)} \
+                if "paper" in body else {}
+            modules.append(Module(name=name, label=label, items=items, line=line, block=block,
+                                  info=info))
         return modules
+
+    def paper(self, value, line: int, path: str) -> dict:
+        """What the source prints for a module: {output: 28x28x576, depth: 2}, checked in reports."""
+        if not isinstance(value, dict):
+            raise self.error(line, path, "'paper' must be a mapping such as {output: 28x28x576}")
+        for key in value:
+            if key not in ("output", "depth"):
+                raise self.error(value.line_of(key), path,
+                                 f"unknown key '{key}' in paper{did_you_mean(key, ('output', 'depth'))}"
+                                 " (a module's printed output and depth)")
+        if "output" in value and not re.fullmatch(r"\s*\d+\s*x\s*\d+\s*x\s*\d+\s*", str(value["output"])):
+            raise self.error(value.line_of("output"), path, "paper output must be like 28x28x576")
+        if "depth" in value and (isinstance(value["depth"], bool) or not isinstance(value["depth"], int)):
+            raise self.error(value.line_of("depth"), path, "paper depth must be an integer")
+        return dict(value)
 
     def auxiliary(self, body, line: int, path: str, args: dict) -> Auxiliary:
         body = self._mapping(body, line, path, "auxiliary",

@@ -124,15 +124,28 @@ def network_report(analysis: Analysis) -> Report:
     total = {"name": "total", "depth": root.depth, **_costs(root, root.macs)}
     notes = [_train_note(analysis)]
     if has_paper:
-        notes.append(_units_note(units))
+        if units:
+            notes.append(_units_note(units))
         flagged = [name for name, found in problems.items() if found]
         if flagged:
             notes.append("Rows whose printed figures disagree with their own shapes (beyond the"
                          f" table's rounding): {', '.join(flagged)}.")
             notes += [f"- {name}: {'; '.join(problems[name])}" for name in flagged]
+    notes += _stated_notes(analysis)
     section = Section(title=_title(analysis), columns=columns, rows=rows, total=total, notes=notes)
     return Report(title=f"{_title(analysis)}: cost by row", convention=list(CONVENTION),
                   totals=totals(root), sections=[section], meta=_meta(analysis))
+
+
+def _stated_notes(analysis: Analysis) -> list:
+    """The source's stated totals beside the computed ones."""
+    root, notes = analysis.root, []
+    computed = {"params": root.params, "macs": root.macs, "depth": root.depth}
+    for key, figure in analysis.network.stated.items():
+        value = figure["value"]
+        ratio_text = f" ({computed[key] / value:.3g}x the stated figure)" if value else ""
+        notes.append(f"The source states {key} {figure['text']}; computed {computed[key]:,}{ratio_text}.")
+    return notes
 
 
 def _row_type(node: CostNode) -> str:
@@ -160,6 +173,7 @@ def _units_note(units: dict) -> str:
 def _meta(analysis: Analysis) -> dict:
     net = analysis.network
     return {"network": net.name, "file": net.file, "source": net.source,
+            "stated": {k: v["value"] for k, v in net.stated.items()},
             "input": format_shape(net.input_shape), "output": format_shape(analysis.root.out_shape),
             "train": analysis.train, "depth": analysis.root.depth}
 
