@@ -21,6 +21,7 @@ STATED_KEYS = ("params", "macs", "depth")
 SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 100_000
+MAX_BLOCK_NESTING = 16
 
 
 def load_network(path: str | Path, display_name: str | None = None,
@@ -210,7 +211,7 @@ class Context:
             keys = f" (keys: {', '.join(item)})" if isinstance(item, dict) else ""
             raise self.error(getattr(item, "line", line), path,
                              "each layer is a one-key mapping such as {conv: {filters: 64,"
-                             f" kernel: 1}}{keys}")
+                             f" kernel: 1}}}}{keys}")
         (kind, body), = item.items()
         line = getattr(item, "line", line)
         body = substitute(body, args, self, line, path)
@@ -224,7 +225,9 @@ class Context:
             return [self.auxiliary(body, line, path, args)]
         if kind not in KINDS:
             known = list(KINDS) + list(STRUCTURES)
-            raise self.error(line, path, f"unknown layer kind '{kind}'{did_you_mean(kind, known)}")
+            raise self.error(line, path, f"unknown layer kind '{kind}'{did_you_mean(kind, known)}"
+                                         f" (known: {', '.join(sorted(set(k.name for k in KINDS.values())))},"
+                                         f" {', '.join(STRUCTURES)})")
         return [self.layer(kind, body, line, path)]
 
     def layer(self, kind: str, body, line: int, path: str) -> Layer:
@@ -339,6 +342,9 @@ class Context:
         if block_name not in self.blocks:
             raise self.error(line, path, f"unknown block '{block_name}'"
                                          f"{did_you_mean(block_name, list(self.blocks))}")
+        if len(self.block_stack) >= MAX_BLOCK_NESTING:
+            raise self.error(line, path, f"blocks nested more than {MAX_BLOCK_NESTING} deep"
+                                         f" ({' -> '.join(self.block_stack[:3])} -> ...)")
         if block_name in self.block_stack:
             cycle = " -> ".join(self.block_stack[self.block_stack.index(block_name):] + [block_name])
             raise self.error(line, path, f"block uses itself: {cycle}")

@@ -14,6 +14,8 @@ import yaml
 
 from inception_cost.errors import ArchitectureError
 
+# libyaml when PyYAML has it (fast), else the pure-Python loader; both are safe loaders.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # after alias expansion
@@ -76,13 +78,16 @@ def load_text(text: str, name: str):
     if not text.strip():
         raise ArchitectureError("file is empty (expected a YAML mapping with 'input' and 'layers')",
                                 file=name)
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
+        _check_depth(text, name)  # before composing, which recurses once per level
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, name) from None
+        raise _yaml_error(exc, name, text) from None
     except yaml.YAMLError as exc:
         raise ArchitectureError(f"invalid YAML: {exc}", file=name) from None
+    except RecursionError:
+        raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=name) from None
     finally:
         loader.dispose()
     if node is None:
@@ -90,12 +95,27 @@ def load_text(text: str, name: str):
     return _Builder(loader, name).build(node, 0)
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, name: str) -> ArchitectureError:
+def _check_depth(text: str, name: str) -> None:
+    """Refuse deep nesting from the event stream, which needs no recursion."""
+    depth = 0
+    for event in yaml.parse(text, Loader=SAFE_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=name,
+                                        line=event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, name: str, text: str) -> ArchitectureError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     problem = exc.problem or "cannot parse"
-    if "'\\t'" in problem:
-        problem = "a tab character; YAML indentation must use spaces"
+    source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in source_line[: mark.column + 1 if mark else 0] or "'\\t'" in problem:
+        return ArchitectureError("a tab character in the indentation; YAML indents with spaces",
+                                 file=name, line=line)
     context = f" {exc.context}" if exc.context and exc.context not in problem else ""
     return ArchitectureError(f"invalid YAML:{context} {problem}".replace("  ", " "),
                              file=name, line=line)
@@ -121,6 +141,9 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, depth, line)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                raise ArchitectureError(f"tag {_tag(node.tag)} is not allowed (plain YAML only)",
+                                        file=self.name, line=line)
             result = YList(self.build(item, depth + 1) for item in node.value)
             result.line = line
             result.item_lines = [item.start_mark.line + 1 for item in node.value]
@@ -128,8 +151,9 @@ class _Builder:
         return self._scalar(node, line)
 
     def _mapping(self, node, depth: int, line: int) -> YMap:
-        if node.tag not in ("tag:yaml.org,2002:map",):
-            raise ArchitectureError(f"unsupported tag {node.tag}", file=self.name, line=line)
+        if node.tag != "tag:yaml.org,2002:map":
+            raise ArchitectureError(f"tag {_tag(node.tag)} is not allowed (plain YAML only)",
+                                    file=self.name, line=line)
         result = YMap()
         result.line = line
         result.key_lines = {}
@@ -155,9 +179,14 @@ class _Builder:
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError:
-            raise ArchitectureError(f"unsupported value tag {node.tag}", file=self.name,
-                                    line=line) from None
+            raise ArchitectureError(f"tag {_tag(node.tag)} is not allowed (plain YAML only)",
+                                    file=self.name, line=line) from None
         if not isinstance(value, (str, int, float, bool, type(None))):
             # dates, binary and sets are valid YAML but mean nothing here: keep the text.
             value = node.value
         return value
+
+
+def _tag(tag: str) -> str:
+    """'tag:yaml.org,2002:python/object' -> '!!python/object'."""
+    return tag.replace("tag:yaml.org,2002:", "!!")
