@@ -87,6 +87,7 @@ Examples:
   inception-cost googlenet                   cost of every row of GoogLeNet's Table 1
   inception-cost googlenet --module 3a       branch by branch: why 1x1 reductions matter
   inception-cost compare naive reduced       naive vs 1x1-reduced inception (3a)
+  inception-cost factorize googlenet -m 3a   5x5 convs rewritten as two 3x3
   inception-cost googlenet -f markdown       the same numbers as a Markdown table
   inception-cost export googlenet -f markdown -o costs.md
   inception-cost my-net.yaml --train         any architecture file
@@ -230,6 +231,53 @@ def export(name, train, fmt, output, force):
     from inception_cost import reports
 
     _emit(reports.export_report(_analyse(name, train)), fmt, output, force)
+
+
+@cli.command()
+@click.argument("name", metavar="[NAME|FILE]", required=False)
+@click.option("-m", "--module", help="Rewrite only this module (default: the whole network).")
+@click.option("-r", "--rule", type=click.Choice(["5x5-to-3x3", "nxn-to-1xn"]), default="5x5-to-3x3",
+              show_default=True, help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")
+@click.option("--kernel", type=click.IntRange(2, 15), help="Lone layer form: the kernel size"
+                                                             " (default 5, or 3 for nxn-to-1xn).")
+@click.option("--channels", type=click.IntRange(1, 1 << 20), default=64, show_default=True,
+              help="Lone layer form: input and output channels.")
+@click.option("--size", type=click.IntRange(1, 1 << 20), default=28, show_default=True,
+              help="Lone layer form: height and width of the feature map.")
+@train_option
+@report_options
+def factorize(name, module, rule, kernel, channels, size, train, fmt, output, force):
+    """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
+    and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
+
+    Without NAME, one C -> C convolution shows the textbook ratios.
+
+    \b
+    Examples:
+      inception-cost factorize googlenet --module 3a
+      inception-cost factorize inception-v3 --rule nxn-to-1xn -m Mixed_6b
+      inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
+      inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
+    """
+    from inception_cost import reports
+    from inception_cost.analysis import analyse
+    from inception_cost.factorize import Rule, factorize_network, lone_layer
+
+    rule = Rule(rule)
+    if name is None:
+        kernel = kernel or (5 if rule is Rule.FIVE_TO_THREE else 3)
+        if rule is Rule.FIVE_TO_THREE and kernel != 5:
+            raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
+        before = analyse(lone_layer(rule, kernel, channels, size))
+        module = "layer"
+    else:
+        before = _analyse(name, train)
+        if module:
+            _module(before, module)  # a clear error for an unknown module
+    after_network, count = factorize_network(before.network, rule, module)
+    after = analyse(after_network, train=train)
+    report = reports.factorize_report(before, after, rule.value, count, module, lone=name is None)
+    _emit(report, fmt, output, force)
 
 
 @cli.command("list")

@@ -301,6 +301,46 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis) -> Repo
                   sections=[section], meta={"a": name_a, "b": name_b})
 
 
+# ---- factorisation ---------------------------------------------------------------------------
+
+
+def factorize_report(before: Analysis, after: Analysis, rule: str, count: int,
+                     module: str | None, lone: bool) -> Report:
+    """Before and after a factorisation rule, branch by branch (a module) or row by row."""
+    what = f"module {module}" if module and not lone else before.network.title
+    if module:
+        a, b = before.root.find_module(module), after.root.find_module(module)
+        report = compare_modules("before", a, "after", b, f"{rule}: {what}")
+    else:
+        report = compare_networks("before", before, "after", after)
+        report.title = report.sections[0].title = f"{rule}: {what}"
+        a, b = before.root, after.root
+    notes = report.sections[0].notes
+    plural = "s" if count != 1 else ""
+    if a.macs:
+        change = (f"saving {a.macs - b.macs:,} MACs" if b.macs <= a.macs
+                  else f"{b.macs - a.macs:,} more MACs")
+        notes.append(f"{count} convolution{plural} rewritten; MACs after = {b.macs / a.macs:.1%}"
+                     f" of before ({change}).")
+    else:
+        notes.append(f"{count} convolution{plural} rewritten.")
+    notes.append("Each new convolution has the original's filters, bias, batch norm and"
+                 " activation; where a conv widens its input (e.g. 16 -> 32) the pair can cost"
+                 " more than the conv it replaces.")
+    if lone:
+        notes += _textbook_ratios(rule, a.layers()[0].info["args"]["kernel"][0])
+    report.meta.update(rule=rule, rewritten=count)
+    return report
+
+
+def _textbook_ratios(rule: str, n: int) -> list:
+    if rule == "5x5-to-3x3":
+        return ["With equal input and output widths: a 5x5 conv costs 25/9 = 2.78 times a 3x3 with"
+                " the same filters; two stacked 3x3 cost 18/25 = 72% of the 5x5 (28% saved)."]
+    return [f"With equal input and output widths: 1x{n} then {n}x1 cost 2/{n} = {2 / n:.0%} of the"
+            f" {n}x{n} ({1 - 2 / n:.0%} saved)."]
+
+
 # ---- the whole document -----------------------------------------------------------------------
 
 
