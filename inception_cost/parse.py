@@ -205,6 +205,7 @@ class Context:
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self.error(line, path, f"more than {MAX_LAYERS:,} layers")
+        item = substitute(item, args, self, line, path)  # `- $pool` may stand for a whole layer
         if isinstance(item, str):  # a bare kind, e.g. "- flatten"
             item = {item: None}
         if not isinstance(item, dict) or len(item) != 1:
@@ -214,7 +215,6 @@ class Context:
                              f" kernel: 1}}}}{keys}")
         (kind, body), = item.items()
         line = getattr(item, "line", line)
-        body = substitute(body, args, self, line, path)
         if kind == "concat":
             return [self.concat(body, line, path, args)]
         if kind == "residual":

@@ -130,7 +130,7 @@ def table(report: Report, width: int | None = None) -> str:
     from rich.table import Table
 
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 200, force_terminal=False, color_system=None,
+    console = Console(file=buffer, width=width or 200, force_terminal=False, color_system=None, markup=False,
                       highlight=False, soft_wrap=False)
     console.print(report.title, style="bold")
     if report.meta.get("source"):

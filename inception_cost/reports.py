@@ -183,6 +183,8 @@ def _meta(analysis: Analysis) -> dict:
 
 def module_parts(module: CostNode) -> list:
     """The parts a module report lists: each branch of its concats, and its other items."""
+    if not any(c.kind in ("concat", "residual") for c in module.children):
+        return [module]  # a plain sequence (a stem, an auxiliary head): one row
     parts = []
     for child in module.children:
         if child.kind == "concat":
@@ -196,14 +198,20 @@ def module_parts(module: CostNode) -> list:
 
 
 def chain(node: CostNode) -> str:
-    """'conv 1x1 16 -> conv 5x5 32': the layers of a branch, in order."""
-    layers = node.layers() if node.kind != "layer" else [node]
-    return " -> ".join(layer.description for layer in layers)
+    """'conv 1x1 16 -> conv 5x5 32', with parallel parts as '[conv 1x3 | conv 3x1]'."""
+    if node.kind == "layer":
+        return node.description
+    if node.kind == "concat":
+        return "[" + " | ".join(chain(branch) for branch in node.children) + "]"
+    if node.kind == "residual":
+        return f"residual x{node.info['scale']:g} (" + " -> ".join(chain(c) for c in node.children) + ")"
+    return " -> ".join(chain(child) for child in node.children)
 
 
 def module_report(analysis: Analysis, module: CostNode) -> Report:
     parts = module_parts(module)
-    rows = [{"branch": p.name if p.kind == "branch" else p.label, "layers": chain(p),
+    rows = [{"branch": p.name if p.kind == "branch" else p.label if p is not module else "layers",
+             "layers": chain(p),
              **_costs(p, module.macs)} for p in parts]
     cost_columns = _cost_columns(parts)
     columns = [Column("branch", "branch"), Column("layers", "layers"),
