@@ -20,7 +20,7 @@ TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "
 STATED_KEYS = ("params", "macs", "depth")
 SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
-MAX_LAYERS = 100_000
+MAX_LAYERS = 10_000  # the largest built-in has a few hundred
 MAX_BLOCK_NESTING = 16
 
 

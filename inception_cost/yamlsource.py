@@ -16,9 +16,9 @@ from inception_cost.errors import ArchitectureError
 
 # libyaml when PyYAML has it (fast), else the pure-Python loader; both are safe loaders.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
-MAX_NODES = 200_000  # after alias expansion
+MAX_ALIAS_VALUES = 100_000  # values reached again through aliases
 
 
 class YMap(dict):
@@ -127,15 +127,19 @@ class _Builder:
     def __init__(self, loader: yaml.SafeLoader, name: str):
         self.loader = loader
         self.name = name
-        self.nodes = 0
+        self.seen: set = set()
+        self.repeated = 0
 
     def build(self, node, depth: int):
         line = node.start_mark.line + 1
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise ArchitectureError(
-                f"document expands to more than {MAX_NODES:,} values (alias bomb?)",
-                file=self.name, line=line)
+        if id(node) in self.seen:  # reached again through an alias: that costs expansion
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_VALUES:
+                raise ArchitectureError(
+                    f"aliases expand to more than {MAX_ALIAS_VALUES:,} values (an alias bomb?)",
+                    file=self.name, line=line)
+        else:
+            self.seen.add(id(node))
         if depth > MAX_DEPTH:
             raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=self.name, line=line)
         if isinstance(node, yaml.MappingNode):

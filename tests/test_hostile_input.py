@@ -65,7 +65,7 @@ def test_directory_and_huge_files(tmp_path):
     big.write_text("input: 8x8x3\nlayers:\n" + "  - relu\n" * 300_000)
     result = CliRunner().invoke(cli, [str(big)])
     assert result.exit_code == ExitCode.INVALID_ARCHITECTURE
-    assert "more than the 2,000,000 an architecture may have" in result.stderr
+    assert "more than the 1,000,000 an architecture may have" in result.stderr
 
 
 def test_deep_nesting_is_refused_without_recursion(tmp_path):
