@@ -191,6 +191,9 @@ def compare(a, b, module, train, fmt, output, force):
         nodes = [_variant_module(ref, module, reference, train) for ref in (a, b)]
         title = f"{a} vs {b}: module {nodes[1].label}"
         report = reports.compare_modules(a, nodes[0], b, nodes[1], title)
+        if train:
+            report.sections[0].notes.append("--train: training-only parts are counted where the"
+                                            " module has them (an auxiliary head is its own module).")
     else:
         report = reports.compare_networks(a, _analyse(a, train), b, _analyse(b, train))
     _emit(report, fmt, output, force)

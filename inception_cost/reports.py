@@ -301,6 +301,7 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis) -> Repo
     notes = [f"Ratios are {name_a} / {name_b}."]
     if not shared:
         notes.append("The two networks share no stage names: totals only.")
+    notes += [f"{name}: {_train_note(analysis)}" for name, analysis in ((name_a, a), (name_b, b))]
     section = Section(title=f"{name_a} vs {name_b}", columns=_compare_columns(name_a, name_b, False),
                       rows=rows, total=total, notes=notes)
     return Report(title=f"{name_a} vs {name_b}", convention=list(CONVENTION),
