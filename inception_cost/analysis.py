@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inception_cost import columns as col
+from inception_cost.conventions import DEFAULT as DEFAULT_CONVENTION
+from inception_cost.conventions import Convention
 from inception_cost.errors import ShapeError
 from inception_cost.graph import (Auxiliary, Concat, Layer, Module, Network, Residual,
                                   format_shape)
@@ -31,15 +33,14 @@ class CostNode:
     description: str = ""
     training_only: bool = False
     info: dict = field(default_factory=dict)
-    macs: int = 0
+    macs: int = 0  # under the analysis' convention, in multiply-accumulates
+    params: int = 0  # under the analysis' convention
     weights: int = 0
     biases: int = 0
     bn_params: int = 0
+    trainable: int = 0
+    non_trainable: int = 0
     depth: int = 0  # layers with weights on the longest path through the node
-
-    @property
-    def params(self) -> int:
-        return self.weights + self.biases + self.bn_params
 
     def walk(self):
         yield self
@@ -68,18 +69,32 @@ class Analysis:
     table: col.LayerTable
     train: bool
     training_only: list  # names of every training-only part, counted or not
+    convention: Convention
+    terms: dict  # column per term (columns.TERMS), every row of the table
+
+    def term_totals(self, node: CostNode | None = None) -> dict:
+        """Each term summed over the layers of `node` (default: the whole counted network)."""
+        rows = [leaf.row for leaf in (node or self.root).layers()]
+        return {name: sum(column[i] for i in rows) for name, column in self.terms.items()}
 
 
-def analyse(network: Network, *, train: bool = False) -> Analysis:
+COST_FIELDS = ("macs", "params", "weights", "biases", "bn_params", "trainable", "non_trainable")
+
+
+def analyse(network: Network, *, train: bool = False,
+            convention: Convention = DEFAULT_CONVENTION) -> Analysis:
     """Propagate shapes, count every layer, and roll the counts up the tree."""
     walker = _Walker(network)
     root = CostNode(name=network.name, kind="network", label=network.title or network.name,
                     line=network.line, in_shape=network.input_shape, out_shape=network.input_shape)
     root.out_shape = walker.sequence(network.items, network.input_shape, root, "", train)
-    costs = col.evaluate(walker.table, CANONICAL)
-    _roll_up(root, costs, train)
+    terms = col.evaluate(walker.table, CANONICAL)
+    costs = {**{name: terms[name] for name in col.PARAMETER_TERMS}, **convention.combine(terms)}
+    if convention.factor != 1:  # FLOPs: every count in the report is in the convention's unit
+        costs["macs"] = [m * convention.factor for m in costs["macs"]]
+    _roll_up(root, costs)
     return Analysis(network=network, root=root, table=walker.table, train=train,
-                    training_only=walker.training_only)
+                    training_only=walker.training_only, convention=convention, terms=terms)
 
 
 class _Walker:
@@ -117,6 +132,8 @@ class _Walker:
             if out != shape:
                 raise self.fail(ShapeError(f"residual add needs {format_shape(shape)}, got"
                                            f" {format_shape(out)} from its body"), item.line, path)
+            self.layer(Layer(kind="residual_add", name="add", line=item.line,
+                             args={"scale": item.scale}), shape, node, path)
             parent.children.append(node)
             return shape
         if isinstance(item, Auxiliary):
@@ -170,15 +187,14 @@ def _join(path: str, name: str) -> str:
     return f"{path} / {name}" if path else name
 
 
-def _roll_up(node: CostNode, costs: dict, train: bool) -> None:
+def _roll_up(node: CostNode, costs: dict) -> None:
     if node.kind == "layer":
-        i = node.row
-        node.macs, node.weights = costs["macs"][i], costs["weights"][i]
-        node.biases, node.bn_params = costs["biases"][i], costs["bn_params"][i]
+        for name in COST_FIELDS:
+            setattr(node, name, costs[name][node.row])
         return
     for child in node.children:
-        _roll_up(child, costs, train)
-    for name in ("macs", "weights", "biases", "bn_params"):
+        _roll_up(child, costs)
+    for name in COST_FIELDS:
         setattr(node, name, sum(getattr(c, name) for c in node.children))
     if node.kind == "concat":
         node.depth = max((c.depth for c in node.children), default=0)

@@ -76,6 +76,14 @@ def report_options(func):
     return func
 
 
+def convention_option(func):
+    from inception_cost.conventions import PRESETS
+
+    return click.option("-c", "--convention", type=click.Choice(list(PRESETS)), default="torchvision",
+                        show_default=True, help="What is counted, and how (see `inception-cost"
+                                                " explain`).")(func)
+
+
 def train_option(func):
     return click.option("--train", is_flag=True,
                         help="Include training-only parts (auxiliary classifiers).")(func)
@@ -88,6 +96,8 @@ Examples:
   inception-cost googlenet --module 3a       branch by branch: why 1x1 reductions matter
   inception-cost compare naive reduced       naive vs 1x1-reduced inception (3a)
   inception-cost factorize googlenet -m 3a   5x5 convs rewritten as two 3x3
+  inception-cost inception-v3 -c ptflops     the number ptflops prints for it
+  inception-cost explain inception-v3        why fvcore, ptflops, thop ... disagree
   inception-cost googlenet -f markdown       the same numbers as a Markdown table
   inception-cost export googlenet -f markdown -o costs.md
   inception-cost my-net.yaml --train         any architecture file
@@ -122,10 +132,11 @@ def _load(ref: str, variant: str = REDUCED):
     return load_network(path, display, variant=variant)
 
 
-def _analyse(ref: str, train: bool = False, variant: str = REDUCED):
+def _analyse(ref: str, train: bool = False, variant: str = REDUCED, convention: str = "torchvision"):
+    from inception_cost import conventions
     from inception_cost.analysis import analyse
 
-    return analyse(_load(ref, variant), train=train)
+    return analyse(_load(ref, variant), train=train, convention=conventions.get(convention))
 
 
 def _module(analysis, name: str):
@@ -143,8 +154,9 @@ def _module(analysis, name: str):
 @click.argument("name", metavar="NAME|FILE")
 @click.option("-m", "--module", help="Break one module down by branch (e.g. 3a).")
 @train_option
+@convention_option
 @report_options
-def show(name, module, train, fmt, output, force):
+def show(name, module, train, convention, fmt, output, force):
     """Cost of a network row by row, or of one module branch by branch.
 
     \b
@@ -154,12 +166,12 @@ def show(name, module, train, fmt, output, force):
     """
     from inception_cost import reports
 
-    analysis = _analyse(name, train)
+    analysis = _analyse(name, train, convention=convention)
     if module:
         report = reports.module_report(analysis, _module(analysis, module))
     else:
         report = reports.network_report(analysis)
-    _emit(report, fmt, output, force)
+    _emit(reports.in_unit(report, analysis.convention), fmt, output, force)
 
 
 @cli.command()
@@ -168,8 +180,9 @@ def show(name, module, train, fmt, output, force):
 @click.option("-m", "--module", help="Compare one module branch by branch"
                                      f" (default for naive/reduced: {DEFAULT_COMPARE_MODULE}).")
 @train_option
+@convention_option
 @report_options
-def compare(a, b, module, train, fmt, output, force):
+def compare(a, b, module, train, convention, fmt, output, force):
     """Compare two architectures, or the naive and 1x1-reduced inception module.
 
     A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
@@ -181,28 +194,31 @@ def compare(a, b, module, train, fmt, output, force):
       inception-cost compare naive reduced --module 4e -f markdown
       inception-cost compare googlenet my-net.yaml
     """
-    from inception_cost import reports
+    from inception_cost import conventions, reports
 
+    rules = conventions.get(convention)
     variants = (NAIVE, REDUCED)
     if a in variants or b in variants:
         module = module or DEFAULT_COMPARE_MODULE
     if module:
-        reference = _analyse("googlenet", train) if (a in variants or b in variants) else None
-        nodes = [_variant_module(ref, module, reference, train) for ref in (a, b)]
+        reference = _analyse("googlenet", train, convention=convention) \
+            if (a in variants or b in variants) else None
+        nodes = [_variant_module(ref, module, reference, train, convention) for ref in (a, b)]
         title = f"{a} vs {b}: module {nodes[1].label}"
-        report = reports.compare_modules(a, nodes[0], b, nodes[1], title)
+        report = reports.compare_modules(a, nodes[0], b, nodes[1], title, rules)
         if train:
             report.sections[0].notes.append("--train: training-only parts are counted where the"
                                             " module has them (an auxiliary head is its own module).")
     else:
-        report = reports.compare_networks(a, _analyse(a, train), b, _analyse(b, train))
-    _emit(report, fmt, output, force)
+        report = reports.compare_networks(a, _analyse(a, train, convention=convention),
+                                          b, _analyse(b, train, convention=convention))
+    _emit(reports.in_unit(report, rules), fmt, output, force)
 
 
-def _variant_module(ref: str, module: str, reference, train: bool):
+def _variant_module(ref: str, module: str, reference, train: bool, convention: str):
     """Module `module` of `ref`; naive / reduced are GoogLeNet's, at the reduced network's input."""
     if ref not in (NAIVE, REDUCED):
-        return _module(_analyse(ref, train), module)
+        return _module(_analyse(ref, train, convention=convention), module)
     from inception_cost.analysis import analyse
     from inception_cost.graph import Module, Network
 
@@ -213,17 +229,18 @@ def _variant_module(ref: str, module: str, reference, train: bool):
     item = next((i for i in naive.items if isinstance(i, Module) and i.name == in_context.name), None)
     alone = Network(name=f"naive {item.name}", input_shape=in_context.in_shape, items=[item],
                     file=naive.file, title=f"naive {item.label}")
-    return analyse(alone).root.children[0]
+    return analyse(alone, convention=reference.convention).root.children[0]
 
 
 @cli.command()
 @click.argument("name", metavar="NAME|FILE")
 @train_option
+@convention_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of printing.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="markdown",
               show_default=True, help="Output format.")
-def export(name, train, fmt, output, force):
+def export(name, train, convention, fmt, output, force):
     """The whole report as one document: the network table, each module's branches,
     and the counting convention.
 
@@ -233,7 +250,8 @@ def export(name, train, fmt, output, force):
     """
     from inception_cost import reports
 
-    _emit(reports.export_report(_analyse(name, train)), fmt, output, force)
+    analysis = _analyse(name, train, convention=convention)
+    _emit(reports.in_unit(reports.export_report(analysis), analysis.convention), fmt, output, force)
 
 
 @cli.command()
@@ -248,8 +266,9 @@ def export(name, train, fmt, output, force):
 @click.option("--size", type=click.IntRange(1, 1 << 20), default=28, show_default=True,
               help="Lone layer form: height and width of the feature map.")
 @train_option
+@convention_option
 @report_options
-def factorize(name, module, rule, kernel, channels, size, train, fmt, output, force):
+def factorize(name, module, rule, kernel, channels, size, train, convention, fmt, output, force):
     """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
     and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
 
@@ -262,35 +281,62 @@ def factorize(name, module, rule, kernel, channels, size, train, fmt, output, fo
       inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
-    from inception_cost import reports
+    from inception_cost import conventions, reports
     from inception_cost.analysis import analyse
     from inception_cost.factorize import Rule, factorize_network, lone_layer
 
+    rules = conventions.get(convention)
     rule = Rule(rule)
     if name is None:
         kernel = kernel or (5 if rule is Rule.FIVE_TO_THREE else 3)
         if rule is Rule.FIVE_TO_THREE and kernel != 5:
             raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
-        before = analyse(lone_layer(rule, kernel, channels, size))
+        before = analyse(lone_layer(rule, kernel, channels, size), convention=rules)
         module = "layer"
     else:
-        before = _analyse(name, train)
+        before = _analyse(name, train, convention=convention)
         if module:
             _module(before, module)  # a clear error for an unknown module
     after_network, count = factorize_network(before.network, rule, module)
-    after = analyse(after_network, train=train)
+    after = analyse(after_network, train=train, convention=rules)
     report = reports.factorize_report(before, after, rule.value, count, module, lone=name is None)
+    _emit(reports.in_unit(report, rules), fmt, output, force)
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@click.option("--conventions", "names", default=None, metavar="A,B,...",
+              help="Conventions to set side by side (default: every preset).")
+@train_option
+@report_options
+def explain(name, names, train, fmt, output, force):
+    """Why the counting conventions give different totals for one network, term by term.
+
+    \b
+    Examples:
+      inception-cost explain inception-v3
+      inception-cost explain googlenet-torchvision --conventions torchvision,fvcore,ptflops
+    """
+    from inception_cost import conventions, reports
+    from inception_cost.analysis import analyse
+
+    chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
+        list(conventions.PRESETS.values())
+    network = _load(name)
+    report = reports.explain_report([analyse(network, train=train, convention=c) for c in chosen])
     _emit(report, fmt, output, force)
 
 
 @cli.command("list")
+@convention_option
 @report_options
-def list_(fmt, output, force):
+def list_(convention, fmt, output, force):
     """The built-in architectures with their input, parameters, MACs and depth."""
     from inception_cost import reports
     from inception_cost.catalog import builtin_names
 
-    _emit(reports.catalog_report([(n, _analyse(n)) for n in builtin_names()]), fmt, output, force)
+    entries = [(n, _analyse(n, convention=convention)) for n in builtin_names()]
+    _emit(reports.in_unit(reports.catalog_report(entries), entries[0][1].convention), fmt, output, force)
 
 
 def main(argv=None) -> None:

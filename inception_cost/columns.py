@@ -47,18 +47,44 @@ def per_channel(channels, flags, per: int = 1) -> list:
     return [c * per if f else 0 for c, f in zip(channels, flags)]
 
 
-def zeros(column) -> list:
-    return [0] * len(column)
+def out_numel(c: dict) -> list:
+    return [h * w * k for h, w, k in zip(c["hout"], c["wout"], c["cout"])]
 
 
-def column_sum(column) -> int:
-    return sum(column)
+def in_numel(c: dict) -> list:
+    return [h * w * k for h, w, k in zip(c["hin"], c["win"], c["cin"])]
+
+
+def where(values, flags, wanted: int = 1) -> list:
+    """values where the flag equals `wanted`, else 0."""
+    return [v if f == wanted else 0 for v, f in zip(values, flags)]
 
 
 # ---- the table --------------------------------------------------------------------
 
-FIELDS = ("kh", "kw", "cin", "cout", "groups", "hin", "win", "hout", "wout", "bias", "bn")
-COSTS = ("macs", "weights", "biases", "bn_params")
+FIELDS = ("kh", "kw", "cin", "cout", "groups", "hin", "win", "hout", "wout", "bias", "bn", "act",
+          "functional", "scaled")
+PARAMETER_TERMS = ("weights", "biases", "bn_params")
+# What a layer can cost, term by term; a counting convention weighs these terms
+# (conventions.py). *_out / *_in are element counts of the output / input tensor.
+OPERATION_TERMS = (
+    "conv_macs",           # kh * kw * Cin/groups * Cout * Hout * Wout
+    "linear_macs",         # in * out
+    "conv_bias_out",       # output elements of convs that have a bias
+    "linear_bias_out",     # outputs of linear layers that have a bias
+    "bn_out",              # output elements of batch norm (fused into a conv or alone)
+    "act_fn_out",          # output elements of activations called as functions (conv/linear activation)
+    "act_module_out",      # output elements of activation layers (modules)
+    "pool_in_module",      # input elements of max / avg pool modules
+    "pool_in_functional",  # input elements of max / avg pools called as functions
+    "avgpool_out_module",  # output elements of avg pool modules
+    "adaptive_in_module", "adaptive_in_functional",    # global / adaptive average pools
+    "adaptive_out_module", "adaptive_out_functional",
+    "softmax_out", "softmax_rows",
+    "add_out",             # residual additions
+    "scale_out",           # residual scalings (scale != 1)
+)
+TERMS = OPERATION_TERMS + PARAMETER_TERMS
 
 
 class LayerTable:
@@ -86,18 +112,14 @@ class LayerTable:
 
 
 def evaluate(table: LayerTable, kinds: dict) -> dict:
-    """Apply each kind's column rules to its rows; return one column per cost."""
+    """Apply each kind's column rules to its rows; return one full column per term."""
     n = len(table)
-    result = {name: [0] * n for name in COSTS}
+    result = {name: [0] * n for name in TERMS}
     rows_by_kind: dict = {}
     for i, kind in enumerate(table.kind):
         rows_by_kind.setdefault(kind, []).append(i)
     for kind, rows in rows_by_kind.items():
-        costs = kinds[kind].costs(table.select(rows))
-        for name in COSTS:
-            column = costs.get(name)
-            if column is None:
-                continue
+        for name, column in kinds[kind].terms(table.select(rows)).items():
             target = result[name]
             for i, value in zip(rows, column):
                 target[i] = value

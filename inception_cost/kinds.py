@@ -212,7 +212,8 @@ class Kind:
         ho, wo, co = out_shape
         return dict(cin=c, cout=co, hin=h, win=w, hout=ho, wout=wo, groups=1)
 
-    def costs(self, cols: dict) -> dict:
+    def terms(self, cols: dict) -> dict:
+        """Column rules: term name -> one value per row (columns.TERMS)."""
         return {}
 
     def describe(self, a: dict) -> str:
@@ -243,15 +244,18 @@ class Conv(Kind):
     def fields(self, a, in_shape, out_shape):
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=a["kernel"][0], kw=a["kernel"][1], groups=a["groups"],
-                 bias=int(a["bias"]), bn=int(a["batch_norm"]))
+                 bias=int(a["bias"]), bn=int(a["batch_norm"]), act=_has_activation(a))
         return f
 
-    def costs(self, c):
+    def terms(self, c):
+        out = col.out_numel(c)
         return dict(
-            macs=col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"], c["hout"], c["wout"]),
+            conv_macs=col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"], c["hout"], c["wout"]),
             weights=col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
             biases=col.per_channel(c["cout"], c["bias"]),
-            bn_params=col.per_channel(c["cout"], c["bn"], 2))
+            bn_params=col.per_channel(c["cout"], c["bn"], 2),
+            conv_bias_out=col.where(out, c["bias"]), bn_out=col.where(out, c["bn"]),
+            act_fn_out=col.where(out, c["act"]))
 
     def describe(self, a):
         kh, kw = a["kernel"]
@@ -265,22 +269,28 @@ class Conv(Kind):
 
 
 class Pool(Kind):
-    keys = ("name", "kernel", "stride", "padding", "rounding")
+    keys = ("name", "kernel", "stride", "padding", "rounding", "functional")
 
     def parse(self, r):
         r.check_keys(self.keys)
         kernel = r.pair("kernel")
         return dict(kernel=kernel, stride=r.pair("stride", list(kernel)),
                     padding=r.padding(default="valid"),
-                    rounding=r.choice("rounding", ("floor", "ceil"), "floor"))
+                    rounding=r.choice("rounding", ("floor", "ceil"), "floor"),
+                    functional=r.flag("functional", False))
 
     def out_shape(self, a, shape, path):
         return (*spatial_out(a, shape, path), shape[2])
 
     def fields(self, a, in_shape, out_shape):
         f = super().fields(a, in_shape, out_shape)
-        f.update(kh=a["kernel"][0], kw=a["kernel"][1])
+        f.update(kh=a["kernel"][0], kw=a["kernel"][1], functional=int(a["functional"]))
         return f
+
+    def terms(self, c):
+        inputs = col.in_numel(c)
+        return dict(pool_in_module=col.where(inputs, c["functional"], 0),
+                    pool_in_functional=col.where(inputs, c["functional"], 1))
 
     def describe(self, a):
         kh, kw = a["kernel"]
@@ -296,28 +306,50 @@ class AvgPool(Pool):
     name = "avg_pool"
     aliases = ("avgpool",)
 
+    def terms(self, c):
+        terms = super().terms(c)
+        terms["avgpool_out_module"] = col.where(col.out_numel(c), c["functional"], 0)
+        return terms
 
-class GlobalAvgPool(Kind):
+
+class AdaptivePool(Kind):
+    """Average pooling to a fixed output size: counted by its input and output elements."""
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=-(-in_shape[0] // out_shape[0]), kw=-(-in_shape[1] // out_shape[1]),
+                 functional=int(a.get("functional", False)))
+        return f
+
+    def terms(self, c):
+        inputs, outputs = col.in_numel(c), col.out_numel(c)
+        return dict(adaptive_in_module=col.where(inputs, c["functional"], 0),
+                    adaptive_in_functional=col.where(inputs, c["functional"], 1),
+                    adaptive_out_module=col.where(outputs, c["functional"], 0),
+                    adaptive_out_functional=col.where(outputs, c["functional"], 1))
+
+
+class GlobalAvgPool(AdaptivePool):
     name = "global_avg_pool"
+    keys = ("name", "functional")
+
+    def parse(self, r):
+        r.check_keys(self.keys)
+        return dict(functional=r.flag("functional", False))
 
     def out_shape(self, a, shape, path):
         return (1, 1, shape[2])
 
-    def fields(self, a, in_shape, out_shape):
-        f = super().fields(a, in_shape, out_shape)
-        f.update(kh=in_shape[0], kw=in_shape[1])
-        return f
 
-
-class AdaptiveAvgPool(Kind):
+class AdaptiveAvgPool(AdaptivePool):
     """Average pooling to a fixed output size, whatever the input (PyTorch's AdaptiveAvgPool2d)."""
 
     name = "adaptive_avg_pool"
-    keys = ("name", "output")
+    keys = ("name", "output", "functional")
 
     def parse(self, r):
         r.check_keys(self.keys)
-        return dict(output=r.pair("output"))
+        return dict(output=r.pair("output"), functional=r.flag("functional", False))
 
     def out_shape(self, a, shape, path):
         return (*a["output"], shape[2])
@@ -334,17 +366,28 @@ class BatchNorm(Kind):
         f.update(bn=1)
         return f
 
-    def costs(self, c):
-        return dict(bn_params=col.per_channel(c["cout"], c["bn"], 2))
+    def terms(self, c):
+        return dict(bn_params=col.per_channel(c["cout"], c["bn"], 2), bn_out=col.out_numel(c))
 
 
 class Activation(Kind):
     name = "activation"
-    keys = ("name", "function")
+    keys = ("name", "function", "functional")
 
     def parse(self, r):
         r.check_keys(self.keys)
-        return dict(function=r.choice("function", ACTIVATIONS, "relu"))
+        return dict(function=r.choice("function", ACTIVATIONS, "relu"),
+                    functional=r.flag("functional", False))
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(functional=int(a["functional"]))
+        return f
+
+    def terms(self, c):
+        out = col.out_numel(c)
+        return dict(act_module_out=col.where(out, c["functional"], 0),
+                    act_fn_out=col.where(out, c["functional"], 1))
 
     def describe(self, a):
         return a["function"]
@@ -352,11 +395,11 @@ class Activation(Kind):
 
 class Relu(Activation):
     name = "relu"
-    keys = ("name",)
+    keys = ("name", "functional")
 
     def parse(self, r):
         r.check_keys(self.keys)
-        return dict(function="relu")
+        return dict(function="relu", functional=r.flag("functional", False))
 
 
 class Dropout(Kind):
@@ -397,12 +440,14 @@ class Linear(Kind):
 
     def fields(self, a, in_shape, out_shape):
         f = super().fields(a, in_shape, out_shape)
-        f.update(kh=1, kw=1, bias=int(a["bias"]))
+        f.update(kh=1, kw=1, bias=int(a["bias"]), act=_has_activation(a))
         return f
 
-    def costs(self, c):
+    def terms(self, c):
         weights = col.linear_weights(c["cin"], c["cout"])
-        return dict(macs=weights, weights=weights, biases=col.per_channel(c["cout"], c["bias"]))
+        biases = col.per_channel(c["cout"], c["bias"])
+        return dict(linear_macs=weights, weights=weights, biases=biases, linear_bias_out=biases,
+                    act_fn_out=col.where(c["cout"], c["act"]))
 
     def describe(self, a):
         return f"linear {a['out']}"
@@ -411,6 +456,32 @@ class Linear(Kind):
 class Softmax(Kind):
     name = "softmax"
 
+    def terms(self, c):
+        return dict(softmax_out=col.out_numel(c),
+                    softmax_rows=[h * w for h, w in zip(c["hout"], c["wout"])])
+
+
+class ResidualAdd(Kind):
+    """input + scale * body: not written in files; the analysis adds one per residual."""
+
+    name = "residual_add"
+
+    def fields(self, a, in_shape, out_shape):
+        f = super().fields(a, in_shape, out_shape)
+        f.update(scaled=int(a["scale"] != 1))
+        return f
+
+    def terms(self, c):
+        out = col.out_numel(c)
+        return dict(add_out=out, scale_out=col.where(out, c["scaled"]))
+
+    def describe(self, a):
+        return f"add (x{a['scale']:g})" if a["scale"] != 1 else "add"
+
+
+def _has_activation(a: dict) -> int:
+    return int(a.get("activation") not in (None, "none"))
+
 
 KINDS: dict = {}
 for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(), BatchNorm(), Activation(), Relu(),
@@ -418,6 +489,6 @@ for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(), 
     for _name in (_kind.name,) + _kind.aliases:
         KINDS[_name] = _kind
 
-# the kinds by canonical name, for the column evaluation
-CANONICAL = {k.name: k for k in KINDS.values()}
+# the kinds by canonical name, for the column evaluation (with the internal ones)
+CANONICAL = {k.name: k for k in list(KINDS.values()) + [ResidualAdd()]}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from inception_cost.analysis import Analysis, CostNode
-from inception_cost.convention import DEFAULT as CONVENTION
+from inception_cost.conventions import DEFAULT as DEFAULT_CONVENTION
 from inception_cost.graph import format_shape
 from inception_cost.report_model import INT, RATIO, SHAPE, SHARE, TEXT, Column, Report, Section
 
@@ -20,7 +20,24 @@ COST_COLUMNS = [Column("weights", "weights", INT), Column("biases", "biases", IN
 
 def totals(node: CostNode) -> dict:
     return {"params": node.params, "macs": node.macs, "weights": node.weights,
-            "biases": node.biases, "bn_params": node.bn_params}
+            "biases": node.biases, "bn_params": node.bn_params, "trainable": node.trainable,
+            "non_trainable": node.non_trainable}
+
+
+def _header(convention) -> list:
+    return convention.header()
+
+
+def in_unit(report: Report, convention) -> Report:
+    """Titles say the convention's unit (FLOPs for flop-counter), and the totals name it."""
+    unit = convention.unit.value
+    if unit != "MACs":
+        for section in report.sections:
+            section.columns = [Column(c.key, c.title.replace("MACs", unit), c.kind)
+                               for c in section.columns]
+    report.meta["unit"] = unit
+    report.meta["convention"] = convention.name
+    return report
 
 
 def _costs(node: CostNode, share_of: int | None = None) -> dict:
@@ -133,7 +150,7 @@ def network_report(analysis: Analysis) -> Report:
             notes += [f"- {name}: {'; '.join(problems[name])}" for name in flagged]
     notes += _stated_notes(analysis)
     section = Section(title=_title(analysis), columns=columns, rows=rows, total=total, notes=notes)
-    return Report(title=f"{_title(analysis)}: cost by row", convention=list(CONVENTION),
+    return Report(title=f"{_title(analysis)}: cost by row", convention=_header(analysis.convention),
                   totals=totals(root), sections=[section], meta=_meta(analysis))
 
 
@@ -231,7 +248,8 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     layer_columns = [Column("branch", "branch"), Column("layer", "layer"),
                      Column("input", "input", SHAPE), Column("output", "output", SHAPE), *cost_columns]
     layer_section = Section(title=f"{module.label}: layers", columns=layer_columns, rows=layer_rows)
-    return Report(title=f"{_title(analysis)}: module {module.label}", convention=list(CONVENTION),
+    return Report(title=f"{_title(analysis)}: module {module.label}",
+                  convention=_header(analysis.convention),
                   totals=totals(module), sections=[branch_section, layer_section],
                   meta={**_meta(analysis), "module": module.name})
 
@@ -243,7 +261,8 @@ def ratio(a: int, b: int):
     return a / b if b else None
 
 
-def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: str) -> Report:
+def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: str,
+                    convention=DEFAULT_CONVENTION) -> Report:
     """Branch by branch: parts with the same name side by side, with ratios a / b."""
     parts_a = {p.name: p for p in module_parts(a)}
     parts_b = {p.name: p for p in module_parts(b)}
@@ -258,7 +277,7 @@ def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: s
                       notes=[f"Ratios are {name_a} / {name_b}.",
                              f"Input {format_shape(a.in_shape)}; output {name_a}"
                              f" {format_shape(a.out_shape)}, {name_b} {format_shape(b.out_shape)}."])
-    return Report(title=title, convention=list(CONVENTION),
+    return Report(title=title, convention=_header(convention),
                   totals={name_a: totals(a), name_b: totals(b),
                           "ratio": {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}},
                   sections=[section], meta={"a": name_a, "b": name_b})
@@ -304,7 +323,7 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis) -> Repo
     notes += [f"{name}: {_train_note(analysis)}" for name, analysis in ((name_a, a), (name_b, b))]
     section = Section(title=f"{name_a} vs {name_b}", columns=_compare_columns(name_a, name_b, False),
                       rows=rows, total=total, notes=notes)
-    return Report(title=f"{name_a} vs {name_b}", convention=list(CONVENTION),
+    return Report(title=f"{name_a} vs {name_b}", convention=_header(a.convention),
                   totals={name_a: totals(ra), name_b: totals(rb),
                           "ratio": {"params": ratio(ra.params, rb.params), "macs": ratio(ra.macs, rb.macs)}},
                   sections=[section], meta={"a": name_a, "b": name_b})
@@ -376,6 +395,56 @@ def catalog_report(entries: list) -> Report:
                Column("params", "params", INT), Column("macs", "MACs", INT),
                Column("depth", "depth (layers with weights)", INT)]
     section = Section(title="Built-in architectures (inference network)", columns=columns, rows=rows)
-    return Report(title="inception-cost: built-in architectures", convention=list(CONVENTION),
+    return Report(title="inception-cost: built-in architectures",
+                  convention=_header(entries[0][1].convention if entries else DEFAULT_CONVENTION),
                   totals={"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows)},
                   sections=[section])
+
+
+# ---- why conventions differ ----------------------------------------------------------------------
+
+
+def explain_report(analyses: list) -> Report:
+    """One row per counted term, one column per convention: what each adds to its total.
+
+    `analyses` are the same network analysed under each convention.
+    """
+    from inception_cost.conventions import TERM_TEXT
+
+    first = analyses[0]
+    counts = first.term_totals()
+    sections = []
+    for kind, terms, pick in (("operations", [t for t in counts if t not in ("weights", "biases", "bn_params")],
+                               lambda c: (c.ops, c.factor)),
+                              ("parameters", ["weights", "biases", "bn_params"], lambda c: (c.params, 1))):
+        rows = []
+        for term in terms:
+            row = {"term": TERM_TEXT[term], "count": counts[term]}
+            used = False
+            for a in analyses:
+                weights, factor = pick(a.convention)
+                weight = weights.get(term, 0)
+                row[a.convention.name] = int(weight * factor * counts[term])
+                used = used or bool(weight and counts[term])
+            if used:
+                rows.append(row)
+        total = {"term": "total", **{a.convention.name: (a.root.macs if kind == "operations" else a.root.params)
+                                     for a in analyses}}
+        columns = [Column("term", "counted term"), Column("count", "count", INT),
+                   *[Column(a.convention.name, f"{a.convention.name} ({a.convention.unit.value})"
+                            if kind == "operations" else a.convention.name, INT) for a in analyses]]
+        sections.append(Section(title=f"{_title(first)}: {kind} by convention", columns=columns,
+                                rows=rows, total=total))
+    base = analyses[0]
+    notes = sections[0].notes
+    for a in analyses[1:]:
+        diff = a.root.macs - base.root.macs
+        notes.append(f"{a.convention.name}: {a.root.macs:,} {a.convention.unit.value}"
+                     f" ({'+' if diff >= 0 else ''}{diff:,} against {base.convention.name}).")
+    notes.append("Each cell is what the convention adds for that term (weight x count); a"
+                 " blank or 0 means the convention does not count it.")
+    lines = [f"{a.convention.name}: {a.convention.summary}" for a in analyses]
+    return Report(title=f"{_title(first)}: why the conventions differ", convention=lines,
+                  totals={a.convention.name: {"macs": a.root.macs, "params": a.root.params,
+                                              "unit": a.convention.unit.value} for a in analyses},
+                  sections=sections, meta=_meta(first))

@@ -50,6 +50,8 @@ def parts(module):
         for node in (child.children if child.kind == "residual" else [child]):
             if node.kind == "concat":
                 found.update({b.name: b for b in node.children})
+            elif node.layer_kind == "residual_add":  # the addition itself: no weights
+                continue
             else:
                 found[node.name] = node
     return found

@@ -30,7 +30,7 @@ def test_column_rules_equal_the_scalar_formulas(rows):
         table.append("conv", **r)
     costs = col.evaluate(table, CANONICAL)
     for i, r in enumerate(rows):
-        assert costs["macs"][i] == col.conv_macs_one(r["kh"], r["kw"], r["cin"], r["groups"],
+        assert costs["conv_macs"][i] == col.conv_macs_one(r["kh"], r["kw"], r["cin"], r["groups"],
                                                      r["cout"], r["hout"], r["wout"])
         assert costs["weights"][i] == col.conv_weights_one(r["kh"], r["kw"], r["cin"], r["groups"], r["cout"])
         assert costs["biases"][i] == r["cout"] * r["bias"]
@@ -43,7 +43,7 @@ def test_linear_column_rule(pairs):
     for n_in, n_out in pairs:
         table.append("linear", cin=n_in, cout=n_out, hout=1, wout=1, kh=1, kw=1, groups=1, bias=1)
     costs = col.evaluate(table, CANONICAL)
-    assert costs["macs"] == [col.linear_macs_one(i, o) for i, o in pairs]
+    assert costs["linear_macs"] == [col.linear_macs_one(i, o) for i, o in pairs]
     assert costs["biases"] == [o for _, o in pairs]
 
 
@@ -60,7 +60,7 @@ def test_totals_are_additive_over_any_split(rows, data):
         for r in chunk:
             t.append("conv", **r)
         parts.append(col.evaluate(t, CANONICAL))
-    for name in col.COSTS:
+    for name in col.TERMS:
         assert sum(whole[name]) == sum(parts[0][name]) + sum(parts[1][name])
 
 

@@ -1,0 +1,99 @@
+"""Convention presets against what the real tools print for the same models.
+
+Provenance: each tool run on the torchvision model built with weights=None (eval mode,
+batch 1): torch 2.14.1, torchvision 0.29.1, fvcore 0.1.5.post20221221
+(FlopCountAnalysis(...).total()), ptflops 0.7.5 (get_model_complexity_info,
+as_strings=False, backends 'pytorch' and 'aten'), thop 0.1.1.post2209072238 (profile),
+torch.utils.flop_counter.FlopCounterMode; Keras 3.15.1 model.summary() of
+keras.applications.InceptionV3(weights=None) and InceptionResNetV2(weights=None).
+"""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from inception_cost import conventions
+from inception_cost.analysis import analyse
+from inception_cost.catalog import builtin_dir
+from inception_cost.cli import cli
+from inception_cost.parse import load_network
+
+TOOLS = {  # network -> convention -> (total the tool prints, parameters it prints)
+    "googlenet-torchvision": {
+        "torchvision": (1_498_376_192, 6_624_904),
+        "fvcore": (1_504_878_688, 6_624_904),
+        "ptflops": (1_513_907_448, 6_624_904),
+        "ptflops-aten": (1_498_377_192, 6_624_904),
+        "thop": (1_511_332_032, 6_624_904),
+        "flop-counter": (2_996_752_384, 6_624_904),
+    },
+    "inception-v3": {
+        "torchvision": (5_713_216_096, 23_834_568),
+        "fvcore": (5_731_282_144, 23_834_568),
+        "ptflops": (5_747_660_552, 23_834_568),
+        "ptflops-aten": (5_713_217_096, 23_834_568),
+        "thop": (5_749_219_168, 23_834_568),
+        "flop-counter": (11_426_432_192, 23_834_568),
+    },
+}
+
+
+def _analyse(name, convention, train=False):
+    network = load_network(builtin_dir() / f"{name}.yaml", f"{name}.yaml")
+    return analyse(network, train=train, convention=conventions.get(convention))
+
+
+@pytest.mark.parametrize("name,convention", [(n, c) for n, by in TOOLS.items() for c in by])
+def test_presets_reproduce_the_tools(name, convention):
+    root = _analyse(name, convention).root
+    assert (root.macs, root.params) == TOOLS[name][convention]
+
+
+@pytest.mark.parametrize("name,total,trainable,non_trainable", [
+    ("inception-v3", 23_851_784, 23_817_352, 34_432),          # keras.applications.InceptionV3
+    ("inception-resnet-v2", 55_873_736, 55_813_192, 60_544),   # keras.applications.InceptionResNetV2
+    ("keras-cifar10", 2_761_866, 2_761_866, 0),                # the seed's model
+])
+def test_keras_preset_reproduces_model_summary(name, total, trainable, non_trainable):
+    root = _analyse(name, "keras").root
+    assert (root.params, root.trainable, root.non_trainable) == (total, trainable, non_trainable)
+
+
+def test_paper_preset_counts_weights_only():
+    root = _analyse("googlenet", "paper").root
+    assert root.params == 6_990_272 and root.macs == 1_582_671_872
+
+
+def test_ptflops_counts_pool_modules_twice_and_functions_once():
+    a = _analyse("inception-v3", "ptflops")
+    terms = a.term_totals()
+    assert terms["pool_in_module"] == 2_350_848 and terms["pool_in_functional"] == 2_577_152
+    assert a.root.macs - _analyse("inception-v3", "torchvision").root.macs == (
+        1_000 + 2 * 8_967_488 + 8_967_488 + 2 * 2_350_848 + 2_577_152 + 2 * 131_072)
+
+
+def test_every_report_states_its_convention():
+    result = CliRunner().invoke(cli, ["inception-v3", "-c", "flop-counter", "-f", "json"])
+    doc = json.loads(result.stdout)
+    assert doc["convention"][0].startswith("Convention 'flop-counter'")
+    assert doc["unit"] == "FLOPs" and doc["totals"]["macs"] == 11_426_432_192
+    assert any(c["title"] == "FLOPs" for c in doc["sections"][0]["columns"])
+    table = CliRunner().invoke(cli, ["googlenet", "--module", "3a"]).stdout
+    assert "Convention 'torchvision'" in table
+
+
+def test_explain_lines_up_every_preset():
+    result = CliRunner().invoke(cli, ["explain", "googlenet-torchvision", "-f", "json"])
+    doc = json.loads(result.stdout)
+    for name, (total, params) in TOOLS["googlenet-torchvision"].items():
+        assert doc["totals"][name]["macs"] == total
+    rows = {r["term"]: r for r in doc["sections"][0]["rows"]}
+    bn = rows["batch-norm output elements"]
+    assert bn["count"] == 3_226_160 and bn["fvcore"] == 2 * 3_226_160 and bn["thop"] == 4 * 3_226_160
+    assert bn["torchvision"] == 0
+
+
+def test_unknown_convention_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["googlenet", "-c", "fvcor"])
+    assert result.exit_code == 4 and "'fvcor' is not one of" in result.stderr
