@@ -84,6 +84,39 @@ def convention_option(func):
                                                 " explain`).")(func)
 
 
+def hardware_options(default_device: str | None = "h100-sxm"):
+    """--device, --dtype and --batch for the memory and time estimates."""
+    def wrap(func):
+        func = click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
+                            help="Images per batch.")(func)
+        func = click.option("--dtype", type=click.Choice(["fp32", "bf16", "fp16", "int8"]),
+                            default="fp16", show_default=True, help="Element type of activations"
+                                                                     " and weights.")(func)
+        if default_device is not None:
+            func = click.option("--device", default=default_device, show_default=True,
+                                metavar="NAME|FILE",
+                                help="Device profile for the time estimate (`inception-cost"
+                                     " devices`).")(func)
+        return func
+    return wrap
+
+
+def _timer(analysis, device, dtype: str, batch: int):
+    """node -> estimated seconds of its layers on `device`."""
+    from inception_cost.memory import Dtype
+    from inception_cost.roofline import estimate
+
+    seconds = {t.memory.node.row: t.seconds for t in estimate(analysis, device, Dtype(dtype), batch)}
+    return lambda node: sum(seconds.get(leaf.row, 0.0) for leaf in node.layers())
+
+
+def _part_nodes(node, total_name: str, module: bool) -> dict:
+    from inception_cost.reports import module_parts
+
+    parts = module_parts(node) if module else node.children
+    return {**{p.name: p for p in parts}, total_name: node}
+
+
 def train_option(func):
     return click.option("--train", is_flag=True,
                         help="Include training-only parts (auxiliary classifiers).")(func)
@@ -181,8 +214,9 @@ def show(name, module, train, convention, fmt, output, force):
                                      f" (default for naive/reduced: {DEFAULT_COMPARE_MODULE}).")
 @train_option
 @convention_option
+@hardware_options()
 @report_options
-def compare(a, b, module, train, convention, fmt, output, force):
+def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, force):
     """Compare two architectures, or the naive and 1x1-reduced inception module.
 
     A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
@@ -203,33 +237,48 @@ def compare(a, b, module, train, convention, fmt, output, force):
     if module:
         reference = _analyse("googlenet", train, convention=convention) \
             if (a in variants or b in variants) else None
-        nodes = [_variant_module(ref, module, reference, train, convention) for ref in (a, b)]
+        sides = [_variant_module(ref, module, reference, train, convention) for ref in (a, b)]
+        nodes = [node for _, node in sides]
         title = f"{a} vs {b}: module {nodes[1].label}"
         report = reports.compare_modules(a, nodes[0], b, nodes[1], title, rules)
+        analyses = [analysis for analysis, _ in sides]
+        part_nodes = [_part_nodes(n, "module total", True) for n in nodes]
         if train:
             report.sections[0].notes.append("--train: training-only parts are counted where the"
                                             " module has them (an auxiliary head is its own module).")
     else:
-        report = reports.compare_networks(a, _analyse(a, train, convention=convention),
-                                          b, _analyse(b, train, convention=convention))
+        analyses = [_analyse(a, train, convention=convention), _analyse(b, train, convention=convention)]
+        report = reports.compare_networks(a, analyses[0], b, analyses[1])
+        part_nodes = [_part_nodes(x.root, "total", False) for x in analyses]
+    hardware = _device(device)
+    timers = [_timer(x, hardware, dtype, batch) for x in analyses]
+    reports.add_time_columns(report, *timers, *part_nodes, f"{hardware.name}, {dtype}, batch {batch}")
     _emit(reports.in_unit(report, rules), fmt, output, force)
+
+
+def _device(ref: str):
+    from inception_cost.devices import load_device
+
+    return load_device(ref)
 
 
 def _variant_module(ref: str, module: str, reference, train: bool, convention: str):
     """Module `module` of `ref`; naive / reduced are GoogLeNet's, at the reduced network's input."""
     if ref not in (NAIVE, REDUCED):
-        return _module(_analyse(ref, train, convention=convention), module)
+        analysis = _analyse(ref, train, convention=convention)
+        return analysis, _module(analysis, module)
     from inception_cost.analysis import analyse
     from inception_cost.graph import Module, Network
 
     in_context = _module(reference, module)
     if ref == REDUCED:
-        return in_context
+        return reference, in_context
     naive = _load("googlenet", NAIVE)
     item = next((i for i in naive.items if isinstance(i, Module) and i.name == in_context.name), None)
     alone = Network(name=f"naive {item.name}", input_shape=in_context.in_shape, items=[item],
                     file=naive.file, title=f"naive {item.label}")
-    return analyse(alone, convention=reference.convention).root.children[0]
+    analysis = analyse(alone, convention=reference.convention)
+    return analysis, analysis.root.children[0]
 
 
 @cli.command()
@@ -267,8 +316,10 @@ def export(name, train, convention, fmt, output, force):
               help="Lone layer form: height and width of the feature map.")
 @train_option
 @convention_option
+@hardware_options()
 @report_options
-def factorize(name, module, rule, kernel, channels, size, train, convention, fmt, output, force):
+def factorize(name, module, rule, kernel, channels, size, train, convention, device, dtype, batch,
+              fmt, output, force):
     """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
     and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
 
@@ -300,6 +351,13 @@ def factorize(name, module, rule, kernel, channels, size, train, convention, fmt
     after_network, count = factorize_network(before.network, rule, module)
     after = analyse(after_network, train=train, convention=rules)
     report = reports.factorize_report(before, after, rule.value, count, module, lone=name is None)
+    hardware = _device(device)
+    if module:
+        part_nodes = [_part_nodes(x.root.find_module(module), "module total", True) for x in (before, after)]
+    else:
+        part_nodes = [_part_nodes(x.root, "total", False) for x in (before, after)]
+    timers = [_timer(x, hardware, dtype, batch) for x in (before, after)]
+    reports.add_time_columns(report, *timers, *part_nodes, f"{hardware.name}, {dtype}, batch {batch}")
     _emit(reports.in_unit(report, rules), fmt, output, force)
 
 
@@ -325,6 +383,65 @@ def explain(name, names, train, fmt, output, force):
     network = _load(name)
     report = reports.explain_report([analyse(network, train=train, convention=c) for c in chosen])
     _emit(report, fmt, output, force)
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@click.option("-m", "--module", help="Only this module.")
+@train_option
+@hardware_options(default_device=None)
+@report_options
+def memory(name, module, train, dtype, batch, fmt, output, force):
+    """Memory per layer: activations, weight bytes, the bytes each layer must move, arithmetic
+    intensity, and the peak activation memory of inference.
+
+    \b
+    Examples:
+      inception-cost memory googlenet --module 3a
+      inception-cost memory inception-v3 --dtype fp32 --batch 32 -f csv -o memory.csv
+    """
+    from inception_cost import reports
+    from inception_cost.memory import Dtype
+
+    analysis = _analyse(name, train)
+    scope = _module(analysis, module) if module else None
+    _emit(reports.memory_report(analysis, Dtype(dtype), batch, scope), fmt, output, force)
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@click.option("-m", "--module", help="Only this module, layer by layer.")
+@click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
+@train_option
+@hardware_options()
+@report_options
+def roofline(name, module, layers, train, device, dtype, batch, fmt, output, force):
+    """Estimated time on a device: each layer takes the longer of its compute time and its
+    memory time, plus a fixed overhead; which bound applies, and each part's share.
+
+    \b
+    Examples:
+      inception-cost roofline googlenet --device h100-sxm --dtype fp16
+      inception-cost roofline googlenet --module 3a --device h100-measured --dtype fp32 --batch 32
+      inception-cost roofline my-net.yaml --device my-gpu.yaml
+    """
+    from inception_cost import reports
+    from inception_cost.memory import Dtype
+
+    analysis = _analyse(name, train)
+    scope = _module(analysis, module) if module else None
+    report = reports.roofline_report(analysis, _device(device), Dtype(dtype), batch, scope, layers)
+    _emit(report, fmt, output, force)
+
+
+@cli.command()
+@report_options
+def devices(fmt, output, force):
+    """The built-in device profiles for `roofline`, `compare` and `factorize`."""
+    from inception_cost import reports
+    from inception_cost.devices import builtin_devices, load_device
+
+    _emit(reports.devices_report([load_device(n) for n in builtin_devices()]), fmt, output, force)
 
 
 @cli.command("list")

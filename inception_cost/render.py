@@ -11,7 +11,7 @@ import enum
 import io
 import json
 
-from inception_cost.report_model import INT, RATIO, SHAPE, SHARE, Report
+from inception_cost.report_model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
 
 
 class Format(str, enum.Enum):
@@ -42,6 +42,8 @@ def cell(value, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == RATIO:
         return f"{value:.2f}x"
+    if kind == FLOAT:
+        return f"{value:,.2f}"
     return str(value)
 
 
@@ -67,7 +69,7 @@ def markdown(report: Report) -> str:
         columns = _visible_columns(section)
         out += [f"## {_md(section.title)}", ""]
         out.append("| " + " | ".join(_md(c.title) for c in columns) + " |")
-        out.append("|" + "|".join("---:" if c.kind in (INT, SHARE, RATIO) else "---"
+        out.append("|" + "|".join("---:" if c.kind in (INT, SHARE, RATIO, FLOAT) else "---"
                                   for c in columns) + "|")
         for row in section.rows:
             out.append("| " + " | ".join(_md(cell(row.get(c.key), c.kind)) for c in columns) + " |")
@@ -142,7 +144,7 @@ def table(report: Report, width: int | None = None) -> str:
         grid = Table(title=section.title, box=box.SIMPLE_HEAD, title_justify="left",
                      show_footer=False, pad_edge=False)
         for c in columns:
-            numeric = c.kind in (INT, SHARE, RATIO)
+            numeric = c.kind in (INT, SHARE, RATIO, FLOAT)
             grid.add_column(c.title, justify="right" if numeric else "left",
                             overflow="fold", no_wrap=numeric or c.kind == SHAPE)
         for i, row in enumerate(section.rows):

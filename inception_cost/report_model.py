@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Column kinds: how a renderer formats a value.
-TEXT, INT, SHAPE, SHARE, RATIO = "text", "int", "shape", "share", "ratio"
+TEXT, INT, SHAPE, SHARE, RATIO, FLOAT = "text", "int", "shape", "share", "ratio", "float"
 
 
 @dataclass(frozen=True)

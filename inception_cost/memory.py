@@ -1,0 +1,110 @@
+"""Memory traffic and activation memory of inference.
+
+Per layer: the activations it writes, the bytes of its weights, the bytes it must move
+at least (read its input(s) and weights once, write its output once) and its
+arithmetic intensity (FLOPs per byte moved, FLOPs = 2 x conv/linear MACs). Over the
+whole graph: the peak of the activations alive at once, when a module's input stays
+alive until its last branch has run and every branch's output until the concat.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from inception_cost.analysis import Analysis, CostNode
+
+
+class Dtype(str, enum.Enum):
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        return {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}[self.value]
+
+
+# Layers whose output is a view of their input in inference: they allocate nothing.
+VIEWS = ("flatten", "dropout")
+
+
+@dataclass
+class LayerMemory:
+    node: CostNode
+    activations: int  # output elements, whole batch
+    activation_bytes: int
+    weight_bytes: int
+    bytes_moved: int  # input(s) read + weights read + output written, at least
+    flops: int  # 2 x conv/linear MACs, whole batch
+
+    @property
+    def intensity(self) -> float:
+        return self.flops / self.bytes_moved if self.bytes_moved else 0.0
+
+
+def layer_memory(analysis: Analysis, dtype: Dtype, batch: int, node: CostNode | None = None) -> list:
+    """One LayerMemory per layer of `node` (default: the counted network), in order."""
+    table, terms = analysis.table, analysis.terms
+    size = dtype.bytes
+    result = []
+    for leaf in (node or analysis.root).layers():
+        i = leaf.row
+        out = table.hout[i] * table.wout[i] * table.cout[i]
+        inputs = 2 * out if leaf.layer_kind == "residual_add" else table.hin[i] * table.win[i] * table.cin[i]
+        params = terms["weights"][i] + terms["biases"][i] + terms["bn_params"][i]
+        weight_bytes = params * size
+        if leaf.layer_kind in VIEWS:
+            moved = 0
+        else:
+            moved = (inputs + out) * batch * size + weight_bytes
+        flops = 2 * (terms["conv_macs"][i] + terms["linear_macs"][i]) * batch
+        result.append(LayerMemory(leaf, out * batch, out * batch * size, weight_bytes, moved, flops))
+    return result
+
+
+def peak_activations(root: CostNode) -> int:
+    """The most activation elements alive at once during inference (batch 1), input included."""
+    h, w, c = root.in_shape
+    peak, _ = _sequence(root.children, 0, h * w * c)
+    return peak
+
+
+def _numel(shape) -> int:
+    return shape[0] * shape[1] * shape[2]
+
+
+def _sequence(children, held: int, current: int) -> tuple:
+    """Run children in order; `current` is the live input, `held` what others keep alive."""
+    peak = held + current
+    for child in children:
+        child_peak, current = _node(child, held, current)
+        peak = max(peak, child_peak)
+    return peak, current
+
+
+def _node(node: CostNode, held: int, current: int) -> tuple:
+    """(peak while running node, its output's size); its input is `current`."""
+    if node.kind == "layer":
+        out = _numel(node.out_shape)
+        if node.layer_kind in VIEWS:
+            return held + current, out
+        return held + current + out, out
+    if node.kind == "concat":
+        outs, peak = 0, held + current
+        for i, branch in enumerate(node.children):
+            last = i == len(node.children) - 1
+            # the input stays alive for the branches still to run; finished outputs wait
+            keep = held + outs + (0 if last else current)
+            branch_peak, out = _sequence(branch.children, keep, current if last else 0)
+            peak, outs = max(peak, branch_peak), outs + out
+        return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
+    if node.kind == "residual":
+        body = [c for c in node.children if c.layer_kind != "residual_add"]
+        peak, out = _sequence(body, held + current, 0)  # the shortcut stays alive
+        return max(peak, held + current + out + out), out
+    if node.kind == "auxiliary":
+        peak, _ = _sequence(node.children, held + current, 0)
+        return peak, current
+    return _sequence(node.children, held, current)  # module, branch, network

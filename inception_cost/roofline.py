@@ -1,0 +1,54 @@
+"""The roofline estimate: each layer takes the longer of its compute time and its memory
+time, plus the device's fixed per-layer overhead.
+
+compute time = FLOPs / peak FLOP/s for the dtype; memory time = bytes moved / bandwidth
+(`memory.layer_memory`). It is a lower bound for an ideal kernel: real kernels with
+unusual shapes (1 x n, few channels, small maps) run below peak, and frameworks add
+launches, copies for concatenation and layout changes that it does not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inception_cost.analysis import Analysis, CostNode
+from inception_cost.devices import Device
+from inception_cost.memory import Dtype, LayerMemory, layer_memory
+
+
+@dataclass
+class LayerTime:
+    memory: LayerMemory
+    compute_s: float
+    memory_s: float
+    overhead_s: float
+
+    @property
+    def seconds(self) -> float:
+        return max(self.compute_s, self.memory_s) + self.overhead_s
+
+    @property
+    def bound(self) -> str:
+        if self.compute_s == 0 and self.memory_s == 0:
+            return "overhead" if self.overhead_s else "-"
+        return "compute" if self.compute_s >= self.memory_s else "memory"
+
+
+def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
+             node: CostNode | None = None) -> list:
+    if dtype.value not in device.peak_tflops:
+        from inception_cost.errors import UsageError
+
+        raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
+                         f" (it has: {', '.join(device.peak_tflops)})")
+    peak, bandwidth = device.peak_flops(dtype.value), device.bandwidth
+    overhead = device.overhead_us * 1e-6
+    times = []
+    for m in layer_memory(analysis, dtype, batch, node):
+        moves = m.bytes_moved > 0 or m.flops > 0
+        times.append(LayerTime(m, m.flops / peak, m.bytes_moved / bandwidth, overhead if moves else 0.0))
+    return times
+
+
+def total_seconds(times: list) -> float:
+    return sum(t.seconds for t in times)

@@ -1,0 +1,124 @@
+"""Memory traffic, peak activation memory and the roofline, against hand-worked cases."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from inception_cost.cli import cli
+from inception_cost.devices import load_device
+from inception_cost.errors import ArchitectureError, UsageError
+from inception_cost.memory import Dtype, layer_memory, peak_activations
+from inception_cost.roofline import estimate
+
+from conftest import net
+
+
+def test_one_conv_by_hand():
+    a = net("input: 8x8x4\nlayers:\n  - conv: {filters: 8, kernel: 3}\n")
+    (m,) = layer_memory(a, Dtype.FP32, batch=2)
+    assert m.activations == 8 * 8 * 8 * 2
+    assert m.activation_bytes == 4 * 1024
+    assert m.weight_bytes == (9 * 4 * 8 + 8) * 4
+    assert m.bytes_moved == (8 * 8 * 4 + 8 * 8 * 8) * 2 * 4 + 296 * 4 == 7_328
+    assert m.flops == 2 * 9 * 4 * 8 * 64 * 2 == 73_728
+    assert m.intensity == pytest.approx(73_728 / 7_328)
+
+
+def test_peak_holds_branch_outputs_until_the_concat():
+    a = net("""input: 8x8x4
+layers:
+  - module:
+      name: m
+      layers:
+        - concat:
+            a: [{conv: {filters: 8, kernel: 1}}]
+            b: [{conv: {filters: 8, kernel: 1}}, {conv: {filters: 8, kernel: 1}}]
+""")
+    # at the concat: both branch outputs (512 + 512) and the concatenated copy (1024)
+    assert peak_activations(a.root) == 2 * (512 + 512)
+    # during branch b's first conv: the input (256), a's output (512) and its own (512)
+    b = net("""input: 8x8x4
+layers:
+  - module:
+      name: m
+      layers:
+        - concat:
+            a: [{conv: {filters: 64, kernel: 1}}]
+            b: [{conv: {filters: 1, kernel: 1}}]
+""")
+    assert peak_activations(b.root) == max(256 + 4096, 4096 + 256 + 64, 2 * (4096 + 64))
+
+
+def test_residual_keeps_its_shortcut_alive():
+    a = net("""input: 4x4x8
+layers:
+  - residual: {scale: 0.1, layers: [{conv: {filters: 2, kernel: 1}}, {conv: {filters: 8, kernel: 1}}]}
+""")
+    # shortcut 128 + body out 128 + the sum 128 at the addition
+    assert peak_activations(a.root) == 3 * 128
+
+
+@pytest.fixture
+def device(tmp_path):
+    path = tmp_path / "gpu.yaml"
+    path.write_text("name: test-gpu\npeak_tflops: {fp16: 100, fp32: 10}\nbandwidth_gbs: 1000\n"
+                    "overhead_us: 2\n")
+    return load_device(str(path))
+
+
+def test_compute_bound_and_memory_bound_layers(device):
+    a = net("""input: 56x56x256
+layers:
+  - conv: {filters: 256, kernel: 3, bias: false}
+  - max_pool: {kernel: 3, stride: 2, padding: 1}
+""")
+    conv, pool = estimate(a, device, Dtype.FP16, batch=1)
+    flops = 2 * 9 * 256 * 256 * 56 * 56
+    assert conv.compute_s == pytest.approx(flops / 100e12)                       # 36.99 µs
+    assert conv.memory_s == pytest.approx(((2 * 802_816) * 2 + 589_824 * 2) / 1e12)  # 4.39 µs
+    assert conv.bound == "compute" and conv.seconds == pytest.approx(flops / 100e12 + 2e-6)
+    assert pool.compute_s == 0 and pool.bound == "memory"
+    assert pool.seconds == pytest.approx((802_816 + 200_704) * 2 / 1e12 + 2e-6)  # 4.01 µs
+
+
+def test_device_files_are_checked(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\npeak_tflops: {fp64: 10}\nbandwidth_gbs: 1000\n")
+    with pytest.raises(ArchitectureError, match="unknown dtype 'fp64'"):
+        load_device(str(bad))
+    with pytest.raises(UsageError, match="unknown device 'h100'"):
+        load_device("h100")
+    assert load_device("h100-sxm").peak_tflops["fp16"] == 989.4
+
+
+def _json(*args):
+    result = CliRunner().invoke(cli, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_memory_command_googlenet_3a():
+    doc = _json("memory", "googlenet", "--module", "3a", "--dtype", "fp16")
+    rows = {r["layer"]: r for r in doc["sections"][0]["rows"]}
+    five = rows["5x5 / conv 5x5 32"]
+    assert five["bytes_moved"] == (28 * 28 * 16 + 28 * 28 * 32) * 2 + (25 * 16 * 32 + 32) * 2
+    assert five["activations"] == 28 * 28 * 32
+    # 3a's peak is at the pool branch's max pool: the finished outputs of the 1x1, 3x3 and
+    # 5x5 branches (64 + 128 + 32 channels), the module input (192) and the pooled copy (192);
+    # the concat itself holds only 2 x 256 channels.
+    x = 28 * 28
+    assert doc["totals"]["peak_activation_bytes"] == (64 + 128 + 32 + 192 + 192) * x * 2 == 953_344
+
+
+def test_roofline_command_and_time_ratio_in_compare():
+    doc = _json("roofline", "googlenet", "--device", "h100-sxm", "--dtype", "fp16")
+    assert doc["device"] == "h100-sxm" and doc["totals"]["seconds"] > 0
+    assert abs(sum(r["share"] for r in doc["sections"][0]["rows"]) - 1) < 1e-9
+    doc = _json("compare", "naive", "reduced", "--device", "h100-measured", "--dtype", "fp32",
+                "--batch", "32")
+    five = next(r for r in doc["sections"][0]["rows"] if r["part"] == "5x5")
+    assert round(five["macs_ratio"], 2) == 9.68
+    assert five["time_ratio"] < five["macs_ratio"]  # fewer MACs buys less than 9.68x
+    doc = _json("factorize", "--device", "h100-sxm")
+    assert doc["sections"][0]["total"]["time_ratio"] > 0
