@@ -131,6 +131,7 @@ Examples:
   inception-cost factorize googlenet -m 3a   5x5 convs rewritten as two 3x3
   inception-cost inception-v3 -c ptflops     the number ptflops prints for it
   inception-cost explain inception-v3        why fvcore, ptflops, thop ... disagree
+  inception-cost sweep googlenet -m 3a --vary "#5x5 reduce=4..64:4"
   inception-cost googlenet -f markdown       the same numbers as a Markdown table
   inception-cost export googlenet -f markdown -o costs.md
   inception-cost my-net.yaml --train         any architecture file
@@ -442,6 +443,55 @@ def devices(fmt, output, force):
     from inception_cost.devices import builtin_devices, load_device
 
     _emit(reports.devices_report([load_device(n) for n in builtin_devices()]), fmt, output, force)
+
+
+@cli.command()
+@click.argument("name", metavar="NAME|FILE")
+@click.option("-m", "--module", required=True, help="The module whose widths vary (e.g. 3a).")
+@click.option("--vary", "varies", multiple=True, required=True, metavar="WIDTH=A..B[:STEP]",
+              help="A width and its values: '#5x5 reduce=4..64:4' or 'c1=32,64,96'. Repeatable;"
+                   " every combination is evaluated.")
+@click.option("--budget-macs", metavar="N", help="Keep variants with at most N MACs (e.g. 100M).")
+@click.option("--budget-params", metavar="N", help="Keep variants with at most N parameters.")
+@click.option("--top", type=click.IntRange(0, None), default=20, show_default=True,
+              help="How many variants to list (0: all).")
+@click.option("--sort", type=click.Choice(["macs", "params"]), default="macs", show_default=True)
+@click.option("--pareto", "pareto_only", is_flag=True, help="List only the Pareto-optimal variants.")
+@report_options
+def sweep(name, module, varies, budget_macs, budget_params, top, sort, pareto_only, fmt, output, force):
+    """Every combination of a module's widths: parameters and MACs of each, the Pareto front
+    (fewer MACs and fewer parameters), a budget filter, sorted.
+
+    The widths are a table row's columns (#1x1, #3x3 reduce ...) or the `with:` values of a
+    module made from a block.
+
+    \b
+    Examples:
+      inception-cost sweep googlenet --module 3a --vary "#5x5 reduce=4..64:4" --vary "#3x3 reduce=32..192:16"
+      inception-cost sweep googlenet -m 4e --vary "#1x1=64..512:8" --vary "#3x3=64..512:8" --budget-macs 150M --pareto
+      inception-cost sweep keras-cifar10 -m inception --vary filters=8..256:8
+    """
+    from inception_cost import reports, sweep as sweeping
+    from inception_cost.catalog import resolve
+
+    axes = [sweeping.parse_vary(v) for v in varies]
+    if len({a.name for a in axes}) != len(axes):
+        raise UsageError("each width may be varied once")
+    path, display = resolve(name)
+    source = sweeping.Source(path, display, module)
+    total = 1
+    for axis in axes:
+        total *= len(axis.values)
+    if total >= 500_000 and sys.stderr.isatty():
+        with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
+            result = sweeping.run(source, axes, progress=bar.update)
+    else:
+        result = sweeping.run(source, axes)
+    report = reports.sweep_report(result, module, source.doc.get("name", display),
+                                  budget_macs=sweeping.parse_budget(budget_macs, "macs"),
+                                  budget_params=sweeping.parse_budget(budget_params, "params"),
+                                  top=top, sort=sort, pareto_only=pareto_only)
+    _emit(report, fmt, output, force)
 
 
 @cli.command("list")

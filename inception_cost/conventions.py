@@ -77,10 +77,18 @@ class Convention:
 
 
 def _weighted(terms: dict, weights: dict, n: int) -> list:
-    total = [Fraction(0)] * n
+    """Sum of weight * term; exact: fractional weights (Keras' 3/2 per bn parameter) apply
+    to even counts, and are computed as fractions only where they occur."""
+    total = [0] * n
     for term, weight in weights.items():
-        total = [t + weight * v for t, v in zip(total, terms[term])]
-    return [int(t) for t in total]
+        column = terms[term]
+        if isinstance(weight, Fraction) and weight.denominator != 1:
+            total = [t + int(weight * v) for t, v in zip(total, column)]
+        elif weight == 1:
+            total = [t + v for t, v in zip(total, column)]
+        else:
+            total = [t + weight * v for t, v in zip(total, column)]
+    return total
 
 
 PRESETS = {c.name: c for c in (

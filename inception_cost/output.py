@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from inception_cost.errors import OutputError
@@ -27,6 +26,8 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"folder '{folder}' does not exist", file=target)
+    import tempfile  # only when a file is written
+
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)

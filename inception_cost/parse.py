@@ -83,6 +83,7 @@ class Context:
         self.doc = doc
         self.count = 0
         self.block_stack: list = []
+        self.mentions: dict = {}  # id(node) -> (node, whether `$` occurs in it)
         self.defaults = self._read_defaults(doc.get("defaults"), doc.line_of("defaults"))
         self.blocks = self._read_blocks(doc.get("blocks"), doc.line_of("blocks"))
 
@@ -394,29 +395,55 @@ _ARG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def substitute(value, args: dict, ctx: Context, line: int, path: str):
-    """Replace `$name` by a block argument: a whole value keeps the argument's type."""
-    if not args:
+    """Replace `$name` by a block argument: a whole value keeps the argument's type.
+
+    Returns `value` itself where nothing inside it changes (most of a block)."""
+    if not args or not _mentions_argument(value, ctx.mentions):
         return value
     if isinstance(value, str):
+        if "$" not in value:
+            return value
         whole = _ARG.fullmatch(value)
         if whole:
             return _arg(whole.group(1), args, ctx, line, path)
         return _ARG.sub(lambda m: str(_arg(m.group(1), args, ctx, line, path)), value)
     if isinstance(value, dict):
-        result = YMap()
+        lines = getattr(value, "key_lines", {})
+        items = {key: substitute(item, args, ctx, lines.get(key, line), path)
+                 for key, item in value.items()}
+        if all(items[key] is value[key] for key in items):
+            return value
+        result = YMap(items)
         result.line = getattr(value, "line", line)
-        result.key_lines = dict(getattr(value, "key_lines", {}))
-        for key, item in value.items():
-            result[key] = substitute(item, args, ctx, result.key_lines.get(key, line), path)
+        result.key_lines = dict(lines)
         return result
     if isinstance(value, list):
         from inception_cost.yamlsource import YList
 
-        result = YList(substitute(v, args, ctx, line, path) for v in value)
+        items = [substitute(v, args, ctx, line, path) for v in value]
+        if all(new is old for new, old in zip(items, value)):
+            return value
+        result = YList(items)
         result.line = getattr(value, "line", line)
         result.item_lines = list(getattr(value, "item_lines", []))
         return result
     return value
+
+
+def _mentions_argument(value, memo: dict) -> bool:
+    """Whether `$` occurs anywhere inside a YAML value (memoised per document: a block's
+    template is walked once however often it is used)."""
+    if isinstance(value, str):
+        return "$" in value
+    if not isinstance(value, (dict, list)):
+        return False
+    known = memo.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    items = value.values() if isinstance(value, dict) else value
+    found = any(_mentions_argument(item, memo) for item in items)
+    memo[id(value)] = (value, found)
+    return found
 
 
 def _arg(name: str, args: dict, ctx: Context, line: int, path: str):

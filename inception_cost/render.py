@@ -22,6 +22,8 @@ class Format(str, enum.Enum):
 
 
 def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
+    """`width` is the terminal's: the table is then drawn by rich to fit it; without a
+    terminal (a pipe, a file) it is plain aligned text, which needs no rich at all."""
     fmt = Format(fmt)
     if fmt is Format.MARKDOWN:
         return markdown(report)
@@ -29,7 +31,7 @@ def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
         return to_csv(report)
     if fmt is Format.JSON:
         return to_json(report)
-    return table(report, width)
+    return table(report, width) if width else plain_table(report)
 
 
 def cell(value, kind: str) -> str:
@@ -121,6 +123,40 @@ def to_json(report: Report) -> str:
         "notes": report.notes,
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+# ---- plain text table -----------------------------------------------------------------------
+
+
+def plain_table(report: Report) -> str:
+    """Aligned columns, numbers to the right: the table view for pipes and files."""
+    out = [report.title]
+    if report.meta.get("source"):
+        out.append(f"Source: {report.meta['source']}")
+    out += report.convention
+    for section in report.sections:
+        columns = _visible_columns(section)
+        body = [[cell(row.get(c.key), c.kind) if row.get(c.key) is not None or c.kind != INT else ""
+                 for c in columns] for row in section.rows]
+        total = [cell(section.total.get(c.key), c.kind) if section.total.get(c.key) is not None else ""
+                 for c in columns] if section.total else None
+        widths = [max([len(c.title)] + [len(r[i]) for r in body + ([total] if total else [])])
+                  for i, c in enumerate(columns)]
+        numeric = [c.kind in (INT, SHARE, RATIO, FLOAT) for c in columns]
+
+        def line(cells):
+            return " " + "   ".join(v.rjust(w) if n else v.ljust(w)
+                                    for v, w, n in zip(cells, widths, numeric)).rstrip()
+
+        out += ["", section.title, "", line([c.title for c in columns]),
+                " " + "-" * (sum(widths) + 3 * (len(widths) - 1))]
+        out += [line(r) for r in body]
+        if total:
+            out += ["", line(total)]
+        out.append("")
+        out += section.notes
+    out += report.notes
+    return "\n".join(out).rstrip() + "\n"
 
 
 # ---- terminal table -------------------------------------------------------------------------

@@ -595,3 +595,54 @@ def devices_report(devices: list) -> Report:
                              " bandwidth_gbs, overhead_us) works anywhere a device name does."])
     return Report(title="inception-cost: device profiles", convention=[], totals={},
                   sections=[section])
+
+
+# ---- sweep --------------------------------------------------------------------------------------
+
+
+def sweep_report(result, module: str, network: str, *, budget_macs=None, budget_params=None,
+                 top: int = 20, sort: str = "macs", pareto_only: bool = False) -> Report:
+    """The best variants of a sweep, with the Pareto front marked."""
+    n = result.count
+    keep = range(n)
+    if budget_macs is not None:
+        keep = [i for i in keep if result.macs[i] <= budget_macs]
+    if budget_params is not None:
+        keep = [i for i in keep if result.params[i] <= budget_params]
+    if pareto_only:
+        keep = [i for i in keep if result.pareto[i]]
+    primary, secondary = (result.macs, result.params) if sort == "macs" else (result.params, result.macs)
+    chosen = sorted(keep, key=lambda i: (primary[i], secondary[i]))
+    shown = chosen if top == 0 else chosen[:top]
+    names = [a.name for a in result.axes]
+    base_macs = result.base["macs"]
+    rows = []
+    for rank, i in enumerate(shown, 1):
+        row = {"rank": rank, **{name: result.widths[k][i] for k, name in enumerate(names)},
+               "params": result.params[i], "macs": result.macs[i],
+               "macs_vs_written": result.macs[i] / base_macs if base_macs else None,
+               "pareto": "yes" if result.pareto[i] else ""}
+        rows.append(row)
+    columns = [Column("rank", "#", INT), *[Column(name, name, INT) for name in names],
+               Column("params", "params", INT), Column("macs", "MACs", INT),
+               Column("macs_vs_written", "MACs vs as written", RATIO), Column("pareto", "Pareto")]
+    written = ", ".join(f"{k} {v}" for k, v in result.base["widths"].items() if k in names)
+    layer_configs = n * result.layers
+    rate = layer_configs / result.seconds if result.seconds else 0
+    notes = [f"{n:,} variants x {result.layers} layers = {layer_configs:,} layer configurations in"
+             f" {result.seconds:.3f} s ({rate:,.0f} per second).",
+             f"{sum(result.pareto):,} on the Pareto front (no other variant has fewer or equal MACs"
+             " and parameters); "
+             + (f"{len(keep) if not isinstance(keep, range) else n:,} within the budget; " if
+                budget_macs is not None or budget_params is not None else "")
+             + f"sorted by {sort}, {'all' if top == 0 else f'the first {min(top, len(chosen))}'} shown.",
+             f"As written ({written}): {result.base['params']:,} params, {base_macs:,} MACs."]
+    section = Section(title=f"{network}: sweep of module {module}", columns=columns, rows=rows,
+                      notes=notes)
+    best = chosen[0] if chosen else None
+    report_totals = {"variants": n, "pareto": sum(result.pareto), "in_budget": len(chosen),
+                     "params": result.params[best] if best is not None else None,
+                     "macs": result.macs[best] if best is not None else None}
+    return Report(title=f"{network}: sweep of module {module}", convention=_header(DEFAULT_CONVENTION),
+                  totals=report_totals, sections=[section],
+                  meta={"network": network, "module": module, "seconds": result.seconds})

@@ -80,7 +80,8 @@ def load_text(text: str, name: str):
                                 file=name)
     loader = SAFE_LOADER(text)
     try:
-        _check_depth(text, name)  # before composing, which recurses once per level
+        if SAFE_LOADER is yaml.SafeLoader:  # libyaml refuses deep nesting itself
+            _check_depth(text, name)  # before composing, which recurses once per level
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, name, text) from None
@@ -180,6 +181,8 @@ class _Builder:
         return result
 
     def _scalar(self, node, line: int):
+        if node.tag == "tag:yaml.org,2002:str":  # most scalars: no conversion to make
+            return node.value
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError:
