@@ -114,10 +114,14 @@ class LayerTable:
 def evaluate(table: LayerTable, kinds: dict) -> dict:
     """Apply each kind's column rules to its rows; return one full column per term."""
     n = len(table)
-    result = {name: [0] * n for name in TERMS}
     rows_by_kind: dict = {}
     for i, kind in enumerate(table.kind):
         rows_by_kind.setdefault(kind, []).append(i)
+    if len(rows_by_kind) == 1:  # one kind: its columns are the table's, no gather or scatter
+        (kind,) = rows_by_kind
+        terms = kinds[kind].terms({name: getattr(table, name) for name in FIELDS})
+        return {name: terms.get(name) or [0] * n for name in TERMS}
+    result = {name: [0] * n for name in TERMS}
     for kind, rows in rows_by_kind.items():
         for name, column in kinds[kind].terms(table.select(rows)).items():
             target = result[name]

@@ -1,0 +1,148 @@
+"""Speed of inception-cost on this machine (run by hand, not by CI).
+
+    python benchmarks/bench.py [--runs 15]
+
+Uses the interpreter it runs with and the `inception-cost` installed beside it, and prints:
+the wall time of two commands against a bare `python -c pass` (median of runs); the
+in-process time to analyse every built-in; the vectorised core against a per-layer loop;
+and a 100,000-variant sweep end to end with its peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def wall(command: list, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def child_peak_mb(command: list) -> tuple:
+    """(wall seconds, peak resident MB) of one run, measured from a fresh interpreter so
+    that this process' own memory (copied by fork) is not counted."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter();"
+             " subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True);"
+             " print(time.perf_counter() - t,"
+             " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    done = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True,
+                          check=True)
+    seconds, peak = done.stdout.split()
+    return float(seconds), float(peak)
+
+
+def analyse_all(runs: int) -> tuple:
+    from inception_cost.analysis import analyse
+    from inception_cost.catalog import builtin_names, resolve
+    from inception_cost.parse import load_network
+
+    names = builtin_names()
+
+    def once():
+        started = time.perf_counter()
+        for name in names:
+            path, display = resolve(name)
+            analyse(load_network(path, display))
+        return time.perf_counter() - started
+
+    once()  # warm: imports and the file cache
+    return statistics.median(once() for _ in range(runs)), len(names)
+
+
+def core_throughput() -> tuple:
+    """Layer evaluations per second: the column rules against a per-layer loop of objects."""
+    from inception_cost import columns as col
+    from inception_cost.kinds import CANONICAL
+
+    rng = random.Random(1)
+    n = 200_000
+    rows = [dict(kh=rng.choice((1, 3, 5, 7)), kw=rng.choice((1, 3, 5, 7)), cin=rng.randint(1, 512),
+                 cout=rng.randint(1, 512), groups=1, hin=28, win=28, hout=28, wout=28,
+                 bias=1, bn=0) for _ in range(n)]
+    table = col.LayerTable()
+    for r in rows:
+        table.append("conv", **r)
+    started = time.perf_counter()
+    col.evaluate(table, CANONICAL)
+    columns = time.perf_counter() - started
+
+    # A straightforward implementation: one object per layer, the same terms computed by
+    # the scalar formulas in a loop.
+    class Conv:
+        def __init__(self, r):
+            self.__dict__.update(r)
+
+        def terms(self):
+            out = self.hout * self.wout * self.cout
+            return {"conv_macs": col.conv_macs_one(self.kh, self.kw, self.cin, self.groups, self.cout,
+                                                   self.hout, self.wout),
+                    "weights": col.conv_weights_one(self.kh, self.kw, self.cin, self.groups, self.cout),
+                    "biases": self.cout * self.bias, "bn_params": 2 * self.cout * self.bn,
+                    "conv_bias_out": out * self.bias, "bn_out": out * self.bn, "act_fn_out": 0}
+
+    layers = [Conv(r) for r in rows]
+    started = time.perf_counter()
+    results = [layer.terms() for layer in layers]
+    loop = time.perf_counter() - started
+    assert len(results) == n
+    return n / columns, n / loop
+
+
+def sweep_columns_rate() -> float:
+    from inception_cost import sweep
+    from inception_cost.catalog import resolve
+
+    path, display = resolve("googlenet")
+    source = sweep.Source(path, display, "3a")
+    model, _ = sweep.layer_model(source, [sweep.parse_vary("#1x1=1..100"), sweep.parse_vary("#3x3=1..1000")])
+    widths = [[w % 100 + 1 for w in range(100_000)], [w % 1000 + 1 for w in range(100_000)]]
+    started = time.perf_counter()
+    sweep.evaluate_columns(model, widths)
+    return 100_000 * len(model.spatial) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="inception-cost speed on this machine")
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    tool = shutil.which("inception-cost", path=str(Path(sys.executable).parent)) or "inception-cost"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'};"
+          f" Python {platform.python_version()} ({sys.executable})")
+    try:
+        model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        print(f"cpu: {model}")
+    except (OSError, StopIteration):
+        pass
+    bare = wall([sys.executable, "-c", "pass"], args.runs)
+    print(f"\nbare `python -c pass`: {bare * 1e3:.1f} ms (median of {args.runs})")
+    for command in (["googlenet", "--module", "3a"], ["inception-v4"]):
+        t = wall([tool, *command], args.runs)
+        print(f"`inception-cost {' '.join(command)}`: {t * 1e3:.1f} ms, {(t - bare) * 1e3:+.1f} ms over bare")
+    seconds, count = analyse_all(args.runs)
+    print(f"\nanalyse all {count} built-ins in one process: {seconds * 1e3:.1f} ms (median of {args.runs})")
+    columns, loop = core_throughput()
+    print(f"\ncore, 200,000 conv layers: columns {columns:,.0f} layer evaluations/s;"
+          f" per-layer objects {loop:,.0f}/s ({columns / loop:.1f}x)")
+    print(f"sweep columns (3a, 100,000 variants x 7 layers): {sweep_columns_rate():,.0f} layer configurations/s")
+    t, peak = child_peak_mb([tool, "sweep", "googlenet", "--module", "3a", "--vary", "#1x1=1..100",
+                             "--vary", "#3x3=1..1000", "--top", "20"])
+    print(f"\n`inception-cost sweep googlenet --module 3a` over 100,000 variants, end to end:"
+          f" {t:.2f} s, peak memory {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
