@@ -628,9 +628,12 @@ def sweep_report(result, module: str, network: str, *, budget_macs=None, budget_
                Column("macs_vs_written", "MACs vs as written", RATIO), Column("pareto", "Pareto")]
     written = ", ".join(f"{k} {v}" for k, v in result.base["widths"].items() if k in names)
     layer_configs = n * result.layers
-    rate = layer_configs / result.seconds if result.seconds else 0
-    notes = [f"{n:,} variants x {result.layers} layers = {layer_configs:,} layer configurations in"
-             f" {result.seconds:.3f} s ({rate:,.0f} per second).",
+    evaluate = result.extra.get("evaluate_seconds", result.seconds)
+    rate = layer_configs / evaluate if evaluate else 0
+    notes = [f"{n:,} variants x {result.layers} layers = {layer_configs:,} layer configurations,"
+             f" evaluated in {evaluate:.3f} s ({rate:,.0f} per second) after building the module"
+             f" {result.extra.get('builds', 1)} times from its YAML"
+             f" ({result.extra.get('build_seconds', 0):.3f} s).",
              f"{sum(result.pareto):,} on the Pareto front (no other variant has fewer or equal MACs"
              " and parameters); "
              + (f"{len(keep) if not isinstance(keep, range) else n:,} within the budget; " if
