@@ -482,7 +482,7 @@ def sweep(name, module, varies, budget_macs, budget_params, top, sort, pareto_on
     total = 1
     for axis in axes:
         total *= len(axis.values)
-    if total >= 500_000 and sys.stderr.isatty():
+    if total >= 200_000 and sys.stderr.isatty():
         with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
             result = sweeping.run(source, axes, progress=bar.update)
     else:

@@ -22,7 +22,11 @@ from inception_cost.cli import cli
 from inception_cost.errors import ExitCode, InceptionCostError
 from inception_cost.parse import parse_text
 from inception_cost.render import render
-from inception_cost.reports import network_report
+from inception_cost.devices import load_device
+from inception_cost.memory import Dtype
+from inception_cost.reports import memory_report, network_report, roofline_report
+
+DEVICE = load_device("h100-sxm")
 
 BAD = Path(__file__).parent / "bad"
 EXPECTED = list(csv.reader((BAD / "EXPECTED.tsv").open(), delimiter="\t"))
@@ -81,9 +85,11 @@ def _load(text: str):
     started = time.perf_counter()
     try:
         for train in (False, True):
-            report = network_report(analyse(parse_text(text, "fuzz.yaml"), train=train))
-            for fmt in ("table", "markdown", "csv", "json"):
-                assert render(report, fmt)
+            analysis = analyse(parse_text(text, "fuzz.yaml"), train=train)
+            for report in (network_report(analysis), memory_report(analysis, Dtype.FP16, 2),
+                           roofline_report(analysis, DEVICE, Dtype.FP16, 1)):
+                for fmt in ("table", "markdown", "csv", "json"):
+                    assert render(report, fmt)
     except InceptionCostError as exc:
         assert "\n" not in str(exc) and str(exc).startswith("fuzz.yaml")
         assert exc.exit_code in (ExitCode.SHAPE_MISMATCH, ExitCode.INVALID_ARCHITECTURE)
@@ -153,3 +159,25 @@ def _mutate(text: str, rng: random.Random) -> str:
 @given(st.sampled_from(sorted(BUILTIN_TEXTS)), st.randoms(use_true_random=False))
 def test_mutated_builtins(name, rng):
     _load(_mutate(BUILTIN_TEXTS[name], rng))
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
+    """Ctrl-C or a disk error while writing: the old report stays whole, no temporary left."""
+    import os
+
+    from inception_cost.errors import OutputError
+    from inception_cost.output import write_output
+
+    target = tmp_path / "report.md"
+    target.write_text("the old report")
+
+    def broken_fsync(fd):
+        raise failure(28, "No space left on device") if failure is OSError else failure()
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    expected = OutputError if failure is OSError else KeyboardInterrupt
+    with pytest.raises(expected):
+        write_output("the new report", str(target), force=True)
+    assert target.read_text() == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
