@@ -8,8 +8,6 @@ items, or an `Auxiliary` side output that exists only in training.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
-
 Shape = tuple  # (height, width, channels)
 
 
@@ -67,9 +65,6 @@ class Auxiliary:
     loss_weight: float | None = None
 
 
-Item = Union[Layer, Concat, Residual, Module, Auxiliary]
-
-
 @dataclass
 class Network:
     name: str
@@ -82,4 +77,3 @@ class Network:
     notes: str = ""
     units: dict = field(default_factory=dict)  # how the paper's reported columns count
     stated: dict = field(default_factory=dict)  # totals the source states, e.g. {"params": ...}
-    table_columns: list = field(default_factory=list)  # for table-form files

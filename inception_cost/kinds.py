@@ -46,9 +46,6 @@ class ArgReader:
                 raise self.error(key, f"unknown argument '{key}'{did_you_mean(key, allowed)}"
                                       f" (allowed: {', '.join(sorted(allowed))})")
 
-    def has(self, key: str) -> bool:
-        return key in self.args
-
     def positive_int(self, key: str, default=None, *, allow_zero: bool = False) -> int:
         value = self.args.get(key, default)
         if value is None:

@@ -19,6 +19,15 @@ TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "
             "table", "units", "auxiliary", "stated")
 STATED_KEYS = ("params", "macs", "depth")
 SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
+
+
+def scaled_integer(text) -> int | None:
+    """'13.6M' -> 13_600_000, '5.7G', '42' (K, M, G/B = 10^3, 10^6, 10^9); None if unreadable."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGB]?)\s*", str(text))
+    if isinstance(text, bool) or not match:
+        return None
+    whole, _, frac = match.group(1).partition(".")
+    return int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 10_000  # the largest built-in has a few hundred
 MAX_BLOCK_NESTING = 16
@@ -130,13 +139,10 @@ class Context:
             kline = value.line_of(key)
             if key not in STATED_KEYS:
                 raise self.error(kline, None, f"unknown stated figure '{key}'{did_you_mean(key, STATED_KEYS)}")
-            match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGB]?)\s*", str(figure))
-            if isinstance(figure, bool) or not match:
+            number = scaled_integer(figure)
+            if number is None:
                 raise self.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
-            number, suffix = match.groups()
-            whole, _, frac = number.partition(".")
-            value_int = int(whole + frac) * SUFFIX_SCALE[suffix] // 10 ** len(frac)
-            result[key] = {"text": str(figure).strip(), "value": value_int}
+            result[key] = {"text": str(figure).strip(), "value": number}
         return result
 
     # -- defaults and blocks --

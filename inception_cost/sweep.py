@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 
 from inception_cost.analysis import analyse
 from inception_cost.errors import InceptionCostError, UsageError, did_you_mean
-from inception_cost.parse import parse_document
+from inception_cost.parse import parse_document, scaled_integer
 from inception_cost.tableform import WIDTHS
 from inception_cost.yamlsource import load_file
 
 CHUNK = 65_536  # variants evaluated per pass: memory stays flat, progress can be shown
 MAX_VARIANTS = 50_000_000
-SUFFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
 
 
 @dataclass
@@ -57,11 +56,10 @@ def parse_vary(text: str) -> Axis:
 def parse_budget(text: str | None, what: str) -> int | None:
     if text is None:
         return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)\s*", str(text))
-    if not match:
+    number = scaled_integer(text)
+    if number is None:
         raise UsageError(f"--budget-{what} '{text}': expected a number such as 100M or 2.5G")
-    whole, _, frac = match.group(1).partition(".")
-    return int(whole + frac) * SUFFIXES[match.group(2)] // 10 ** len(frac)
+    return number
 
 
 class Source:

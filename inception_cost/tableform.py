@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import re
 
-from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph import Auxiliary, Branch, Concat, Module
+from inception_cost.errors import did_you_mean
+from inception_cost.graph import Branch, Concat, Module
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
            "#5x5 reduce", "#5x5", "pool proj", "params", "ops")
 WIDTHS = ("#1x1", "#3x3 reduce", "#3x3", "#5x5 reduce", "#5x5", "pool proj")
 ROW_TYPES = ("convolution", "max pool", "avg pool", "inception", "dropout", "linear", "softmax")
 UNIT_KEYS = ("params", "ops")
-VARIANTS = ("reduced", "naive")
 
 
 def expand(doc, ctx, network, variant: str = "reduced") -> None:
@@ -46,7 +45,6 @@ def expand(doc, ctx, network, variant: str = "reduced") -> None:
                             f"unknown column '{name}'{did_you_mean(name, COLUMNS)}")
     if "type" not in columns:
         raise ctx.error(table.line_of("columns"), None, "the table needs a 'type' column")
-    network.table_columns = list(columns)
     network.units = ctx.units = read_units(doc, ctx)
     rows = table["rows"]
     if not isinstance(rows, list) or not rows:

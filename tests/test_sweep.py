@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from inception_cost import sweep
 from inception_cost.catalog import resolve
 from inception_cost.cli import cli
-from inception_cost.errors import UsageError
 
 
 def _source(name, module):
