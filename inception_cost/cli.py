@@ -52,7 +52,7 @@ class ArchitectureGroup(click.Group):
             code = ExitCode.USAGE
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("inception-cost: interrupted", err=True)
-            code = 130
+            code = ExitCode.INTERRUPTED
         except BrokenPipeError:
             code = ExitCode.OK
         except Exception as exc:  # a bug: one line, and the traceback only on request

@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     INVALID_ARCHITECTURE = 3  # the file cannot be read as an architecture
     USAGE = 4  # the command line is wrong (unknown option, name or module)
     OUTPUT_NOT_WRITTEN = 5  # the report could not be written where asked
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class InceptionCostError(Exception):
