@@ -101,13 +101,20 @@ def hardware_options(default_device: str | None = "h100-sxm"):
     return wrap
 
 
-def _timer(analysis, device, dtype: str, batch: int):
-    """node -> estimated seconds of its layers on `device`."""
+def _add_times(report, analyses, part_nodes, device: str, dtype: str, batch: int) -> None:
+    """Estimated times of both sides beside the MAC ratio of a comparison."""
+    from inception_cost.comparisons import add_time_columns
     from inception_cost.memory import Dtype
     from inception_cost.roofline import estimate
 
-    seconds = {t.memory.node.row: t.seconds for t in estimate(analysis, device, Dtype(dtype), batch)}
-    return lambda node: sum(seconds.get(leaf.row, 0.0) for leaf in node.layers())
+    hardware = _device(device)
+
+    def timer(analysis):
+        seconds = {t.memory.node.row: t.seconds for t in estimate(analysis, hardware, Dtype(dtype), batch)}
+        return lambda node: sum(seconds.get(leaf.row, 0.0) for leaf in node.layers())
+
+    add_time_columns(report, *(timer(a) for a in analyses), *part_nodes,
+                     f"{hardware.name}, {dtype}, batch {batch}")
 
 
 def _part_nodes(node, total_name: str, module: bool) -> dict:
@@ -229,7 +236,7 @@ def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, 
       inception-cost compare naive reduced --module 4e -f markdown
       inception-cost compare googlenet my-net.yaml
     """
-    from inception_cost import conventions, reports
+    from inception_cost import comparisons, conventions, reports
 
     rules = conventions.get(convention)
     variants = (NAIVE, REDUCED)
@@ -241,7 +248,7 @@ def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, 
         sides = [_variant_module(ref, module, reference, train, convention) for ref in (a, b)]
         nodes = [node for _, node in sides]
         title = f"{a} vs {b}: module {nodes[1].label}"
-        report = reports.compare_modules(a, nodes[0], b, nodes[1], title, rules)
+        report = comparisons.compare_modules(a, nodes[0], b, nodes[1], title, rules)
         analyses = [analysis for analysis, _ in sides]
         part_nodes = [_part_nodes(n, "module total", True) for n in nodes]
         if train:
@@ -249,11 +256,9 @@ def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, 
                                             " module has them (an auxiliary head is its own module).")
     else:
         analyses = [_analyse(a, train, convention=convention), _analyse(b, train, convention=convention)]
-        report = reports.compare_networks(a, analyses[0], b, analyses[1])
+        report = comparisons.compare_networks(a, analyses[0], b, analyses[1])
         part_nodes = [_part_nodes(x.root, "total", False) for x in analyses]
-    hardware = _device(device)
-    timers = [_timer(x, hardware, dtype, batch) for x in analyses]
-    reports.add_time_columns(report, *timers, *part_nodes, f"{hardware.name}, {dtype}, batch {batch}")
+    _add_times(report, analyses, part_nodes, device, dtype, batch)
     _emit(reports.in_unit(report, rules), fmt, output, force)
 
 
@@ -333,7 +338,7 @@ def factorize(name, module, rule, kernel, channels, size, train, convention, dev
       inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
-    from inception_cost import conventions, reports
+    from inception_cost import comparisons, conventions, reports
     from inception_cost.analysis import analyse
     from inception_cost.factorize import Rule, factorize_network, lone_layer
 
@@ -351,14 +356,12 @@ def factorize(name, module, rule, kernel, channels, size, train, convention, dev
             _module(before, module)  # a clear error for an unknown module
     after_network, count = factorize_network(before.network, rule, module)
     after = analyse(after_network, train=train, convention=rules)
-    report = reports.factorize_report(before, after, rule.value, count, module, lone=name is None)
-    hardware = _device(device)
+    report = comparisons.factorize_report(before, after, rule.value, count, module, lone=name is None)
     if module:
         part_nodes = [_part_nodes(x.root.find_module(module), "module total", True) for x in (before, after)]
     else:
         part_nodes = [_part_nodes(x.root, "total", False) for x in (before, after)]
-    timers = [_timer(x, hardware, dtype, batch) for x in (before, after)]
-    reports.add_time_columns(report, *timers, *part_nodes, f"{hardware.name}, {dtype}, batch {batch}")
+    _add_times(report, (before, after), part_nodes, device, dtype, batch)
     _emit(reports.in_unit(report, rules), fmt, output, force)
 
 
@@ -376,13 +379,13 @@ def explain(name, names, train, fmt, output, force):
       inception-cost explain inception-v3
       inception-cost explain googlenet-torchvision --conventions torchvision,fvcore,ptflops
     """
-    from inception_cost import conventions, reports
+    from inception_cost import comparisons, conventions
     from inception_cost.analysis import analyse
 
     chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
         list(conventions.PRESETS.values())
     network = _load(name)
-    report = reports.explain_report([analyse(network, train=train, convention=c) for c in chosen])
+    report = comparisons.explain_report([analyse(network, train=train, convention=c) for c in chosen])
     _emit(report, fmt, output, force)
 
 
@@ -401,12 +404,12 @@ def memory(name, module, train, dtype, batch, fmt, output, force):
       inception-cost memory googlenet --module 3a
       inception-cost memory inception-v3 --dtype fp32 --batch 32 -f csv -o memory.csv
     """
-    from inception_cost import reports
+    from inception_cost import estimates
     from inception_cost.memory import Dtype
 
     analysis = _analyse(name, train)
     scope = _module(analysis, module) if module else None
-    _emit(reports.memory_report(analysis, Dtype(dtype), batch, scope), fmt, output, force)
+    _emit(estimates.memory_report(analysis, Dtype(dtype), batch, scope), fmt, output, force)
 
 
 @cli.command()
@@ -426,12 +429,12 @@ def roofline(name, module, layers, train, device, dtype, batch, fmt, output, for
       inception-cost roofline googlenet --module 3a --device h100-measured --dtype fp32 --batch 32
       inception-cost roofline my-net.yaml --device my-gpu.yaml
     """
-    from inception_cost import reports
+    from inception_cost import estimates
     from inception_cost.memory import Dtype
 
     analysis = _analyse(name, train)
     scope = _module(analysis, module) if module else None
-    report = reports.roofline_report(analysis, _device(device), Dtype(dtype), batch, scope, layers)
+    report = estimates.roofline_report(analysis, _device(device), Dtype(dtype), batch, scope, layers)
     _emit(report, fmt, output, force)
 
 

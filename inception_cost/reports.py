@@ -24,7 +24,7 @@ def totals(node: CostNode) -> dict:
             "non_trainable": node.non_trainable}
 
 
-def _header(convention) -> list:
+def header_lines(convention) -> list:
     return convention.header()
 
 
@@ -40,7 +40,7 @@ def in_unit(report: Report, convention) -> Report:
     return report
 
 
-def _costs(node: CostNode, share_of: int | None = None) -> dict:
+def cost_row(node: CostNode, share_of: int | None = None) -> dict:
     row = {"output": format_shape(node.out_shape), **totals(node)}
     if share_of is not None:
         row["share"] = node.macs / share_of if share_of else 0.0
@@ -58,12 +58,12 @@ def _cost_columns(analysis_or_nodes) -> list:
     return keep
 
 
-def _title(analysis: Analysis) -> str:
+def title_of(analysis: Analysis) -> str:
     net = analysis.network
     return net.title or net.name
 
 
-def _train_note(analysis: Analysis) -> str:
+def train_note(analysis: Analysis) -> str:
     names = ", ".join(analysis.training_only)
     if not names:
         return "This network has no training-only parts: inference and training networks are the same."
@@ -122,7 +122,7 @@ def network_report(analysis: Analysis) -> Report:
     units = analysis.network.units
     for index, node in enumerate(root.children, 1):
         row = {"index": index, "name": node.name, "type": _row_type(node), "depth": node.depth,
-               **_costs(node, root.macs)}
+               **cost_row(node, root.macs)}
         if node.training_only:
             row["type"] += " (training only)"
         if has_paper:
@@ -138,8 +138,8 @@ def network_report(analysis: Analysis) -> Report:
         columns += [Column("paper_params", "paper params"), Column("computed_params", "computed"),
                     Column("paper_ops", "paper ops"), Column("computed_ops", "computed"),
                     Column("check", "check")]
-    total = {"name": "total", "depth": root.depth, **_costs(root, root.macs)}
-    notes = [_train_note(analysis)]
+    total = {"name": "total", "depth": root.depth, **cost_row(root, root.macs)}
+    notes = [train_note(analysis)]
     if has_paper:
         if units:
             notes.append(_units_note(units))
@@ -149,9 +149,9 @@ def network_report(analysis: Analysis) -> Report:
                          f" table's rounding): {', '.join(flagged)}.")
             notes += [f"- {name}: {'; '.join(problems[name])}" for name in flagged]
     notes += _stated_notes(analysis)
-    section = Section(title=_title(analysis), columns=columns, rows=rows, total=total, notes=notes)
-    return Report(title=f"{_title(analysis)}: cost by row", convention=_header(analysis.convention),
-                  totals=totals(root), sections=[section], meta=_meta(analysis))
+    section = Section(title=title_of(analysis), columns=columns, rows=rows, total=total, notes=notes)
+    return Report(title=f"{title_of(analysis)}: cost by row", convention=header_lines(analysis.convention),
+                  totals=totals(root), sections=[section], meta=meta_of(analysis))
 
 
 def _stated_notes(analysis: Analysis) -> list:
@@ -187,7 +187,7 @@ def _units_note(units: dict) -> str:
             " more than one unit of the printed value's last digit.")
 
 
-def _meta(analysis: Analysis) -> dict:
+def meta_of(analysis: Analysis) -> dict:
     net = analysis.network
     return {"network": net.name, "file": net.file, "source": net.source,
             "stated": {k: v["value"] for k, v in net.stated.items()},
@@ -229,11 +229,11 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     parts = module_parts(module)
     rows = [{"branch": p.name if p.kind == "branch" else p.label if p is not module else "layers",
              "layers": chain(p),
-             **_costs(p, module.macs)} for p in parts]
+             **cost_row(p, module.macs)} for p in parts]
     cost_columns = _cost_columns(parts)
     columns = [Column("branch", "branch"), Column("layers", "layers"),
                Column("output", "output", SHAPE), *cost_columns, Column("share", "share of MACs", SHARE)]
-    total = {"branch": "module total", **_costs(module, module.macs)}
+    total = {"branch": "module total", **cost_row(module, module.macs)}
     notes = [f"Input {format_shape(module.in_shape)}, output {format_shape(module.out_shape)}."]
     residuals = [c for c in module.children if c.kind == "residual"]
     for r in residuals:
@@ -244,129 +244,14 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     for part in parts:
         for layer in (part.layers() if part.kind != "layer" else [part]):
             layer_rows.append({"branch": part.name, "layer": layer.description,
-                               "input": format_shape(layer.in_shape), **_costs(layer)})
+                               "input": format_shape(layer.in_shape), **cost_row(layer)})
     layer_columns = [Column("branch", "branch"), Column("layer", "layer"),
                      Column("input", "input", SHAPE), Column("output", "output", SHAPE), *cost_columns]
     layer_section = Section(title=f"{module.label}: layers", columns=layer_columns, rows=layer_rows)
-    return Report(title=f"{_title(analysis)}: module {module.label}",
-                  convention=_header(analysis.convention),
+    return Report(title=f"{title_of(analysis)}: module {module.label}",
+                  convention=header_lines(analysis.convention),
                   totals=totals(module), sections=[branch_section, layer_section],
-                  meta={**_meta(analysis), "module": module.name})
-
-
-# ---- comparisons ----------------------------------------------------------------------------
-
-
-def ratio(a: int, b: int):
-    return a / b if b else None
-
-
-def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: str,
-                    convention=DEFAULT_CONVENTION) -> Report:
-    """Branch by branch: parts with the same name side by side, with ratios a / b."""
-    parts_a = {p.name: p for p in module_parts(a)}
-    parts_b = {p.name: p for p in module_parts(b)}
-    names = list(parts_a) + [n for n in parts_b if n not in parts_a]
-    rows = []
-    for name in names:
-        pa, pb = parts_a.get(name), parts_b.get(name)
-        rows.append(_compare_row(name, pa, pb))
-    total = _compare_row("module total", a, b)
-    section = Section(title=title, columns=_compare_columns(name_a, name_b, with_layers=True),
-                      rows=rows, total=total,
-                      notes=[f"Ratios are {name_a} / {name_b}.",
-                             f"Input {format_shape(a.in_shape)}; output {name_a}"
-                             f" {format_shape(a.out_shape)}, {name_b} {format_shape(b.out_shape)}."])
-    return Report(title=title, convention=_header(convention),
-                  totals={name_a: totals(a), name_b: totals(b),
-                          "ratio": {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}},
-                  sections=[section], meta={"a": name_a, "b": name_b})
-
-
-def _compare_row(name: str, pa: CostNode | None, pb: CostNode | None) -> dict:
-    row = {"part": name}
-    for side, node in (("a", pa), ("b", pb)):
-        row[f"{side}_layers"] = chain(node) if node and node.kind != "module" else ("" if node else "-")
-        row[f"{side}_output"] = format_shape(node.out_shape) if node else None
-        row[f"{side}_params"] = node.params if node else None
-        row[f"{side}_macs"] = node.macs if node else None
-    row["params_ratio"] = ratio(pa.params, pb.params) if pa and pb else None
-    row["macs_ratio"] = ratio(pa.macs, pb.macs) if pa and pb else None
-    return row
-
-
-def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list:
-    columns = [Column("part", "branch" if with_layers else "stage")]
-    if with_layers:
-        columns += [Column("a_layers", f"{name_a} layers"), Column("b_layers", f"{name_b} layers")]
-    else:
-        columns += [Column("a_output", f"{name_a} output", SHAPE),
-                    Column("b_output", f"{name_b} output", SHAPE)]
-    columns += [Column("a_params", f"{name_a} params", INT), Column("b_params", f"{name_b} params", INT),
-                Column("params_ratio", "params ratio", RATIO),
-                Column("a_macs", f"{name_a} MACs", INT), Column("b_macs", f"{name_b} MACs", INT),
-                Column("macs_ratio", "MACs ratio", RATIO)]
-    return columns
-
-
-def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis) -> Report:
-    """Totals side by side, then stage by stage where the two share row names."""
-    ra, rb = a.root, b.root
-    rows_a = {c.name: c for c in ra.children}
-    rows_b = {c.name: c for c in rb.children}
-    shared = [n for n in rows_a if n in rows_b]
-    rows = [_compare_row(n, rows_a[n], rows_b[n]) for n in shared]
-    total = _compare_row("total", ra, rb)
-    notes = [f"Ratios are {name_a} / {name_b}."]
-    if not shared:
-        notes.append("The two networks share no stage names: totals only.")
-    notes += [f"{name}: {_train_note(analysis)}" for name, analysis in ((name_a, a), (name_b, b))]
-    section = Section(title=f"{name_a} vs {name_b}", columns=_compare_columns(name_a, name_b, False),
-                      rows=rows, total=total, notes=notes)
-    return Report(title=f"{name_a} vs {name_b}", convention=_header(a.convention),
-                  totals={name_a: totals(ra), name_b: totals(rb),
-                          "ratio": {"params": ratio(ra.params, rb.params), "macs": ratio(ra.macs, rb.macs)}},
-                  sections=[section], meta={"a": name_a, "b": name_b})
-
-
-# ---- factorisation ---------------------------------------------------------------------------
-
-
-def factorize_report(before: Analysis, after: Analysis, rule: str, count: int,
-                     module: str | None, lone: bool) -> Report:
-    """Before and after a factorisation rule, branch by branch (a module) or row by row."""
-    what = f"module {module}" if module and not lone else before.network.title
-    if module:
-        a, b = before.root.find_module(module), after.root.find_module(module)
-        report = compare_modules("before", a, "after", b, f"{rule}: {what}")
-    else:
-        report = compare_networks("before", before, "after", after)
-        report.title = report.sections[0].title = f"{rule}: {what}"
-        a, b = before.root, after.root
-    notes = report.sections[0].notes
-    plural = "s" if count != 1 else ""
-    if a.macs:
-        change = (f"saving {a.macs - b.macs:,} MACs" if b.macs <= a.macs
-                  else f"{b.macs - a.macs:,} more MACs")
-        notes.append(f"{count} convolution{plural} rewritten; MACs after = {b.macs / a.macs:.1%}"
-                     f" of before ({change}).")
-    else:
-        notes.append(f"{count} convolution{plural} rewritten.")
-    notes.append("Each new convolution has the original's filters, bias, batch norm and"
-                 " activation; where a conv widens its input (e.g. 16 -> 32) the pair can cost"
-                 " more than the conv it replaces.")
-    if lone:
-        notes += _textbook_ratios(rule, a.layers()[0].info["args"]["kernel"][0])
-    report.meta.update(rule=rule, rewritten=count)
-    return report
-
-
-def _textbook_ratios(rule: str, n: int) -> list:
-    if rule == "5x5-to-3x3":
-        return ["With equal input and output widths: a 5x5 conv costs 25/9 = 2.78 times a 3x3 with"
-                " the same filters; two stacked 3x3 cost 18/25 = 72% of the 5x5 (28% saved)."]
-    return [f"With equal input and output widths: 1x{n} then {n}x1 cost 2/{n} = {2 / n:.0%} of the"
-            f" {n}x{n} ({1 - 2 / n:.0%} saved)."]
+                  meta={**meta_of(analysis), "module": module.name})
 
 
 # ---- the whole document -----------------------------------------------------------------------
@@ -377,7 +262,7 @@ def export_report(analysis: Analysis) -> Report:
     report = network_report(analysis)
     for module in analysis.root.modules():
         report.sections.append(module_report(analysis, module).sections[0])
-    report.title = f"{_title(analysis)}: cost report"
+    report.title = f"{title_of(analysis)}: cost report"
     return report
 
 
@@ -396,191 +281,9 @@ def catalog_report(entries: list) -> Report:
                Column("depth", "depth (layers with weights)", INT)]
     section = Section(title="Built-in architectures (inference network)", columns=columns, rows=rows)
     return Report(title="inception-cost: built-in architectures",
-                  convention=_header(entries[0][1].convention if entries else DEFAULT_CONVENTION),
+                  convention=header_lines(entries[0][1].convention if entries else DEFAULT_CONVENTION),
                   totals={"params": sum(r["params"] for r in rows), "macs": sum(r["macs"] for r in rows)},
                   sections=[section])
-
-
-# ---- why conventions differ ----------------------------------------------------------------------
-
-
-def explain_report(analyses: list) -> Report:
-    """One row per counted term, one column per convention: what each adds to its total.
-
-    `analyses` are the same network analysed under each convention.
-    """
-    from inception_cost.conventions import TERM_TEXT
-
-    first = analyses[0]
-    counts = first.term_totals()
-    sections = []
-    for kind, terms, pick in (("operations", [t for t in counts if t not in ("weights", "biases", "bn_params")],
-                               lambda c: (c.ops, c.factor)),
-                              ("parameters", ["weights", "biases", "bn_params"], lambda c: (c.params, 1))):
-        rows = []
-        for term in terms:
-            row = {"term": TERM_TEXT[term], "count": counts[term]}
-            used = False
-            for a in analyses:
-                weights, factor = pick(a.convention)
-                weight = weights.get(term, 0)
-                row[a.convention.name] = int(weight * factor * counts[term])
-                used = used or bool(weight and counts[term])
-            if used:
-                rows.append(row)
-        total = {"term": "total", **{a.convention.name: (a.root.macs if kind == "operations" else a.root.params)
-                                     for a in analyses}}
-        columns = [Column("term", "counted term"), Column("count", "count", INT),
-                   *[Column(a.convention.name, f"{a.convention.name} ({a.convention.unit.value})"
-                            if kind == "operations" else a.convention.name, INT) for a in analyses]]
-        sections.append(Section(title=f"{_title(first)}: {kind} by convention", columns=columns,
-                                rows=rows, total=total))
-    base = analyses[0]
-    notes = sections[0].notes
-    for a in analyses[1:]:
-        diff = a.root.macs - base.root.macs
-        notes.append(f"{a.convention.name}: {a.root.macs:,} {a.convention.unit.value}"
-                     f" ({'+' if diff >= 0 else ''}{diff:,} against {base.convention.name}).")
-    notes.append("Each cell is what the convention adds for that term (weight x count); a"
-                 " blank or 0 means the convention does not count it.")
-    lines = [f"{a.convention.name}: {a.convention.summary}" for a in analyses]
-    return Report(title=f"{_title(first)}: why the conventions differ", convention=lines,
-                  totals={a.convention.name: {"macs": a.root.macs, "params": a.root.params,
-                                              "unit": a.convention.unit.value} for a in analyses},
-                  sections=sections, meta=_meta(first))
-
-
-# ---- memory and time ---------------------------------------------------------------------------
-
-
-def layer_paths(node: CostNode, prefix: str = "") -> list:
-    """[(path, layer)] in execution order, e.g. ('3a / 5x5 / conv 5x5 32', node)."""
-    result = []
-    for child in node.children:
-        if child.kind == "layer":
-            result.append((f"{prefix}{child.name}", child))
-        elif child.kind == "concat":
-            result.extend(layer_paths(child, prefix))
-        else:
-            result.extend(layer_paths(child, f"{prefix}{child.name} / "))
-    return result
-
-
-def _memory_meta(dtype, batch) -> dict:
-    return {"dtype": dtype.value, "batch": batch}
-
-
-def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None = None) -> Report:
-    from inception_cost.memory import layer_memory, peak_activations
-
-    scope = module or analysis.root
-    rows_by_leaf = {id(m.node): m for m in layer_memory(analysis, dtype, batch, scope)}
-    rows = []
-    for path, leaf in layer_paths(scope):
-        m = rows_by_leaf[id(leaf)]
-        rows.append({"layer": path, "kind": leaf.description, "output": format_shape(leaf.out_shape),
-                     "activations": m.activations, "activation_bytes": m.activation_bytes,
-                     "weight_bytes": m.weight_bytes, "bytes_moved": m.bytes_moved,
-                     "flops": m.flops, "intensity": m.intensity})
-    sums = {k: sum(r[k] for r in rows) for k in ("activations", "activation_bytes", "weight_bytes",
-                                                  "bytes_moved", "flops")}
-    total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
-    peak = peak_activations(scope) * batch * dtype.bytes
-    columns = [Column("layer", "layer"), Column("output", "output", SHAPE),
-               Column("activations", "activations", INT), Column("activation_bytes", "activation bytes", INT),
-               Column("weight_bytes", "weight bytes", INT), Column("bytes_moved", "bytes moved (min)", INT),
-               Column("flops", "FLOPs", INT), Column("intensity", "FLOPs/byte", FLOAT)]
-    notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
-             " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
-             f"Peak activation memory of inference: {peak:,} bytes ({peak / 2**20:,.1f} MiB),"
-             " holding a module's input until its last branch has run and every branch's"
-             " output until the concat (which writes a new tensor); weights:"
-             f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
-             "Flatten and dropout are views in inference and move nothing."]
-    what = f"module {module.label}" if module else "layers"
-    section = Section(title=f"{_title(analysis)}: memory by layer ({what})", columns=columns,
-                      rows=rows, total=total, notes=notes)
-    return Report(title=f"{_title(analysis)}: memory", convention=_header(analysis.convention),
-                  totals={**totals(scope), "peak_activation_bytes": peak,
-                          "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
-                  sections=[section], meta={**_meta(analysis), **_memory_meta(dtype, batch)})
-
-
-def roofline_report(analysis: Analysis, device, dtype, batch: int, module: CostNode | None = None,
-                    per_layer: bool = False) -> Report:
-    from inception_cost.roofline import estimate
-
-    scope = module or analysis.root
-    times = {id(t.memory.node): t for t in estimate(analysis, device, dtype, batch, scope)}
-    grand = sum(t.seconds for t in times.values())
-    if per_layer or module:
-        groups = [(path, [leaf]) for path, leaf in layer_paths(scope)]
-    else:
-        groups = [(child.name, child.layers() if child.kind != "layer" else [child])
-                  for child in scope.children]
-    rows = []
-    for name, leaves in groups:
-        ts = [times[id(leaf)] for leaf in leaves]
-        flops = sum(t.memory.flops for t in ts)
-        moved = sum(t.memory.bytes_moved for t in ts)
-        seconds = sum(t.seconds for t in ts)
-        compute = sum(t.seconds for t in ts if t.bound == "compute")
-        bound = "compute" if compute * 2 > seconds else ("memory" if seconds else "-")
-        if len(ts) == 1:
-            bound = ts[0].bound
-        rows.append({"layer": name, "flops": flops, "bytes_moved": moved,
-                     "intensity": flops / moved if moved else 0.0,
-                     "compute_us": sum(t.compute_s for t in ts) * 1e6,
-                     "memory_us": sum(t.memory_s for t in ts) * 1e6,
-                     "time_us": seconds * 1e6, "bound": bound,
-                     "share": seconds / grand if grand else 0.0})
-    total = {"layer": "total", "flops": sum(r["flops"] for r in rows),
-             "bytes_moved": sum(r["bytes_moved"] for r in rows), "time_us": grand * 1e6,
-             "compute_us": sum(r["compute_us"] for r in rows),
-             "memory_us": sum(r["memory_us"] for r in rows), "share": 1.0 if grand else 0.0}
-    columns = [Column("layer", "layer" if per_layer or module else "row"),
-               Column("flops", "FLOPs", INT), Column("bytes_moved", "bytes moved", INT),
-               Column("intensity", "FLOPs/byte", FLOAT), Column("compute_us", "compute µs", FLOAT),
-               Column("memory_us", "memory µs", FLOAT), Column("time_us", "estimate µs", FLOAT),
-               Column("bound", "bound"), Column("share", "share of time", SHARE)]
-    peak = device.peak_flops(dtype.value)
-    ridge = peak / device.bandwidth
-    notes = [f"Device {device.title}: {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
-             f" {device.bandwidth_gbs:g} GB/s, {device.overhead_us:g} µs per layer; ridge point"
-             f" {ridge:,.0f} FLOPs/byte. {dtype.value}, batch {batch}.",
-             f"Estimated {grand * 1e3:,.3f} ms per batch ({batch / grand:,.0f} images/s) if every"
-             " layer ran at the roofline." if grand else "Nothing to time.",
-             "Each layer takes max(FLOPs / peak, bytes moved / bandwidth) + the per-layer overhead."
-             " A lower bound: kernels with unusual shapes (1 x n, few channels, small maps) run"
-             " below peak, and copies for concatenation, layout changes and launch gaps are not"
-             " modelled."]
-    section = Section(title=f"{_title(analysis)}: roofline on {device.name}", columns=columns,
-                      rows=rows, total=total, notes=notes)
-    return Report(title=f"{_title(analysis)}: estimated time on {device.name}",
-                  convention=_header(analysis.convention),
-                  totals={**totals(scope), "seconds": grand},
-                  sections=[section], meta={**_meta(analysis), **_memory_meta(dtype, batch),
-                                            "device": device.name})
-
-
-def add_time_columns(report: Report, time_a, time_b, nodes_a: dict, nodes_b: dict, timing: str) -> Report:
-    """Estimated times beside the MAC ratio in a comparison: rows are matched by `part`."""
-    section = report.sections[0]
-    for row in section.rows + ([section.total] if section.total else []):
-        a, b = nodes_a.get(row["part"]), nodes_b.get(row["part"])
-        ta = time_a(a) if a is not None else None
-        tb = time_b(b) if b is not None else None
-        row["a_time_us"] = ta * 1e6 if ta is not None else None
-        row["b_time_us"] = tb * 1e6 if tb is not None else None
-        row["time_ratio"] = ta / tb if ta is not None and tb else None
-    name_a, name_b = report.meta["a"], report.meta["b"]
-    section.columns += [Column("a_time_us", f"{name_a} est. µs", FLOAT),
-                        Column("b_time_us", f"{name_b} est. µs", FLOAT),
-                        Column("time_ratio", "time ratio", RATIO)]
-    section.notes.append(f"Estimated times: roofline on {timing} (see `inception-cost roofline`);"
-                         " a MAC ratio far from the time ratio means the cheaper part is bound by"
-                         " memory or overhead, not arithmetic.")
-    return report
 
 
 def devices_report(devices: list) -> Report:
@@ -646,6 +349,6 @@ def sweep_report(result, module: str, network: str, *, budget_macs=None, budget_
     report_totals = {"variants": n, "pareto": sum(result.pareto), "in_budget": len(chosen),
                      "params": result.params[best] if best is not None else None,
                      "macs": result.macs[best] if best is not None else None}
-    return Report(title=f"{network}: sweep of module {module}", convention=_header(DEFAULT_CONVENTION),
+    return Report(title=f"{network}: sweep of module {module}", convention=header_lines(DEFAULT_CONVENTION),
                   totals=report_totals, sections=[section],
                   meta={"network": network, "module": module, "seconds": result.seconds})

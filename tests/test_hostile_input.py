@@ -24,7 +24,8 @@ from inception_cost.parse import parse_text
 from inception_cost.render import render
 from inception_cost.devices import load_device
 from inception_cost.memory import Dtype
-from inception_cost.reports import memory_report, network_report, roofline_report
+from inception_cost.estimates import memory_report, roofline_report
+from inception_cost.reports import network_report
 
 DEVICE = load_device("h100-sxm")
 

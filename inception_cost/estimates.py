@@ -1,0 +1,118 @@
+"""Memory and time reports: per-layer memory traffic, peak activations, the roofline."""
+
+from __future__ import annotations
+
+from inception_cost.analysis import Analysis, CostNode
+from inception_cost.graph import format_shape
+from inception_cost.report_model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
+from inception_cost.reports import header_lines, meta_of, title_of, totals
+
+
+def layer_paths(node: CostNode, prefix: str = "") -> list:
+    """[(path, layer)] in execution order, e.g. ('3a / 5x5 / conv 5x5 32', node)."""
+    result = []
+    for child in node.children:
+        if child.kind == "layer":
+            result.append((f"{prefix}{child.name}", child))
+        elif child.kind == "concat":
+            result.extend(layer_paths(child, prefix))
+        else:
+            result.extend(layer_paths(child, f"{prefix}{child.name} / "))
+    return result
+
+
+def _memory_meta(dtype, batch) -> dict:
+    return {"dtype": dtype.value, "batch": batch}
+
+
+def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None = None) -> Report:
+    from inception_cost.memory import layer_memory, peak_activations
+
+    scope = module or analysis.root
+    rows_by_leaf = {id(m.node): m for m in layer_memory(analysis, dtype, batch, scope)}
+    rows = []
+    for path, leaf in layer_paths(scope):
+        m = rows_by_leaf[id(leaf)]
+        rows.append({"layer": path, "kind": leaf.description, "output": format_shape(leaf.out_shape),
+                     "activations": m.activations, "activation_bytes": m.activation_bytes,
+                     "weight_bytes": m.weight_bytes, "bytes_moved": m.bytes_moved,
+                     "flops": m.flops, "intensity": m.intensity})
+    sums = {k: sum(r[k] for r in rows) for k in ("activations", "activation_bytes", "weight_bytes",
+                                                  "bytes_moved", "flops")}
+    total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
+    peak = peak_activations(scope) * batch * dtype.bytes
+    columns = [Column("layer", "layer"), Column("output", "output", SHAPE),
+               Column("activations", "activations", INT), Column("activation_bytes", "activation bytes", INT),
+               Column("weight_bytes", "weight bytes", INT), Column("bytes_moved", "bytes moved (min)", INT),
+               Column("flops", "FLOPs", INT), Column("intensity", "FLOPs/byte", FLOAT)]
+    notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
+             " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
+             f"Peak activation memory of inference: {peak:,} bytes ({peak / 2**20:,.1f} MiB),"
+             " holding a module's input until its last branch has run and every branch's"
+             " output until the concat (which writes a new tensor); weights:"
+             f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
+             "Flatten and dropout are views in inference and move nothing."]
+    what = f"module {module.label}" if module else "layers"
+    section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
+                      rows=rows, total=total, notes=notes)
+    return Report(title=f"{title_of(analysis)}: memory", convention=header_lines(analysis.convention),
+                  totals={**totals(scope), "peak_activation_bytes": peak,
+                          "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
+                  sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
+
+
+def roofline_report(analysis: Analysis, device, dtype, batch: int, module: CostNode | None = None,
+                    per_layer: bool = False) -> Report:
+    from inception_cost.roofline import estimate
+
+    scope = module or analysis.root
+    times = {id(t.memory.node): t for t in estimate(analysis, device, dtype, batch, scope)}
+    grand = sum(t.seconds for t in times.values())
+    if per_layer or module:
+        groups = [(path, [leaf]) for path, leaf in layer_paths(scope)]
+    else:
+        groups = [(child.name, child.layers() if child.kind != "layer" else [child])
+                  for child in scope.children]
+    rows = []
+    for name, leaves in groups:
+        ts = [times[id(leaf)] for leaf in leaves]
+        flops = sum(t.memory.flops for t in ts)
+        moved = sum(t.memory.bytes_moved for t in ts)
+        seconds = sum(t.seconds for t in ts)
+        compute = sum(t.seconds for t in ts if t.bound == "compute")
+        bound = "compute" if compute * 2 > seconds else ("memory" if seconds else "-")
+        if len(ts) == 1:
+            bound = ts[0].bound
+        rows.append({"layer": name, "flops": flops, "bytes_moved": moved,
+                     "intensity": flops / moved if moved else 0.0,
+                     "compute_us": sum(t.compute_s for t in ts) * 1e6,
+                     "memory_us": sum(t.memory_s for t in ts) * 1e6,
+                     "time_us": seconds * 1e6, "bound": bound,
+                     "share": seconds / grand if grand else 0.0})
+    total = {"layer": "total", "flops": sum(r["flops"] for r in rows),
+             "bytes_moved": sum(r["bytes_moved"] for r in rows), "time_us": grand * 1e6,
+             "compute_us": sum(r["compute_us"] for r in rows),
+             "memory_us": sum(r["memory_us"] for r in rows), "share": 1.0 if grand else 0.0}
+    columns = [Column("layer", "layer" if per_layer or module else "row"),
+               Column("flops", "FLOPs", INT), Column("bytes_moved", "bytes moved", INT),
+               Column("intensity", "FLOPs/byte", FLOAT), Column("compute_us", "compute µs", FLOAT),
+               Column("memory_us", "memory µs", FLOAT), Column("time_us", "estimate µs", FLOAT),
+               Column("bound", "bound"), Column("share", "share of time", SHARE)]
+    peak = device.peak_flops(dtype.value)
+    ridge = peak / device.bandwidth
+    notes = [f"Device {device.title}: {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
+             f" {device.bandwidth_gbs:g} GB/s, {device.overhead_us:g} µs per layer; ridge point"
+             f" {ridge:,.0f} FLOPs/byte. {dtype.value}, batch {batch}.",
+             f"Estimated {grand * 1e3:,.3f} ms per batch ({batch / grand:,.0f} images/s) if every"
+             " layer ran at the roofline." if grand else "Nothing to time.",
+             "Each layer takes max(FLOPs / peak, bytes moved / bandwidth) + the per-layer overhead."
+             " A lower bound: kernels with unusual shapes (1 x n, few channels, small maps) run"
+             " below peak, and copies for concatenation, layout changes and launch gaps are not"
+             " modelled."]
+    section = Section(title=f"{title_of(analysis)}: roofline on {device.name}", columns=columns,
+                      rows=rows, total=total, notes=notes)
+    return Report(title=f"{title_of(analysis)}: estimated time on {device.name}",
+                  convention=header_lines(analysis.convention),
+                  totals={**totals(scope), "seconds": grand},
+                  sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch),
+                                            "device": device.name})
