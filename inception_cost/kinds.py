@@ -1,143 +1,22 @@
 """Layer kinds. Each kind keeps its three rules together: how its arguments are read,
-how it changes the shape (height, width, channels), and what it costs (MACs, weights,
-biases, batch-norm parameters) as column rules of the vectorised core.
+how it changes the shape (height, width, channels), and what it costs, as column rules
+of the vectorised core.
 
-Counting convention of this module (the tool's default, stated in every report):
-conv MACs = kh * kw * (Cin / groups) * Cout * Hout * Wout; linear MACs = in * out;
-pooling, activations, batch norm, dropout, softmax, concatenation and residual
-addition count 0 MACs. Parameters are weights, biases and batch-norm scale + shift,
-kept apart; batch-norm running statistics are not parameters.
+The cost rules yield terms (`columns.TERMS`): conv MACs = kh * kw * (Cin / groups) *
+Cout * Hout * Wout, linear MACs = in * out, weights, biases and batch-norm scale +
+shift kept apart, and the element counts of everything else (bias additions,
+batch-norm and activation outputs, pool inputs ...). A counting convention
+(`conventions.py`) decides which terms count and how much.
 """
 
 from __future__ import annotations
 
-import re
-
 from inception_cost import columns as col
-from inception_cost.errors import ArchitectureError, ShapeError, did_you_mean
+from inception_cost.arguments import ArgReader
+from inception_cost.errors import ShapeError
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
                "hard_swish", "elu")
-MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
-
-
-# ---- argument readers ---------------------------------------------------------------
-
-class ArgReader:
-    """Reads one layer's argument mapping, with errors that name the key's line."""
-
-    def __init__(self, args, line: int, path: str, file: str):
-        self.args = args if args is not None else {}
-        self.line = line
-        self.path = path
-        self.file = file
-
-    def error(self, key: str | None, message: str) -> ArchitectureError:
-        line = self.line
-        if key is not None and hasattr(self.args, "line_of"):
-            line = self.args.line_of(key)
-        return ArchitectureError(message, file=self.file, line=line, path=self.path)
-
-    def check_keys(self, allowed) -> None:
-        if not isinstance(self.args, dict):
-            raise self.error(None, f"expected a mapping of arguments, got {_describe(self.args)}")
-        for key in self.args:
-            if key not in allowed:
-                raise self.error(key, f"unknown argument '{key}'{did_you_mean(key, allowed)}"
-                                      f" (allowed: {', '.join(sorted(allowed))})")
-
-    def positive_int(self, key: str, default=None, *, allow_zero: bool = False) -> int:
-        value = self.args.get(key, default)
-        if value is None:
-            raise self.error(None, f"missing '{key}' (a positive integer)")
-        return self._int(key, value, allow_zero=allow_zero)
-
-    def _int(self, key: str, value, *, allow_zero: bool = False) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise self.error(key, f"'{key}' must be an integer, got {_describe(value)}")
-        low = 0 if allow_zero else 1
-        if value < low:
-            raise self.error(key, f"'{key}' must be {'>= 0' if allow_zero else 'positive'}, got {value}")
-        if value > MAX_SIZE:
-            raise self.error(key, f"'{key}' is {value:,}, more than the {MAX_SIZE:,} allowed")
-        return value
-
-    def pair(self, key: str, default=None) -> tuple:
-        """An int `3`, a string `1x7` or a list `[1, 7]`: (height, width)."""
-        value = self.args.get(key, default)
-        if value is None:
-            raise self.error(None, f"missing '{key}' (e.g. 3, 1x7 or [1, 7])")
-        if isinstance(value, str):
-            match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", value)
-            if not match:
-                raise self.error(key, f"'{key}' must be like 3, 1x7 or [1, 7], got '{value}'")
-            value = [int(match.group(1)), int(match.group(2))]
-        if isinstance(value, list):
-            if len(value) != 2:
-                raise self.error(key, f"'{key}' must have two values [height, width], got {len(value)}")
-            return (self._int(key, value[0]), self._int(key, value[1]))
-        n = self._int(key, value)
-        return (n, n)
-
-    def padding(self, key: str = "padding", default="valid"):
-        """'same', 'valid', an int p (p on every side) or [ph, pw]."""
-        value = self.args.get(key, default)
-        if isinstance(value, str) and value.lower() in ("same", "valid"):
-            return value.lower()
-        if isinstance(value, (int, float, list)) and not isinstance(value, bool):
-            if isinstance(value, list):
-                if len(value) != 2:
-                    raise self.error(key, "'padding' as a list must be [height, width]")
-                return (self._int(key, value[0], allow_zero=True), self._int(key, value[1], allow_zero=True))
-            n = self._int(key, value, allow_zero=True)
-            return (n, n)
-        raise self.error(key, f"'padding' must be same, valid, an integer or [h, w], got {_describe(value)}")
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.args.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(key, f"'{key}' must be true or false, got {_describe(value)}")
-        return value
-
-    def choice(self, key: str, choices, default):
-        value = self.args.get(key, default)
-        if value is None and None in choices:
-            return None
-        if not isinstance(value, str) or value.lower() not in choices:
-            options = ", ".join(str(c) for c in choices if c is not None)
-            raise self.error(key, f"'{key}' must be one of {options}, got {_describe(value)}"
-                                  f"{did_you_mean(value, [c for c in choices if c])}")
-        return value.lower()
-
-    def fraction(self, key: str, default: float) -> float:
-        value = self.args.get(key, default)
-        if isinstance(value, str) and value.strip().endswith("%"):
-            try:
-                value = float(value.strip()[:-1]) / 100
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise self.error(key, f"'{key}' must be a number in [0, 1), got {_describe(value)}")
-        return float(value)
-
-    def name(self, default: str) -> str:
-        value = self.args.get("name", default)
-        if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value).strip() == "":
-            raise self.error("name", f"'name' must be a non-empty string, got {_describe(value)}")
-        return str(value)
-
-
-def _describe(value) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"
 
 
 # ---- shape arithmetic -----------------------------------------------------------------

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from inception_cost.errors import ArchitectureError, did_you_mean
 from inception_cost.graph import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
-from inception_cost.kinds import KINDS, MAX_SIZE, ArgReader
+from inception_cost.arguments import MAX_SIZE, ArgReader
+from inception_cost.kinds import KINDS
 from inception_cost.yamlsource import YMap, load_file, load_text
 
 TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "layers",
