@@ -22,6 +22,16 @@ DEFAULT_COMPARE_MODULE = "3a"
 class ArchitectureGroup(click.Group):
     """`inception-cost NAME ...` means `inception-cost show NAME ...`."""
 
+    def parse_args(self, ctx, args):
+        # `inception-cost -f json googlenet`: options of `show` before the name also mean show
+        group_options = {"--debug", "-V", "--version", "-h", "--help"}
+        i = 0
+        while i < len(args) and args[i] in group_options:
+            i += 1
+        if i < len(args) and args[i].startswith("-"):
+            args = [*args[:i], "show", *args[i:]]
+        return super().parse_args(ctx, args)
+
     def resolve_command(self, ctx, args):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             return "show", self.commands["show"], args

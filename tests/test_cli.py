@@ -167,3 +167,9 @@ def test_installed_command_runs_from_another_directory(tmp_path):
                            "-f", "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["macs"] == 128_049_152
+
+
+def test_options_before_the_name_mean_show():
+    doc = json.loads(run("-f", "json", "googlenet", "--module", "3a").stdout)
+    assert doc["totals"]["macs"] == 128_049_152
+    assert run("--debug", "-f", "csv", "keras-cifar10").stdout.startswith("section,is_total")
