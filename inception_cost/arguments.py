@@ -22,7 +22,7 @@ class ArgReader:
     def error(self, key: str | None, message: str) -> ArchitectureError:
         line = self.line
         if key is not None and hasattr(self.args, "line_of"):
-            line = self.args.line_of(key)
+            line = self.args.line_of(key) or self.line
         return ArchitectureError(message, file=self.file, line=line, path=self.path)
 
     def check_keys(self, allowed) -> None:
@@ -58,7 +58,7 @@ class ArgReader:
         if value is None:
             raise self.error(None, f"missing '{key}' (e.g. 3, 1x7 or [1, 7])")
         if isinstance(value, str):
-            match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", value)
+            match = re.fullmatch(r"\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*", value)
             if not match:
                 raise self.error(key, f"'{key}' must be like 3, 1x7 or [1, 7], got '{value}'")
             value = [int(match.group(1)), int(match.group(2))]

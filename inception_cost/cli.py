@@ -134,6 +134,12 @@ def _part_nodes(node, total_name: str, module: bool) -> dict:
     return {**{p.name: p for p in parts}, total_name: node}
 
 
+def _module_name(ctx, param, value):
+    if value is not None and not value.strip():
+        raise click.BadParameter("needs a module name, e.g. 3a")
+    return value
+
+
 def train_option(func):
     return click.option("--train", is_flag=True,
                         help="Include training-only parts (auxiliary classifiers).")(func)
@@ -191,6 +197,8 @@ def _analyse(ref: str, train: bool = False, variant: str = REDUCED, convention: 
 
 
 def _module(analysis, name: str):
+    if not name.strip():
+        raise UsageError("--module needs a module name")
     node = analysis.root.find_module(name)
     if node is None:
         names = [m.name for m in analysis.root.modules()] or [c.name for c in analysis.root.children]
@@ -203,7 +211,7 @@ def _module(analysis, name: str):
 
 @cli.command()
 @click.argument("name", metavar="NAME|FILE")
-@click.option("-m", "--module", help="Break one module down by branch (e.g. 3a).")
+@click.option("-m", "--module", callback=_module_name, help="Break one module down by branch (e.g. 3a).")
 @train_option
 @convention_option
 @report_options
@@ -228,7 +236,7 @@ def show(name, module, train, convention, fmt, output, force):
 @cli.command()
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
-@click.option("-m", "--module", help="Compare one module branch by branch"
+@click.option("-m", "--module", callback=_module_name, help="Compare one module branch by branch"
                                      f" (default for naive/reduced: {DEFAULT_COMPARE_MODULE}).")
 @train_option
 @convention_option
@@ -321,7 +329,7 @@ def export(name, train, convention, fmt, output, force):
 
 @cli.command()
 @click.argument("name", metavar="[NAME|FILE]", required=False)
-@click.option("-m", "--module", help="Rewrite only this module (default: the whole network).")
+@click.option("-m", "--module", callback=_module_name, help="Rewrite only this module (default: the whole network).")
 @click.option("-r", "--rule", type=click.Choice(["5x5-to-3x3", "nxn-to-1xn"]), default="5x5-to-3x3",
               show_default=True, help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")
 @click.option("--kernel", type=click.IntRange(2, 15), help="Lone layer form: the kernel size"
@@ -401,7 +409,7 @@ def explain(name, names, train, fmt, output, force):
 
 @cli.command()
 @click.argument("name", metavar="NAME|FILE")
-@click.option("-m", "--module", help="Only this module.")
+@click.option("-m", "--module", callback=_module_name, help="Only this module.")
 @train_option
 @hardware_options(default_device=None)
 @report_options
@@ -424,7 +432,7 @@ def memory(name, module, train, dtype, batch, fmt, output, force):
 
 @cli.command()
 @click.argument("name", metavar="NAME|FILE")
-@click.option("-m", "--module", help="Only this module, layer by layer.")
+@click.option("-m", "--module", callback=_module_name, help="Only this module, layer by layer.")
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
 @train_option
 @hardware_options()
@@ -460,7 +468,7 @@ def devices(fmt, output, force):
 
 @cli.command()
 @click.argument("name", metavar="NAME|FILE")
-@click.option("-m", "--module", required=True, help="The module whose widths vary (e.g. 3a).")
+@click.option("-m", "--module", callback=_module_name, required=True, help="The module whose widths vary (e.g. 3a).")
 @click.option("--vary", "varies", multiple=True, required=True, metavar="WIDTH=A..B[:STEP]",
               help="A width and its values: '#5x5 reduce=4..64:4' or 'c1=32,64,96'. Repeatable;"
                    " every combination is evaluated.")

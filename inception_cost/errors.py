@@ -49,7 +49,7 @@ class InceptionCostError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         path = f"{self.path}: " if self.path else ""
-        return f"{where}{path}{self.message}"
+        return printable(f"{where}{path}{self.message}")
 
 
 class ArchitectureError(InceptionCostError):
@@ -80,5 +80,13 @@ def did_you_mean(word: str, choices) -> str:
     """A ' (did you mean X?)' suffix when one of the choices is close to word."""
     import difflib
 
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices if str(c) != str(word)],
+                                      n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def printable(text: str) -> str:
+    """Control characters (an escape sequence, a newline in a name) shown, not obeyed."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

@@ -7,6 +7,7 @@ moved into place in one step; an existing file is replaced only with `force`.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -18,16 +19,16 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    if not target:
+        raise OutputError("-o needs a file name")
     path = Path(target)
-    if path.is_dir():
-        raise OutputError("is a directory; give a file name", file=target)
-    if path.exists() and not force:
-        raise OutputError("already exists; not overwritten (use --force to replace it)", file=target)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"folder '{folder}' does not exist", file=target)
+    try:
+        mode = _check_target(path, target, force)
+    except OSError as exc:  # a name too long, a path through a file ...
+        raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
     import tempfile  # only when a file is written
 
+    folder = path.parent if str(path.parent) else Path(".")
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -35,6 +36,7 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes 0600: give the report the mode a new file gets
         if force:
             os.replace(tmp, path)
         else:
@@ -47,6 +49,26 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
     finally:  # also on Ctrl-C: never leave the temporary file behind
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _check_target(path: Path, target: str, force: bool) -> int:
+    """Refuse what must not be replaced; return the mode the new file gets."""
+    if path.is_dir():
+        raise OutputError("is a directory; give a file name", file=target)
+    if path.exists() or path.is_symlink():
+        if not force:
+            raise OutputError("already exists; not overwritten (use --force to replace it)", file=target)
+        if path.is_symlink() or not path.is_file():  # a device, a pipe, a link: never replace
+            raise OutputError("is not a regular file; not replaced, even with --force", file=target)
+        return stat.S_IMODE(path.stat().st_mode)  # --force keeps the file's mode
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"'{folder}' is a file, not a folder", file=target)
+    if not folder.is_dir():
+        raise OutputError(f"folder '{folder}' does not exist", file=target)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _move_no_clobber(tmp: str, path: Path) -> None:

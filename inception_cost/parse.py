@@ -24,7 +24,7 @@ SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
 
 def scaled_integer(text) -> int | None:
     """'13.6M' -> 13_600_000, '5.7G', '42' (K, M, G/B = 10^3, 10^6, 10^9); None if unreadable."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGB]?)\s*", str(text))
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGB]?)\s*", str(text))
     if isinstance(text, bool) or not match:
         return None
     whole, _, frac = match.group(1).partition(".")
@@ -115,10 +115,8 @@ class Context:
         line = doc.line_of("input")
         if isinstance(value, str):
             parts = re.split(r"\s*[xX×]\s*", value.strip())
-            try:
-                value = [int(p) for p in parts]
-            except ValueError:
-                value = None
+            ascii_digits = all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts)
+            value = [int(p) for p in parts] if ascii_digits else None
         if not isinstance(value, list) or len(value) != 3 or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise self.error(line, None, "'input' must be height x width x channels,"
@@ -141,6 +139,8 @@ class Context:
             if key not in STATED_KEYS:
                 raise self.error(kline, None, f"unknown stated figure '{key}'{did_you_mean(key, STATED_KEYS)}")
             number = scaled_integer(figure)
+            if key == "depth" and (isinstance(figure, bool) or not isinstance(figure, int)):
+                number = None  # a depth is a whole number of layers
             if number is None:
                 raise self.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
             result[key] = {"text": str(figure).strip(), "value": number}
@@ -193,6 +193,10 @@ class Context:
                 if not all(isinstance(a, str) for a in args):
                     raise self.error(block.line_of("args"), f"block {name}",
                                      "'args' must be a list of names or a mapping name -> default")
+                twice = sorted({a for a in args if args.count(a) > 1})
+                if twice:
+                    raise self.error(block.line_of("args"), f"block {name}",
+                                     f"argument {', '.join(twice)} is named twice")
             elif not isinstance(args, dict):
                 raise self.error(block.line_of("args"), f"block {name}",
                                  "'args' must be a list of names or a mapping name -> default")
@@ -240,7 +244,7 @@ class Context:
 
     def layer(self, kind: str, body, line: int, path: str) -> Layer:
         spec = KINDS[kind]
-        merged = merge_defaults(self.defaults, spec, body)
+        merged = merge_defaults(self.defaults, spec, body, line)
         own_name = body.get("name") if isinstance(body, dict) else None
         reader = ArgReader(merged, line, join(path, str(own_name or kind)), self.file)
         if body is not None and not isinstance(body, dict):
@@ -289,9 +293,17 @@ class Context:
                              ("name", "label", "layers", "use", "with", "repeat", "paper"))
         if "name" not in body:
             raise self.error(line, path, "a module needs a 'name'")
+        for key in ("name", "label"):
+            if key in body and (isinstance(body[key], (dict, list, bool)) or body[key] is None
+                                or str(body[key]).strip() == ""):
+                raise self.error(body.line_of(key), path, f"a module's '{key}' must be a non-empty"
+                                                          f" string, got {body[key]!r}")
         if ("layers" in body) == ("use" in body):
             raise self.error(line, join(path, str(body["name"])),
                              "a module needs exactly one of 'layers' or 'use' (a block name)")
+        if "with" in body and "use" not in body:
+            raise self.error(body.line_of("with"), join(path, str(body["name"])),
+                             "'with' gives a block's arguments: it needs 'use'")
         repeat = body.get("repeat", 1)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
             raise self.error(body.line_of("repeat"), path, f"'repeat' must be 1..1000, got {repeat!r}")
@@ -323,10 +335,11 @@ class Context:
                 raise self.error(value.line_of(key), path,
                                  f"unknown key '{key}' in paper{did_you_mean(key, ('output', 'depth'))}"
                                  " (a module's printed output and depth)")
-        if "output" in value and not re.fullmatch(r"\s*\d+\s*x\s*\d+\s*x\s*\d+\s*", str(value["output"])):
+        if "output" in value and not re.fullmatch(r"\s*[0-9]+\s*x\s*[0-9]+\s*x\s*[0-9]+\s*", str(value["output"])):
             raise self.error(value.line_of("output"), path, "paper output must be like 28x28x576")
-        if "depth" in value and (isinstance(value["depth"], bool) or not isinstance(value["depth"], int)):
-            raise self.error(value.line_of("depth"), path, "paper depth must be an integer")
+        depth = value.get("depth", 0)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise self.error(value.line_of("depth"), path, "paper depth must be a whole number >= 0")
         return dict(value)
 
     def auxiliary(self, body, line: int, path: str, args: dict) -> Auxiliary:
@@ -382,11 +395,11 @@ def join(path: str, name: str) -> str:
     return f"{path} / {name}" if path else name
 
 
-def merge_defaults(defaults: dict, spec, body):
+def merge_defaults(defaults: dict, spec, body, line: int = 0):
     """The layer's own arguments over its kind's defaults over the file-wide ones."""
     own = body if isinstance(body, dict) else {}
     merged = YMap()
-    merged.line = getattr(body, "line", 0)
+    merged.line = getattr(body, "line", 0) or line
     merged.key_lines = {}
     for source in (defaults["*"], defaults.get(spec.name, {}), own):
         for key, value in source.items():

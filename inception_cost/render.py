@@ -11,6 +11,7 @@ import enum
 import io
 import json
 
+from inception_cost.errors import printable
 from inception_cost.report_model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
 
 
@@ -25,19 +26,24 @@ def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
     """`width` is the terminal's: the table is then drawn by rich to fit it; without a
     terminal (a pipe, a file) it is plain aligned text, which needs no rich at all."""
     fmt = Format(fmt)
-    if fmt is Format.MARKDOWN:
-        return markdown(report)
-    if fmt is Format.CSV:
-        return to_csv(report)
     if fmt is Format.JSON:
-        return to_json(report)
-    return table(report, width) if width else plain_table(report)
+        return to_json(report)  # JSON escapes control characters itself
+    if fmt is Format.MARKDOWN:
+        text = markdown(report)
+    elif fmt is Format.CSV:
+        text = to_csv(report)
+    else:
+        text = table(report, width) if width else plain_table(report)
+    # names come from files: an escape sequence in one must not drive the terminal
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def cell(value, kind: str) -> str:
     """A value as people read it: 1,234,567 / 8.1% / 9.68x."""
     if value is None:
         return "-"
+    if isinstance(value, str):
+        return printable(value)  # escaped before the columns are measured
     if kind == INT and isinstance(value, int):
         return f"{value:,}"
     if kind == SHARE:

@@ -22,7 +22,8 @@ from inception_cost.tableform import WIDTHS
 from inception_cost.yamlsource import load_file
 
 CHUNK = 65_536  # variants evaluated per pass: memory stays flat, progress can be shown
-MAX_VARIANTS = 50_000_000
+MAX_VARIANTS = 2_000_000  # about 5 s and 600 MB: the kept columns grow with the variants
+MAX_WIDTH = 1 << 20
 
 
 @dataclass
@@ -37,19 +38,22 @@ def parse_vary(text: str) -> Axis:
     name, spec = name.strip(), spec.strip()
     if not sep or not name or not spec:
         raise UsageError(f"--vary '{text}': expected NAME=START..STOP[:STEP] or NAME=A,B,C")
-    match = re.fullmatch(r"(\d+)\s*\.\.\s*(\d+)(?:\s*:\s*(\d+))?", spec)
+    match = re.fullmatch(r"(-?[0-9]{1,9})\s*\.\.\s*(-?[0-9]{1,9})(?:\s*:\s*([0-9]{1,9}))?", spec)
     if match:
         start, stop, step = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
         if step < 1 or start > stop:
             raise UsageError(f"--vary '{text}': the range is empty (start <= stop, step >= 1)")
-        values = list(range(start, stop + 1, step))
+        bounds = (start, stop)
+    elif all(re.fullmatch(r"\s*-?[0-9]{1,9}\s*", v) for v in spec.split(",")):
+        values = [int(v) for v in spec.split(",")]
+        bounds = (min(values), max(values))
     else:
-        try:
-            values = [int(v) for v in spec.split(",")]
-        except ValueError:
-            raise UsageError(f"--vary '{text}': values must be integers") from None
-    if min(values) < 1:
-        raise UsageError(f"--vary '{text}': widths must be positive")
+        raise UsageError(f"--vary '{text}': values must be whole numbers of at most 9 digits,"
+                         " e.g. 4..64:4 or 32,64")
+    if bounds[0] < 1 or bounds[1] > MAX_WIDTH:
+        raise UsageError(f"--vary '{text}': widths must be between 1 and {MAX_WIDTH:,}")
+    if match:
+        values = list(range(start, stop + 1, step))
     return Axis(name=name, values=values)
 
 
@@ -150,8 +154,9 @@ def layer_model(source: Source, axes: list) -> tuple:
     def probe(values: dict):
         try:
             node = source.build({**base_values, **values})
-        except InceptionCostError as exc:
-            raise UsageError(f"module {source.module} with {values}: {exc}") from None
+        except InceptionCostError as exc:  # keep its kind (a shape error stays one)
+            exc.message = f"module {source.module} with {values}: {exc.message}"
+            raise
         return [leaf for leaf in node.layers()], node
 
     base_layers, base_node = probe({})
@@ -235,7 +240,8 @@ def run(source: Source, axes: list, progress=None) -> SweepResult:
     for axis in axes:
         total *= len(axis.values)
     if total > MAX_VARIANTS:
-        raise UsageError(f"{total:,} variants is more than {MAX_VARIANTS:,}; narrow the ranges")
+        raise UsageError(f"{total:,} variants is more than the {MAX_VARIANTS:,} a sweep may have;"
+                         " narrow the ranges or take bigger steps")
     model, base_node = layer_model(source, axes)
     built = time.perf_counter()
     widths = [[] for _ in axes]

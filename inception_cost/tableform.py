@@ -39,6 +39,10 @@ def expand(doc, ctx, network, variant: str = "reduced") -> None:
     columns = table.get("columns", list(COLUMNS))
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
         raise ctx.error(table.line_of("columns"), None, "'columns' must be a list of column names")
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise ctx.error(table.line_of("columns"), None,
+                        f"column {', '.join(repr(c) for c in duplicates)} appears twice in 'columns'")
     for name in columns:
         if name not in COLUMNS:
             raise ctx.error(table.line_of("columns"), None,
@@ -105,7 +109,7 @@ def parse_reported(text, units: dict, column: str, ctx, line: int, path: str) ->
     spec = units.get(column)
     if spec is None:
         raise ctx.error(line, path, f"the table gives '{column}' but 'units' does not say how it counts")
-    match = re.fullmatch(r"\s*(\d+(?:\.(\d+))?)\s*([A-Za-z]*)\s*", str(text))
+    match = re.fullmatch(r"\s*([0-9]+(?:\.([0-9]+))?)\s*([A-Za-z]*)\s*", str(text))
     suffix = match.group(3) if match else None
     if not match or (suffix and suffix not in spec["scales"]):
         raise ctx.error(line, path, f"cannot read {column} '{text}' (expected a number with one of"
@@ -159,7 +163,9 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
     elif base == "inception":
         items = [inception(widths, variant, layer, ctx, line, path)]
     elif base == "dropout":
-        rate = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", detail or "")
+        rate = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", detail or "")
+        if detail and not rate:
+            raise ctx.error(line, path, f"cannot read the dropout rate '{detail}' (e.g. dropout (40%))")
         items = [layer("dropout", rate=float(rate.group(1)) / 100 if rate else 0.5)]
     elif base == "linear":
         if not out:
@@ -168,9 +174,13 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
     else:
         items = [layer("softmax")]
     paper = {}
-    for column in ("output", "depth"):
-        if column in cells:
-            paper[column] = cells[column]
+    if "output" in cells:
+        paper["output"] = cells["output"]
+    if "depth" in cells:
+        depth = cells["depth"]
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise ctx.error(line, path, f"'depth' must be a whole number >= 0, got {depth!r}")
+        paper["depth"] = depth
     for column in ("params", "ops"):
         if column in cells:
             paper[column] = parse_reported(cells[column], ctx.units, column, ctx, line, path)
@@ -218,7 +228,7 @@ def row_name(base: str, detail: str | None, counts: dict) -> str:
 def read_patch(text, ctx, line: int, path: str):
     if text is None:
         return None, None
-    match = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*(?:/\s*(\d+))?\s*", str(text))
+    match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*(?:/\s*([0-9]+))?\s*", str(text))
     if not match:
         raise ctx.error(line, path, f"cannot read patch size/stride '{text}' (expected e.g. 7x7/2)")
     kh, kw, s = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
@@ -230,7 +240,7 @@ def read_patch(text, ctx, line: int, path: str):
 def read_output(text, ctx, line: int, path: str):
     if text is None:
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*x\s*(\d+)\s*", str(text))
+    match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*x\s*([0-9]+)\s*", str(text))
     if not match:
         raise ctx.error(line, path, f"cannot read output '{text}' (expected e.g. 28x28x256)")
     return tuple(int(g) for g in match.groups())

@@ -45,21 +45,24 @@ def load_file(path: str | Path, display_name: str | None = None):
     """Parse an architecture file; errors name the file as `display_name`."""
     path = Path(path)
     name = display_name or str(path)
+    too_big = f"more than the {MAX_FILE_BYTES:,} bytes an architecture may have"
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ArchitectureError(
-                f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} an architecture may have",
-                file=name)
-        raw = path.read_bytes()
+        if path.is_dir():
+            raise ArchitectureError("is a directory, not an architecture file", file=name)
+        if path.exists() and not path.is_file():  # a device or a pipe could never end
+            raise ArchitectureError("is not a regular file", file=name)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ArchitectureError(f"file is {path.stat().st_size:,} bytes, {too_big}", file=name)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while it is read
+        if len(raw) > MAX_FILE_BYTES:
+            raise ArchitectureError(f"file is {too_big}", file=name)
     except ArchitectureError:
         raise
-    except IsADirectoryError:
-        raise ArchitectureError("is a directory, not an architecture file", file=name) from None
     except FileNotFoundError:
         raise ArchitectureError("no such file", file=name) from None
     except OSError as exc:
-        raise ArchitectureError(f"cannot read file ({exc.strerror})", file=name) from None
+        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=name) from None
     return load_bytes(raw, name)
 
 
@@ -78,19 +81,28 @@ def load_text(text: str, name: str):
     if not text.strip():
         raise ArchitectureError("file is empty (expected a YAML mapping with 'input' and 'layers')",
                                 file=name)
-    loader = SAFE_LOADER(text)
+    loader = None
     try:
+        loader = SAFE_LOADER(text)
         if SAFE_LOADER is yaml.SafeLoader:  # libyaml refuses deep nesting itself
             _check_depth(text, name)  # before composing, which recurses once per level
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, name, text) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise ArchitectureError(f"invalid YAML: character U+{code:04X} is not allowed (control"
+                                " characters and NUL cannot appear in YAML text)",
+                                file=name, line=line) from None
     except yaml.YAMLError as exc:
-        raise ArchitectureError(f"invalid YAML: {exc}", file=name) from None
+        message = " ".join(str(exc).split())
+        raise ArchitectureError(f"invalid YAML: {message}", file=name) from None
     except RecursionError:
         raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=name) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise ArchitectureError("file holds no YAML document", file=name)
     return _Builder(loader, name).build(node, 0)
@@ -187,6 +199,12 @@ class _Builder:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError:
             raise ArchitectureError(f"tag {_tag(node.tag)} is not allowed (plain YAML only)",
+                                    file=self.name, line=line) from None
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+            # an explicit tag on a value that is not one (!!int abc), or an integer of
+            # thousands of digits
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            raise ArchitectureError(f"cannot read '{shown}' as {_tag(node.tag)}",
                                     file=self.name, line=line) from None
         if not isinstance(value, (str, int, float, bool, type(None))):
             # dates, binary and sets are valid YAML but mean nothing here: keep the text.

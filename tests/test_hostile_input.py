@@ -70,7 +70,7 @@ def test_directory_and_huge_files(tmp_path):
     big.write_text("input: 8x8x3\nlayers:\n" + "  - relu\n" * 300_000)
     result = CliRunner().invoke(cli, [str(big)])
     assert result.exit_code == ExitCode.INVALID_ARCHITECTURE
-    assert "more than the 1,000,000 an architecture may have" in result.stderr
+    assert "more than the 1,000,000 bytes an architecture may have" in result.stderr
 
 
 def test_deep_nesting_is_refused_without_recursion(tmp_path):
@@ -182,3 +182,45 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
         write_output("the new report", str(target), force=True)
     assert target.read_text() == "the old report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+def test_special_files_are_never_read_or_replaced(tmp_path):
+    import os
+
+    if os.path.exists("/dev/zero"):  # an endless file: refused before reading a byte
+        result = CliRunner().invoke(cli, ["/dev/zero"])
+        assert result.exit_code == ExitCode.INVALID_ARCHITECTURE
+        assert "is not a regular file" in result.stderr
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    for target in (fifo, link):
+        result = CliRunner().invoke(cli, ["googlenet", "-o", str(target), "--force"])
+        assert result.exit_code == ExitCode.OUTPUT_NOT_WRITTEN
+        assert "is not a regular file; not replaced" in result.stderr
+    assert fifo.is_fifo() and link.is_symlink()
+
+
+def test_reports_get_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.txt"
+        assert CliRunner().invoke(cli, ["googlenet", "-o", str(new)]).exit_code == 0
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644  # not mkstemp's 0600
+        new.chmod(0o664)
+        assert CliRunner().invoke(cli, ["googlenet", "-o", str(new), "--force"]).exit_code == 0
+        assert stat.S_IMODE(new.stat().st_mode) == 0o664  # --force keeps the mode
+    finally:
+        os.umask(umask)
+
+
+def test_names_cannot_drive_the_terminal(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text('name: "a\\e[2Jb"\ninput: 8x8x3\nlayers:\n  - conv: {name: "x\\e]0;t\\a", filters: 4, kernel: 3}\n')
+    for fmt in ("table", "markdown", "csv", "json"):
+        out = CliRunner().invoke(cli, [str(path), "-f", fmt]).stdout
+        assert "\x1b" not in out and "\x07" not in out

@@ -72,7 +72,8 @@ def test_cli_budget_top_and_pareto():
 @pytest.mark.parametrize("args,fragment", [
     (["--vary", "#5x5 reduc=4..8"], "'#5x5 reduc' is not a width of module 3a (did you mean '#5x5 reduce'?)"),
     (["--vary", "#5x5 reduce=8..4"], "the range is empty"),
-    (["--vary", "#5x5 reduce=0..4"], "widths must be positive"),
+    (["--vary", "#5x5 reduce=0..4"], "widths must be between 1 and 1,048,576"),
+    (["--vary", "#5x5 reduce=1..99999999999999"], "whole numbers of at most 9 digits"),
     (["--vary", "#5x5 reduce=4..8", "--budget-macs", "lots"], "expected a number such as 100M"),
 ])
 def test_cli_errors(args, fragment):
