@@ -168,21 +168,18 @@ def layer_model(source: Source, axes: list) -> tuple:
         if len(layers) != len(base_layers):
             raise UsageError(f"the structure of module {source.module} changes with '{name}'")
         slopes.append([(ci - bi, co - bo) for (ci, co), (bi, bo) in zip(channels(layers), base)])
+    # only convs and linears have weights and MACs; the rest keep a kernel area of 0
+    area = [_kernel_area(leaf) if leaf.layer_kind in ("conv", "linear") else 0 for leaf in base_layers]
     model = LayerModel(
-        spatial=[l.info["args"].get("kernel", (1, 1))[0] * l.info["args"].get("kernel", (1, 1))[1]
-                 * l.out_shape[0] * l.out_shape[1] for l in base_layers],
-        kernel=[l.info["args"].get("kernel", (1, 1))[0] * l.info["args"].get("kernel", (1, 1))[1]
-                for l in base_layers],
-        groups=[l.info["args"].get("groups", 1) for l in base_layers],
-        bias=[int(bool(l.biases)) for l in base_layers],
-        bn=[int(bool(l.bn_params)) for l in base_layers],
+        spatial=[a * leaf.out_shape[0] * leaf.out_shape[1] for a, leaf in zip(area, base_layers)],
+        kernel=area,
+        groups=[leaf.info["args"].get("groups", 1) for leaf in base_layers],
+        bias=[int(bool(leaf.biases)) for leaf in base_layers],
+        bn=[int(bool(leaf.bn_params)) for leaf in base_layers],
         cin=[(bi - sum(s[j][0] * base_values[n] for s, n in zip(slopes, names)),
               [s[j][0] for s in slopes]) for j, (bi, _) in enumerate(base)],
         cout=[(bo - sum(s[j][1] * base_values[n] for s, n in zip(slopes, names)),
                [s[j][1] for s in slopes]) for j, (_, bo) in enumerate(base)])
-    weighted = [l.layer_kind in ("conv", "linear") for l in base_layers]
-    model.spatial = [s if w else 0 for s, w in zip(model.spatial, weighted)]
-    model.kernel = [k if w else 0 for k, w in zip(model.kernel, weighted)]
     # the far corner must agree with the affine model, or the sweep would be wrong
     corner = {a.name: max(a.values) for a in axes}
     layers, node = probe(corner)
@@ -191,6 +188,11 @@ def layer_model(source: Source, axes: list) -> tuple:
         raise UsageError(f"module {source.module}: cost is not affine in {', '.join(names)};"
                          " cannot sweep it on the columns")
     return model, base_node
+
+
+def _kernel_area(leaf) -> int:
+    kh, kw = leaf.info["args"].get("kernel", (1, 1))  # a linear layer is a 1x1
+    return kh * kw
 
 
 def evaluate_columns(model: LayerModel, width_columns: list) -> dict:
