@@ -22,6 +22,14 @@ def builtin_names() -> list:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
 
 
+def load(ref: str, variant: str = "reduced"):
+    """The layer graph of a built-in name or a YAML path (`variant`: see parse.load_network)."""
+    from inception_cost.parse import load_network
+
+    path, display = resolve(ref)
+    return load_network(path, display, variant=variant)
+
+
 def resolve(ref: str) -> tuple:
     """(path, display name) for a built-in name or a path to a YAML file."""
     candidate = Path(ref)

@@ -182,11 +182,9 @@ def _emit(report, fmt: str, output: str | None, force: bool) -> None:
 
 
 def _load(ref: str, variant: str = REDUCED):
-    from inception_cost.catalog import resolve
-    from inception_cost.parse import load_network
+    from inception_cost.catalog import load
 
-    path, display = resolve(ref)
-    return load_network(path, display, variant=variant)
+    return load(ref, variant)
 
 
 def _analyse(ref: str, train: bool = False, variant: str = REDUCED, convention: str = "torchvision"):

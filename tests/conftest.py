@@ -1,8 +1,9 @@
 import pytest
 
+from inception_cost import conventions
 from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
-from inception_cost.parse import load_network, parse_text
+from inception_cost.catalog import load
+from inception_cost.parse import parse_text
 
 
 def net(text: str, train: bool = False, file: str = "test.yaml"):
@@ -10,11 +11,16 @@ def net(text: str, train: bool = False, file: str = "test.yaml"):
     return analyse(parse_text(text, file), train=train)
 
 
+def builtin(name: str, train: bool = False, convention: str = "torchvision"):
+    """Analyse a built-in architecture, as the installed package ships it."""
+    return analyse(load(name), train=train, convention=conventions.get(convention))
+
+
 @pytest.fixture(scope="session")
 def googlenet():
-    return analyse(load_network(builtin_dir() / "googlenet.yaml", "googlenet.yaml"))
+    return builtin("googlenet")
 
 
 @pytest.fixture(scope="session")
 def googlenet_train():
-    return analyse(load_network(builtin_dir() / "googlenet.yaml", "googlenet.yaml"), train=True)
+    return builtin("googlenet", train=True)

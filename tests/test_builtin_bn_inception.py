@@ -12,15 +12,14 @@ Ioffe & Szegedy 2015 (arXiv:1502.03167, Figure 5). No torch is imported here.
 
 import pytest
 
-from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
-from inception_cost.parse import load_network
+from conftest import builtin
+
 from inception_cost.reports import network_report
 
 
 @pytest.fixture(scope="module")
 def bn_inception():
-    return analyse(load_network(builtin_dir() / "bn-inception.yaml", "bn-inception.yaml"))
+    return builtin("bn-inception")
 
 
 # (module, input HxWxC, output HxWxC, params, MACs): the port's figures

@@ -11,13 +11,12 @@ forward hooks. They are copied here as literals: nothing in this file imports to
 
 import pytest
 
-from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
-from inception_cost.parse import load_network
+from conftest import builtin
+
 
 
 def _load(name, train):
-    return analyse(load_network(builtin_dir() / f"{name}.yaml", f"{name}.yaml"), train=train)
+    return builtin(name, train=train)
 
 
 @pytest.fixture(scope="module")

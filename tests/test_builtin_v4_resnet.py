@@ -15,13 +15,12 @@ arithmetic, not read back from the tool.
 
 import pytest
 
-from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
-from inception_cost.parse import load_network
+from conftest import builtin
+
 
 
 def _load(name):
-    return analyse(load_network(builtin_dir() / f"{name}.yaml", f"{name}.yaml"))
+    return builtin(name)
 
 
 @pytest.fixture(scope="module")

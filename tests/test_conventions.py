@@ -15,9 +15,8 @@ from click.testing import CliRunner
 
 from inception_cost import conventions
 from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
+from inception_cost.catalog import load
 from inception_cost.cli import cli
-from inception_cost.parse import load_network
 
 TOOLS = {  # network -> convention -> (total the tool prints, parameters it prints)
     "googlenet-torchvision": {
@@ -40,7 +39,7 @@ TOOLS = {  # network -> convention -> (total the tool prints, parameters it prin
 
 
 def _analyse(name, convention, train=False):
-    network = load_network(builtin_dir() / f"{name}.yaml", f"{name}.yaml")
+    network = load(name)
     return analyse(network, train=train, convention=conventions.get(convention))
 
 

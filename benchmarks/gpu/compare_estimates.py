@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
+from inception_cost.catalog import load
 from inception_cost.devices import load_device
 from inception_cost.memory import Dtype
-from inception_cost.parse import load_network, parse_text
+from inception_cost.parse import parse_text
 from inception_cost.roofline import estimate, total_seconds
 
 HERE = Path(__file__).resolve().parent
@@ -68,8 +68,7 @@ def main() -> None:
         if config is None or case["mode"] not in MODES or "graph" not in case:
             continue
         if case["name"] in BUILTINS:
-            name = BUILTINS[case["name"]]
-            analysis = analyse(load_network(builtin_dir() / f"{name}.yaml", name))
+            analysis = analyse(load(BUILTINS[case["name"]]))
         elif all(spec.get("type") in ("conv", "maxpool") for spec in config.get("layers", [None])):
             analysis = analyse(parse_text(network_text(config), case["name"]))
         else:
