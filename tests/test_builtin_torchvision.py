@@ -14,7 +14,6 @@ import pytest
 from conftest import builtin
 
 
-
 def _load(name, train):
     return builtin(name, train=train)
 

@@ -18,7 +18,6 @@ import pytest
 from conftest import builtin
 
 
-
 def _load(name):
     return builtin(name)
 
