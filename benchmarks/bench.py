@@ -45,9 +45,9 @@ def child_peak_mb(command: list) -> tuple:
 
 
 def analyse_all(runs: int) -> tuple:
-    from inception_cost.analysis import analyse
-    from inception_cost.catalog import builtin_names, resolve
-    from inception_cost.parse import load_network
+    from inception_cost.core.analysis import analyse
+    from inception_cost.source.catalog import builtin_names, resolve
+    from inception_cost.source.graphform import load_network
 
     names = builtin_names()
 
@@ -64,8 +64,8 @@ def analyse_all(runs: int) -> tuple:
 
 def core_throughput() -> tuple:
     """Layer evaluations per second: the column rules against a per-layer loop of objects."""
-    from inception_cost import columns as col
-    from inception_cost.kinds import CANONICAL
+    from inception_cost.core import columns as col
+    from inception_cost.core.kinds import CANONICAL
 
     rng = random.Random(1)
     n = 200_000
@@ -102,8 +102,8 @@ def core_throughput() -> tuple:
 
 
 def sweep_columns_rate() -> float:
-    from inception_cost import sweep
-    from inception_cost.catalog import resolve
+    from inception_cost.transforms import sweep
+    from inception_cost.source.catalog import resolve
 
     path, display = resolve("googlenet")
     source = sweep.Source(path, display, "3a")

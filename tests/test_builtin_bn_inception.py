@@ -14,7 +14,7 @@ import pytest
 
 from conftest import builtin
 
-from inception_cost.reports import network_report
+from inception_cost.reports.network import network_report
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from inception_cost import conventions
-from inception_cost.analysis import analyse
-from inception_cost.catalog import load
+from inception_cost.core import conventions
+from inception_cost.core.analysis import analyse
+from inception_cost.source.catalog import load
 from inception_cost.cli import cli
 
 TOOLS = {  # network -> convention -> (total the tool prints, parameters it prints)

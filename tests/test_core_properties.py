@@ -5,8 +5,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inception_cost import columns as col
-from inception_cost.kinds import CANONICAL, window_out
+from inception_cost.core import columns as col
+from inception_cost.core.kinds import CANONICAL, window_out
 
 from conftest import net
 

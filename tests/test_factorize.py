@@ -5,9 +5,9 @@ from fractions import Fraction
 
 from click.testing import CliRunner
 
-from inception_cost.analysis import analyse
+from inception_cost.core.analysis import analyse
 from inception_cost.cli import cli
-from inception_cost.factorize import Rule, factorize_network, lone_layer
+from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 
 
 def _ratio(rule, kernel, channels=64, size=28):

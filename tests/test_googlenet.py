@@ -89,7 +89,7 @@ def test_auxiliary_classifiers_only_in_training(googlenet, googlenet_train):
 
 
 def test_paper_columns_are_checked(googlenet):
-    from inception_cost.reports import network_report
+    from inception_cost.reports.network import network_report
 
     rows = {r["name"]: r for r in network_report(googlenet).sections[0].rows}
     flagged = {name for name, r in rows.items() if r["check"].startswith("differs")}

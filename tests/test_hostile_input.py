@@ -16,16 +16,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inception_cost.analysis import analyse
-from inception_cost.catalog import builtin_dir
+from inception_cost.core.analysis import analyse
+from inception_cost.source.catalog import builtin_dir
 from inception_cost.cli import cli
 from inception_cost.errors import ExitCode, InceptionCostError
-from inception_cost.parse import parse_text
-from inception_cost.render import render
-from inception_cost.devices import load_device
-from inception_cost.memory import Dtype
-from inception_cost.estimates import memory_report, roofline_report
-from inception_cost.reports import network_report
+from inception_cost.source.graphform import parse_text
+from inception_cost.reports.render import render
+from inception_cost.estimates.devices import load_device
+from inception_cost.estimates.memory import Dtype
+from inception_cost.reports.estimates import memory_report, roofline_report
+from inception_cost.reports.network import network_report
 
 DEVICE = load_device("h100-sxm")
 
@@ -168,7 +168,7 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
     import os
 
     from inception_cost.errors import OutputError
-    from inception_cost.output import write_output
+    from inception_cost.cli.output import write_output
 
     target = tmp_path / "report.md"
     target.write_text("the old report")

@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 from inception_cost.cli import cli
-from inception_cost.devices import load_device
+from inception_cost.estimates.devices import load_device
 from inception_cost.errors import ArchitectureError, UsageError
-from inception_cost.memory import Dtype, layer_memory, peak_activations
-from inception_cost.roofline import estimate
+from inception_cost.estimates.memory import Dtype, layer_memory, peak_activations
+from inception_cost.estimates.roofline import estimate
 
 from conftest import net
 

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inception_cost import sweep
-from inception_cost.catalog import resolve
+from inception_cost.transforms import sweep
+from inception_cost.source.catalog import resolve
 from inception_cost.cli import cli
 
 

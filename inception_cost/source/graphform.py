@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
-from inception_cost.arguments import MAX_SIZE, ArgReader
-from inception_cost.kinds import KINDS
-from inception_cost.yamlsource import YMap, load_file, load_text
+from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
+from inception_cost.source.arguments import MAX_SIZE, ArgReader
+from inception_cost.core.kinds import KINDS
+from inception_cost.source.yamlsource import YMap, load_file, load_text
 
 TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "layers",
             "table", "units", "auxiliary", "stated")
@@ -70,7 +70,7 @@ def parse_document(doc, file: str, default_name: str = "network",
         raise ctx.error(doc.line, None, "a network needs exactly one of 'layers' (graph form)"
                                         " or 'table' (table form)")
     if "table" in doc:
-        from inception_cost import tableform
+        from inception_cost.source import tableform
 
         tableform.expand(doc, ctx, network, variant)
     else:
@@ -438,7 +438,7 @@ def substitute(value, args: dict, ctx: Context, line: int, path: str):
         result.key_lines = dict(lines)
         return result
     if isinstance(value, list):
-        from inception_cost.yamlsource import YList
+        from inception_cost.source.yamlsource import YList
 
         items = [substitute(v, args, ctx, line, path) for v in value]
         if all(new is old for new, old in zip(items, value)):

@@ -12,7 +12,7 @@ import io
 import json
 
 from inception_cost.errors import printable
-from inception_cost.report_model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
+from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
 
 
 class Format(str, enum.Enum):

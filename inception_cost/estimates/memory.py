@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from inception_cost.analysis import Analysis, CostNode
+from inception_cost.core.analysis import Analysis, CostNode
 
 
 class Dtype(str, enum.Enum):

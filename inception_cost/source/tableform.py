@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from inception_cost.errors import did_you_mean
-from inception_cost.graph import Branch, Concat, Module
+from inception_cost.graph.nodes import Branch, Concat, Module
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
            "#5x5 reduce", "#5x5", "pool proj", "params", "ops")

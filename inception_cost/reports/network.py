@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from inception_cost.analysis import Analysis, CostNode
-from inception_cost.conventions import DEFAULT as DEFAULT_CONVENTION
-from inception_cost.graph import format_shape
-from inception_cost.report_model import FLOAT, INT, RATIO, SHAPE, SHARE, Column, Report, Section
+from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
+from inception_cost.graph.nodes import format_shape
+from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Column, Report, Section
 
 COST_COLUMNS = [Column("weights", "weights", INT), Column("biases", "biases", INT),
                 Column("bn_params", "bn params", INT), Column("params", "params", INT),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inception_cost.analysis import Analysis, CostNode
-from inception_cost.devices import Device
-from inception_cost.memory import Dtype, LayerMemory, layer_memory
+from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.estimates.devices import Device
+from inception_cost.estimates.memory import Dtype, LayerMemory, layer_memory
 
 
 @dataclass

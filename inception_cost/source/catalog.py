@@ -11,7 +11,7 @@ SUFFIXES = (".yaml", ".yml")
 
 def builtin_dir() -> Path:
     """The YAML files: inside the installed package, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the package root
     installed = here / "architectures"
     if installed.is_dir() and any(installed.glob("*.yaml")):
         return installed
@@ -24,7 +24,7 @@ def builtin_names() -> list:
 
 def load(ref: str, variant: str = "reduced"):
     """The layer graph of a built-in name or a YAML path (`variant`: see parse.load_network)."""
-    from inception_cost.parse import load_network
+    from inception_cost.source.graphform import load_network
 
     path, display = resolve(ref)
     return load_network(path, display, variant=variant)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from inception_cost.analysis import Analysis, CostNode
-from inception_cost.graph import format_shape
-from inception_cost.report_model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
-from inception_cost.reports import header_lines, meta_of, title_of, totals
+from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.graph.nodes import format_shape
+from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
+from inception_cost.reports.network import header_lines, meta_of, title_of, totals
 
 
 def layer_paths(node: CostNode, prefix: str = "") -> list:
@@ -26,7 +26,7 @@ def _memory_meta(dtype, batch) -> dict:
 
 
 def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None = None) -> Report:
-    from inception_cost.memory import layer_memory, peak_activations
+    from inception_cost.estimates.memory import layer_memory, peak_activations
 
     scope = module or analysis.root
     rows_by_leaf = {id(m.node): m for m in layer_memory(analysis, dtype, batch, scope)}
@@ -63,7 +63,7 @@ def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None
 
 def roofline_report(analysis: Analysis, device, dtype, batch: int, module: CostNode | None = None,
                     per_layer: bool = False) -> Report:
-    from inception_cost.roofline import estimate
+    from inception_cost.estimates.roofline import estimate
 
     scope = module or analysis.root
     times = {id(t.memory.node): t for t in estimate(analysis, device, dtype, batch, scope)}

@@ -11,8 +11,8 @@ batch-norm and activation outputs, pool inputs ...). A counting convention
 
 from __future__ import annotations
 
-from inception_cost import columns as col
-from inception_cost.arguments import ArgReader
+from inception_cost.core import columns as col
+from inception_cost.source.arguments import ArgReader
 from inception_cost.errors import ShapeError
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",

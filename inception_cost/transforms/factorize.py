@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import replace
 
-from inception_cost.graph import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
+from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
 
 
 class Rule(str, enum.Enum):

@@ -87,7 +87,7 @@ def report_options(func):
 
 
 def convention_option(func):
-    from inception_cost.conventions import PRESETS
+    from inception_cost.core.conventions import PRESETS
 
     return click.option("-c", "--convention", type=click.Choice(list(PRESETS)), default="torchvision",
                         show_default=True, help="What is counted, and how (see `inception-cost"
@@ -113,9 +113,9 @@ def hardware_options(default_device: str | None = "h100-sxm"):
 
 def _add_times(report, analyses, part_nodes, device: str, dtype: str, batch: int) -> None:
     """Estimated times of both sides beside the MAC ratio of a comparison."""
-    from inception_cost.comparisons import add_time_columns
-    from inception_cost.memory import Dtype
-    from inception_cost.roofline import estimate
+    from inception_cost.reports.comparisons import add_time_columns
+    from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.roofline import estimate
 
     hardware = _device(device)
 
@@ -128,7 +128,7 @@ def _add_times(report, analyses, part_nodes, device: str, dtype: str, batch: int
 
 
 def _part_nodes(node, total_name: str, module: bool) -> dict:
-    from inception_cost.reports import module_parts
+    from inception_cost.reports.network import module_parts
 
     parts = module_parts(node) if module else node.children
     return {**{p.name: p for p in parts}, total_name: node}
@@ -170,8 +170,8 @@ def cli(debug):
 
 
 def _emit(report, fmt: str, output: str | None, force: bool) -> None:
-    from inception_cost.output import write_output
-    from inception_cost.render import render
+    from inception_cost.cli.output import write_output
+    from inception_cost.reports.render import render
 
     width = None
     if output in (None, "-") and fmt == "table" and sys.stdout.isatty():
@@ -182,14 +182,14 @@ def _emit(report, fmt: str, output: str | None, force: bool) -> None:
 
 
 def _load(ref: str, variant: str = REDUCED):
-    from inception_cost.catalog import load
+    from inception_cost.source.catalog import load
 
     return load(ref, variant)
 
 
 def _analyse(ref: str, train: bool = False, variant: str = REDUCED, convention: str = "torchvision"):
-    from inception_cost import conventions
-    from inception_cost.analysis import analyse
+    from inception_cost.core import conventions
+    from inception_cost.core.analysis import analyse
 
     return analyse(_load(ref, variant), train=train, convention=conventions.get(convention))
 
@@ -221,7 +221,7 @@ def show(name, module, train, convention, fmt, output, force):
       inception-cost show googlenet
       inception-cost googlenet --module 3a -f markdown
     """
-    from inception_cost import reports
+    from inception_cost.reports import network as reports
 
     analysis = _analyse(name, train, convention=convention)
     if module:
@@ -252,7 +252,8 @@ def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, 
       inception-cost compare naive reduced --module 4e -f markdown
       inception-cost compare googlenet my-net.yaml
     """
-    from inception_cost import comparisons, conventions, reports
+    from inception_cost.core import conventions
+    from inception_cost.reports import comparisons, network as reports
 
     rules = conventions.get(convention)
     variants = (NAIVE, REDUCED)
@@ -279,7 +280,7 @@ def compare(a, b, module, train, convention, device, dtype, batch, fmt, output, 
 
 
 def _device(ref: str):
-    from inception_cost.devices import load_device
+    from inception_cost.estimates.devices import load_device
 
     return load_device(ref)
 
@@ -289,8 +290,8 @@ def _variant_module(ref: str, module: str, reference, train: bool, convention: s
     if ref not in (NAIVE, REDUCED):
         analysis = _analyse(ref, train, convention=convention)
         return analysis, _module(analysis, module)
-    from inception_cost.analysis import analyse
-    from inception_cost.graph import Module, Network
+    from inception_cost.core.analysis import analyse
+    from inception_cost.graph.nodes import Module, Network
 
     in_context = _module(reference, module)
     if ref == REDUCED:
@@ -319,7 +320,7 @@ def export(name, train, convention, fmt, output, force):
     Example:
       inception-cost export googlenet --format markdown -o costs.md
     """
-    from inception_cost import reports
+    from inception_cost.reports import network as reports
 
     analysis = _analyse(name, train, convention=convention)
     _emit(reports.in_unit(reports.export_report(analysis), analysis.convention), fmt, output, force)
@@ -354,9 +355,10 @@ def factorize(name, module, rule, kernel, channels, size, train, convention, dev
       inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
-    from inception_cost import comparisons, conventions, reports
-    from inception_cost.analysis import analyse
-    from inception_cost.factorize import Rule, factorize_network, lone_layer
+    from inception_cost.core import conventions
+    from inception_cost.reports import comparisons, network as reports
+    from inception_cost.core.analysis import analyse
+    from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 
     rules = conventions.get(convention)
     rule = Rule(rule)
@@ -395,8 +397,9 @@ def explain(name, names, train, fmt, output, force):
       inception-cost explain inception-v3
       inception-cost explain googlenet-torchvision --conventions torchvision,fvcore,ptflops
     """
-    from inception_cost import comparisons, conventions
-    from inception_cost.analysis import analyse
+    from inception_cost.core import conventions
+    from inception_cost.reports import comparisons
+    from inception_cost.core.analysis import analyse
 
     chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
         list(conventions.PRESETS.values())
@@ -420,8 +423,8 @@ def memory(name, module, train, dtype, batch, fmt, output, force):
       inception-cost memory googlenet --module 3a
       inception-cost memory inception-v3 --dtype fp32 --batch 32 -f csv -o memory.csv
     """
-    from inception_cost import estimates
-    from inception_cost.memory import Dtype
+    from inception_cost.reports import estimates
+    from inception_cost.estimates.memory import Dtype
 
     analysis = _analyse(name, train)
     scope = _module(analysis, module) if module else None
@@ -445,8 +448,8 @@ def roofline(name, module, layers, train, device, dtype, batch, fmt, output, for
       inception-cost roofline googlenet --module 3a --device h100-measured --dtype fp32 --batch 32
       inception-cost roofline my-net.yaml --device my-gpu.yaml
     """
-    from inception_cost import estimates
-    from inception_cost.memory import Dtype
+    from inception_cost.reports import estimates
+    from inception_cost.estimates.memory import Dtype
 
     analysis = _analyse(name, train)
     scope = _module(analysis, module) if module else None
@@ -458,8 +461,8 @@ def roofline(name, module, layers, train, device, dtype, batch, fmt, output, for
 @report_options
 def devices(fmt, output, force):
     """The built-in device profiles for `roofline`, `compare` and `factorize`."""
-    from inception_cost import reports
-    from inception_cost.devices import builtin_devices, load_device
+    from inception_cost.reports import network as reports
+    from inception_cost.estimates.devices import builtin_devices, load_device
 
     _emit(reports.devices_report([load_device(n) for n in builtin_devices()]), fmt, output, force)
 
@@ -490,8 +493,9 @@ def sweep(name, module, varies, budget_macs, budget_params, top, sort, pareto_on
       inception-cost sweep googlenet -m 4e --vary "#1x1=64..512:8" --vary "#3x3=64..512:8" --budget-macs 150M --pareto
       inception-cost sweep keras-cifar10 -m inception --vary filters=8..256:8
     """
-    from inception_cost import reports, sweep as sweeping
-    from inception_cost.catalog import resolve
+    from inception_cost.reports import network as reports
+    from inception_cost.transforms import sweep as sweeping
+    from inception_cost.source.catalog import resolve
 
     axes = [sweeping.parse_vary(v) for v in varies]
     if len({a.name for a in axes}) != len(axes):
@@ -518,8 +522,8 @@ def sweep(name, module, varies, budget_macs, budget_params, top, sort, pareto_on
 @report_options
 def list_(convention, fmt, output, force):
     """The built-in architectures with their input, parameters, MACs and depth."""
-    from inception_cost import reports
-    from inception_cost.catalog import builtin_names
+    from inception_cost.reports import network as reports
+    from inception_cost.source.catalog import builtin_names
 
     entries = [(n, _analyse(n, convention=convention)) for n in builtin_names()]
     _emit(reports.in_unit(reports.catalog_report(entries), entries[0][1].convention), fmt, output, force)

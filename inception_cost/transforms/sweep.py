@@ -15,11 +15,11 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from inception_cost.analysis import analyse
+from inception_cost.core.analysis import analyse
 from inception_cost.errors import InceptionCostError, UsageError, did_you_mean
-from inception_cost.parse import parse_document, scaled_integer
-from inception_cost.tableform import WIDTHS
-from inception_cost.yamlsource import load_file
+from inception_cost.source.graphform import parse_document, scaled_integer
+from inception_cost.source.tableform import WIDTHS
+from inception_cost.source.yamlsource import load_file
 
 CHUNK = 65_536  # variants evaluated per pass: memory stays flat, progress can be shown
 MAX_VARIANTS = 2_000_000  # about 5 s and 600 MB: the kept columns grow with the variants

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inception_cost import columns as col
-from inception_cost.conventions import DEFAULT as DEFAULT_CONVENTION
-from inception_cost.conventions import Convention
+from inception_cost.core import columns as col
+from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
+from inception_cost.core.conventions import Convention
 from inception_cost.errors import ShapeError
-from inception_cost.graph import (Auxiliary, Concat, Layer, Module, Network, Residual,
+from inception_cost.graph.nodes import (Auxiliary, Concat, Layer, Module, Network, Residual,
                                   format_shape)
-from inception_cost.kinds import CANONICAL
+from inception_cost.core.kinds import CANONICAL
 
 
 @dataclass

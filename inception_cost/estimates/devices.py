@@ -49,7 +49,7 @@ def load_device(ref: str) -> Device:
             names = builtin_devices()
             raise UsageError(f"unknown device '{ref}'{did_you_mean(ref, names)}; built-ins:"
                              f" {', '.join(names)} (or give the path of a device .yaml file)")
-    from inception_cost.yamlsource import load_file
+    from inception_cost.source.yamlsource import load_file
 
     display = path.name if path.parent == device_dir() else ref
     doc = load_file(path, display)

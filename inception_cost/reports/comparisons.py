@@ -3,11 +3,11 @@ and after, the conventions term by term, and estimated times beside MAC ratios."
 
 from __future__ import annotations
 
-from inception_cost.analysis import Analysis, CostNode
-from inception_cost.conventions import DEFAULT as DEFAULT_CONVENTION
-from inception_cost.graph import format_shape
-from inception_cost.report_model import FLOAT, INT, RATIO, SHAPE, Column, Report, Section
-from inception_cost.reports import (chain, header_lines, meta_of, module_parts, title_of, totals,
+from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
+from inception_cost.graph.nodes import format_shape
+from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, Column, Report, Section
+from inception_cost.reports.network import (chain, header_lines, meta_of, module_parts, title_of, totals,
                                     train_note)
 
 
@@ -131,7 +131,7 @@ def explain_report(analyses: list) -> Report:
 
     `analyses` are the same network analysed under each convention.
     """
-    from inception_cost.conventions import TERM_TEXT
+    from inception_cost.core.conventions import TERM_TEXT
 
     first = analyses[0]
     counts = first.term_totals()
