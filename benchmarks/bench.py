@@ -47,7 +47,7 @@ def child_peak_mb(command: list) -> tuple:
 def analyse_all(runs: int) -> tuple:
     from inception_cost.core.analysis import analyse
     from inception_cost.source.catalog import builtin_names, resolve
-    from inception_cost.source.graphform import load_network
+    from inception_cost.source.document import load_network
 
     names = builtin_names()
 

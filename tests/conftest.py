@@ -3,7 +3,7 @@ import pytest
 from inception_cost.core import conventions
 from inception_cost.core.analysis import analyse
 from inception_cost.source.catalog import load
-from inception_cost.source.graphform import parse_text
+from inception_cost.source.document import parse_text
 
 
 def net(text: str, train: bool = False, file: str = "test.yaml"):

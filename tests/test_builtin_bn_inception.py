@@ -51,15 +51,15 @@ def test_totals_equal_the_port(bn_inception):
 
 
 def test_every_conv_has_a_bias_and_a_batch_norm(bn_inception):
-    weighted = [n for n in bn_inception.root.layers() if n.layer_kind in ("conv", "linear")]
-    convs = [n for n in weighted if n.layer_kind == "conv"]
+    weighted = [n for n in bn_inception.root.layers() if n.kind in ("conv", "linear")]
+    convs = [n for n in weighted if n.kind == "conv"]
     assert len(convs) == 69 and len(weighted) == 70
     assert all(n.biases == n.out_shape[2] and n.bn_params == 2 * n.out_shape[2] for n in convs)
 
 
 @pytest.mark.parametrize("name,in_shape,out_shape,params,macs", MODULES)
 def test_every_module_equals_the_port(bn_inception, name, in_shape, out_shape, params, macs):
-    node = bn_inception.root.find_module(name)
+    node = bn_inception.root.find(name)
     assert node.in_shape == in_shape
     assert node.out_shape == out_shape
     assert node.params == params
@@ -81,7 +81,7 @@ def test_stem_and_head_rows(bn_inception):
 
 
 def branches(analysis, name):
-    return {b.name: b for b in analysis.root.find_module(name).children[0].children}
+    return {b.name: b for b in analysis.root.find(name).children[0].children}
 
 
 def test_branches_of_4c(bn_inception):
@@ -108,7 +108,7 @@ def test_stride2_modules_pass_the_input_through(bn_inception, name, expected):
 
 
 def test_pool_branch_types(bn_inception):
-    first = {name: branches(bn_inception, name)["pool"].layers()[0].layer_kind
+    first = {name: branches(bn_inception, name)["pool"].layers()[0].kind
              for name, *_ in MODULES}
     assert first == {"3a": "avg_pool", "3b": "avg_pool", "3c": "max_pool", "4a": "avg_pool",
                      "4b": "avg_pool", "4c": "avg_pool", "4d": "avg_pool", "4e": "max_pool",
@@ -145,6 +145,6 @@ def test_stated_params_shown_beside_the_total(bn_inception):
 
 
 def test_module_types_are_two_blocks(bn_inception):
-    blocks = {name: bn_inception.root.find_module(name).info.get("block") for name, *_ in MODULES}
+    blocks = {name: bn_inception.root.find(name).block for name, *_ in MODULES}
     assert {k for k, v in blocks.items() if v == "inception_stride2"} == {"3c", "4e"}
     assert {k for k, v in blocks.items() if v == "inception"} == set(blocks) - {"3c", "4e"}

@@ -43,7 +43,7 @@ def rows(analysis):
 
 
 def branches(module):
-    (concat,) = [c for c in module.children if c.kind == "concat"]
+    (concat,) = [c for c in module.children if c.role == "concat"]
     return {b.name: b for b in concat.children}
 
 
@@ -96,7 +96,7 @@ def test_googlenet_torchvision_rows(tv_googlenet):
 
 
 def test_googlenet_torchvision_3a_branches(tv_googlenet):
-    node = tv_googlenet.root.find_module("3a")
+    node = tv_googlenet.root.find("3a")
     assert node.in_shape == (28, 28, 192)
     found = branches(node)
     assert list(found) == ["1x1", "3x3", "5x5", "pool"]
@@ -107,7 +107,7 @@ def test_googlenet_torchvision_3a_branches(tv_googlenet):
 
 
 def test_googlenet_torchvision_4e_branches(tv_googlenet):
-    found = branches(tv_googlenet.root.find_module("4e"))
+    found = branches(tv_googlenet.root.find("4e"))
     assert [(b.out_shape[2], b.params, b.macs) for b in found.values()] == [
         (256, 135_680, 26_492_928), (320, 546_240, 106_874_880),
         (128, 54_080, 10_536_960), (128, 67_840, 13_246_464)]
@@ -118,8 +118,8 @@ def test_googlenet_torchvision_aux_heads(tv_googlenet, tv_googlenet_train):
     assert names.index("aux1") == names.index("4a") + 1
     assert names.index("aux2") == names.index("4d") + 1
     assert "aux1" not in rows(tv_googlenet) and "aux2" not in rows(tv_googlenet)
-    aux1 = tv_googlenet_train.root.find_module("aux1")
-    aux2 = tv_googlenet_train.root.find_module("aux2")
+    aux1 = tv_googlenet_train.root.find("aux1")
+    aux2 = tv_googlenet_train.root.find("aux2")
     assert (aux1.params, aux1.macs) == (3_188_968, 4_169_728)
     assert (aux2.params, aux2.macs) == (3_191_016, 4_202_496)
     assert aux1.out_shape == aux2.out_shape == (1, 1, 1000)
@@ -174,24 +174,24 @@ def test_inception_v3_rows(inception_v3):
 
 
 def test_inception_v3_module_branches(inception_v3):
-    mixed_5b = branches(inception_v3.root.find_module("Mixed_5b"))
+    mixed_5b = branches(inception_v3.root.find("Mixed_5b"))
     assert [(b.name, b.out_shape[2], b.params, b.macs) for b in mixed_5b.values()] == [
         ("branch1x1", 64, 12_416, 15_052_800), ("branch5x5", 64, 86_240, 105_369_600),
         ("branch3x3dbl", 96, 151_040, 184_396_800), ("branch_pool", 32, 6_208, 7_526_400)]
-    mixed_6a = branches(inception_v3.root.find_module("Mixed_6a"))
+    mixed_6a = branches(inception_v3.root.find("Mixed_6a"))
     # the pool branch is F.max_pool2d in torchvision: 288 channels passed through, no cost
     assert [(b.name, b.out_shape, b.params, b.macs) for b in mixed_6a.values()] == [
         ("branch3x3", (17, 17, 384), 996_096, 287_649_792),
         ("branch3x3dbl", (17, 17, 96), 157_184, 114_287_616),
         ("branch_pool", (17, 17, 288), 0, 0)]
-    mixed_6e = branches(inception_v3.root.find_module("Mixed_6e"))
+    mixed_6e = branches(inception_v3.root.find("Mixed_6e"))
     assert [(b.params, b.macs) for b in mixed_6e.values()] == [
         (147_840, 42_614_784), (664_704, 191_766_528),
         (1_181_568, 340_918_272), (147_840, 42_614_784)]
 
 
 def test_inception_v3_split_branches(inception_v3):
-    node = inception_v3.root.find_module("Mixed_7c")
+    node = inception_v3.root.find("Mixed_7c")
     assert node.in_shape == (8, 8, 2048)
     found = branches(node)
     assert [(b.name, b.out_shape[2], b.params, b.macs) for b in found.values()] == [
@@ -209,7 +209,7 @@ def test_inception_v3_aux_logits(inception_v3, inception_v3_train):
     names = list(rows(inception_v3_train))
     assert names.index("AuxLogits") == names.index("Mixed_6e") + 1
     assert "AuxLogits" not in rows(inception_v3)
-    aux = inception_v3_train.root.find_module("AuxLogits")
+    aux = inception_v3_train.root.find("AuxLogits")
     assert aux.in_shape == (17, 17, 768)
     assert (aux.params, aux.macs) == (3_326_696, 5_683_200)
     assert aux.out_shape == (1, 1, 1000)

@@ -45,10 +45,10 @@ def parts(module):
     """A module's branches (from its concat, inside a residual or not) and its other items."""
     found = {}
     for child in module.children:
-        for node in (child.children if child.kind == "residual" else [child]):
-            if node.kind == "concat":
+        for node in (child.children if child.role == "residual" else [child]):
+            if node.role == "concat":
                 found.update({b.name: b for b in node.children})
-            elif node.layer_kind == "residual_add":  # the addition itself: no weights
+            elif node.kind == "residual_add":  # the addition itself: no weights
                 continue
             else:
                 found[node.name] = node
@@ -134,7 +134,7 @@ def test_v4_totals(v4):
     assert root.weights == 41_079_648 + 1_536_000
     assert root.biases == 1_000
     assert root.bn_params == 63_168
-    assert len([n for n in root.layers() if n.layer_kind == "conv"]) == 149
+    assert len([n for n in root.layers() if n.kind == "conv"]) == 149
 
 
 @pytest.mark.parametrize("name,shape,params,macs", V4_ROWS)
@@ -157,7 +157,7 @@ def test_v4_branches_match_timm(v4, module):
 
 def test_v4_modules_are_block_instances(v4):
     r = rows(v4)
-    assert [r[f"inception_b_{i}"].info["block"] for i in range(1, 8)] == ["inception_b"] * 7
+    assert [r[f"inception_b_{i}"].block for i in range(1, 8)] == ["inception_b"] * 7
     assert r["reduction_a"].in_shape == (35, 35, 384)
     assert v4.network.stated["params"]["value"] == 42_700_000
     assert v4.network.stated["macs"]["value"] == 12_300_000_000
@@ -268,13 +268,13 @@ def test_irv2_branches_match_timm(irv2, module):
 
 
 def test_irv2_residuals_and_biased_up_projections(irv2):
-    residuals = [n for n in irv2.root.walk() if n.kind == "residual"]
-    assert [r.info["scale"] for r in residuals] == [0.17] * 10 + [0.10] * 20 + [0.20] * 9 + [1.0]
-    biased = [n for n in irv2.root.layers() if n.layer_kind == "conv" and n.biases]
+    residuals = [n for n in irv2.root.walk() if n.role == "residual"]
+    assert [r.scale for r in residuals] == [0.17] * 10 + [0.10] * 20 + [0.20] * 9 + [1.0]
+    biased = [n for n in irv2.root.layers() if n.kind == "conv" and n.biases]
     assert len(biased) == 40  # the up-projections, the only convs with a bias
     assert all(n.name == "conv2d" and n.bn_params == 0 for n in biased)
     assert sum(n.biases for n in biased) == 10 * 320 + 20 * 1088 + 10 * 2080 == 45_760
-    assert len([n for n in irv2.root.layers() if n.layer_kind == "conv"]) == 244
+    assert len([n for n in irv2.root.layers() if n.kind == "conv"]) == 244
 
 
 # ---- inception-resnet-v1 (the paper's figures; no reference implementation) ---------------
@@ -365,7 +365,7 @@ def test_irv1_rows(irv1):
     assert (r["mixed_6a"].params, r["mixed_6a"].macs, r["mixed_6a"].out_shape) == (*IRV1_RA, (17, 17, 896))
     assert (r["mixed_7a"].params, r["mixed_7a"].macs, r["mixed_7a"].out_shape) == (*IRV1_RB, (8, 8, 1792))
     assert (r["logits"].params, r["logits"].macs) == IRV1_LINEAR
-    scales = [n.info["scale"] for n in irv1.root.walk() if n.kind == "residual"]
+    scales = [n.scale for n in irv1.root.walk() if n.role == "residual"]
     assert scales == [0.17] * 5 + [0.10] * 10 + [0.20] * 5
 
 

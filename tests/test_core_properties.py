@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inception_cost.core import columns as col
-from inception_cost.core.kinds import CANONICAL, window_out
+from inception_cost.core.kinds import CANONICAL
+from inception_cost.core.shapes import window_out
 
 from conftest import net
 
@@ -27,7 +28,7 @@ def conv_rows(draw):
 def test_column_rules_equal_the_scalar_formulas(rows):
     table = col.LayerTable()
     for r in rows:
-        table.append("conv", **r)
+        table.append("conv", r)
     costs = col.evaluate(table, CANONICAL)
     for i, r in enumerate(rows):
         assert costs["conv_macs"][i] == col.conv_macs_one(r["kh"], r["kw"], r["cin"], r["groups"],
@@ -41,7 +42,7 @@ def test_column_rules_equal_the_scalar_formulas(rows):
 def test_linear_column_rule(pairs):
     table = col.LayerTable()
     for n_in, n_out in pairs:
-        table.append("linear", cin=n_in, cout=n_out, hout=1, wout=1, kh=1, kw=1, groups=1, bias=1)
+        table.append("linear", dict(cin=n_in, cout=n_out, hout=1, wout=1, kh=1, kw=1, groups=1, bias=1))
     costs = col.evaluate(table, CANONICAL)
     assert costs["linear_macs"] == [col.linear_macs_one(i, o) for i, o in pairs]
     assert costs["biases"] == [o for _, o in pairs]
@@ -51,14 +52,14 @@ def test_linear_column_rule(pairs):
 def test_totals_are_additive_over_any_split(rows, data):
     table = col.LayerTable()
     for r in rows:
-        table.append("conv", **r)
+        table.append("conv", r)
     whole = col.evaluate(table, CANONICAL)
     cut = data.draw(st.integers(1, len(rows) - 1))
     parts = []
     for chunk in (rows[:cut], rows[cut:]):
         t = col.LayerTable()
         for r in chunk:
-            t.append("conv", **r)
+            t.append("conv", r)
         parts.append(col.evaluate(t, CANONICAL))
     for name in col.TERMS:
         assert sum(whole[name]) == sum(parts[0][name]) + sum(parts[1][name])
@@ -92,7 +93,7 @@ def _branch(widths, size):
        st.integers(4, 20))
 def test_concat_depth_is_the_sum_of_branch_depths(widths, size):
     a = _branch(widths, size)
-    module = a.root.find_module("m")
+    module = a.root.find("m")
     assert module.out_shape == (size, size, sum(w for w, _ in widths))
     assert module.macs == sum(module.children[0].children[i].macs for i in range(len(widths)))
     assert a.root.macs == sum(layer.macs for layer in a.root.layers())

@@ -28,7 +28,7 @@ def module_weights(cin, c1, r3, c3, r5, c5, pp):
 
 @pytest.mark.parametrize("name,size,cin,c1,r3,c3,r5,c5,pp", MODULES)
 def test_every_module_matches_the_formula(googlenet, name, size, cin, c1, r3, c3, r5, c5, pp):
-    node = googlenet.root.find_module(name)
+    node = googlenet.root.find(name)
     weights = module_weights(cin, c1, r3, c3, r5, c5, pp)
     assert node.in_shape == (size, size, cin)
     assert node.out_shape == (size, size, c1 + c3 + c5 + pp)
@@ -39,7 +39,7 @@ def test_every_module_matches_the_formula(googlenet, name, size, cin, c1, r3, c3
 
 
 def test_inception_3a_seed_figures(googlenet):
-    node = googlenet.root.find_module("3a")
+    node = googlenet.root.find("3a")
     assert node.out_shape == (28, 28, 256)
     assert node.weights == 163_328
     assert node.macs == 128_049_152
@@ -76,13 +76,13 @@ def test_auxiliary_classifiers_only_in_training(googlenet, googlenet_train):
     assert names.index("aux1") == names.index("4a") + 1
     assert names.index("aux2") == names.index("4d") + 1
     assert "aux1" not in [c.name for c in googlenet.root.children]
-    aux1 = googlenet_train.root.find_module("aux1")
+    aux1 = googlenet_train.root.find("aux1")
     # avg pool 5x5/3: 14x14x512 -> 4x4x512; 1x1 conv 128; fc 2048 -> 1024; linear 1024 -> 1000
     assert aux1.weights == 512 * 128 + 4 * 4 * 128 * 1024 + 1024 * 1000
     assert aux1.biases == 128 + 1024 + 1000
-    aux2 = googlenet_train.root.find_module("aux2")
+    aux2 = googlenet_train.root.find("aux2")
     assert aux2.weights == 528 * 128 + 2048 * 1024 + 1024 * 1000
-    assert aux1.info["loss_weight"] == 0.3
+    assert aux1.loss_weight == 0.3
     assert googlenet_train.root.params == googlenet.root.params + aux1.params + aux2.params
     assert googlenet_train.root.macs == (googlenet.root.macs + 512 * 128 * 16 + 2048 * 1024
                                          + 1024 * 1000 + 528 * 128 * 16 + 2048 * 1024 + 1024 * 1000)

@@ -59,10 +59,10 @@ layers:
               - conv: {filters: 32, kernel: 1}
         - relu
 """)
-    block = a.root.find_module("block")
+    block = a.root.find("block")
     assert block.out_shape == (17, 17, 32)
     residual = block.children[0]
-    assert residual.info["scale"] == 0.1
+    assert residual.scale == 0.1
     per_position = 32 * 16 + 32 * 16 * 7 + 16 * 16 * 7 + 32 * 32
     assert block.macs == per_position * 17 * 17
 

@@ -20,7 +20,7 @@ from inception_cost.core.analysis import analyse
 from inception_cost.source.catalog import builtin_dir
 from inception_cost.cli import cli
 from inception_cost.errors import ExitCode, InceptionCostError
-from inception_cost.source.graphform import parse_text
+from inception_cost.source.document import parse_text
 from inception_cost.reports.render import render
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.memory import Dtype

@@ -16,7 +16,7 @@ from inception_cost.core.analysis import analyse
 from inception_cost.source.catalog import load
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.memory import Dtype
-from inception_cost.source.graphform import parse_text
+from inception_cost.source.document import parse_text
 from inception_cost.estimates.roofline import estimate, total_seconds
 
 HERE = Path(__file__).resolve().parent

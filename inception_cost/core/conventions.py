@@ -1,6 +1,6 @@
 """Counting conventions: which operations count, and how, stated in every report.
 
-A convention weighs the terms that the layer kinds compute (`columns.TERMS`): element
+A convention weighs the terms that the layer kinds compute (`terms.Term`): element
 counts of each operation, the conv and linear MACs, and the parameter groups. The
 presets reproduce what each tool prints for a model written the same way; the rules
 of the tools were read off their outputs on torchvision's GoogLeNet and Inception v3
@@ -11,37 +11,18 @@ thop 0.1.1.post2209072238), where every tool's total equals its formula here exa
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Union
 
+from inception_cost.core.terms import Group, Term
 from inception_cost.errors import UsageError, did_you_mean
 
-CONV_LINEAR = {"conv_macs": 1, "linear_macs": 1}
-PYTORCH_PARAMS = {"weights": 1, "biases": 1, "bn_params": 1}
+Weight = Union[int, Fraction]  # how much one unit of a term adds
 
-TERM_TEXT = {
-    "conv_macs": "convolution MACs (kh*kw*Cin/groups*Cout*Hout*Wout)",
-    "linear_macs": "linear MACs (in*out)",
-    "conv_bias_out": "conv bias additions (1 per output element)",
-    "linear_bias_out": "linear bias additions (1 per output)",
-    "bn_out": "batch-norm output elements",
-    "act_fn_out": "activation outputs, called as functions (conv/linear activation)",
-    "act_module_out": "activation outputs, activation layers (modules)",
-    "pool_in_module": "max/avg pool input elements, pool modules",
-    "pool_in_functional": "max/avg pool input elements, pools called as functions",
-    "avgpool_out_module": "avg pool output elements, modules",
-    "adaptive_in_module": "adaptive/global avg pool input elements, modules",
-    "adaptive_in_functional": "adaptive/global avg pool input elements, functions",
-    "adaptive_out_module": "adaptive/global avg pool output elements, modules",
-    "adaptive_out_functional": "adaptive/global avg pool output elements, functions",
-    "softmax_out": "softmax output elements",
-    "softmax_rows": "softmax rows",
-    "add_out": "residual additions (output elements)",
-    "scale_out": "residual scalings (output elements)",
-    "weights": "weights",
-    "biases": "biases",
-    "bn_params": "batch-norm scale and shift (2 per channel)",
-}
+CONV_LINEAR: dict[Term, Weight] = {Term.CONV_MACS: 1, Term.LINEAR_MACS: 1}
+PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1}
 
 
 class Unit(str, enum.Enum):
@@ -53,45 +34,71 @@ class Unit(str, enum.Enum):
 class Convention:
     name: str
     summary: str
-    rules: tuple  # what is counted, in words: printed in every report's header
-    ops: dict  # term -> weight, in multiply-accumulates
-    params: dict = field(default_factory=lambda: dict(PYTORCH_PARAMS))
-    trainable: dict | None = None  # parameter terms -> weight, where the tool splits them
+    rules: tuple[str, ...]  # what is counted, in words: printed in every report's header
+    ops: Mapping[Term, Weight]  # term -> weight, in multiply-accumulates
+    params: Mapping[Term, Weight] = field(default_factory=lambda: dict(PYTORCH_PARAMS))
+    trainable: Mapping[Term, Weight] | None = None  # parameter terms, where the tool splits them
     unit: Unit = Unit.MACS
 
     @property
     def factor(self) -> int:
         return 2 if self.unit is Unit.FLOPS else 1
 
-    def header(self) -> list:
+    def header(self) -> list[str]:
         return [f"Convention '{self.name}': {self.summary}", *self.rules]
 
-    def combine(self, terms: dict) -> dict:
-        """Columns of macs (before the unit), params, trainable and non-trainable params."""
-        n = len(terms["weights"])
+    def combine(self, terms: Mapping[Term, list[int]], n: int | None = None) -> dict[str, list[int]]:
+        """Per row: macs (in the convention's unit), params, trainable and non-trainable.
+
+        A term missing from `terms` counts 0 (a kind's own terms are enough)."""
+        if n is None:
+            n = len(next(iter(terms.values()))) if terms else 0
         macs = _weighted(terms, self.ops, n)
+        if self.factor != 1:  # FLOPs: every count in the report is in the convention's unit
+            macs = [m * self.factor for m in macs]
         params = _weighted(terms, self.params, n)
-        trainable = _weighted(terms, self.trainable, n) if self.trainable else params
+        if self.trainable is None:
+            return {"macs": macs, "params": params, "trainable": params, "non_trainable": [0] * n}
+        trainable = _weighted(terms, self.trainable, n)
         return {"macs": macs, "params": params, "trainable": trainable,
                 "non_trainable": [p - t for p, t in zip(params, trainable)]}
 
+    @property
+    def terms(self) -> frozenset[Term]:
+        """The terms this convention counts at all (a kind need compute no others)."""
+        return frozenset(t for table in (self.ops, self.params, self.trainable or {})
+                         for t, w in table.items() if w)
 
-def _weighted(terms: dict, weights: dict, n: int) -> list:
+    def weight(self, term: Term) -> Weight:
+        """What one unit of `term` adds to this convention's total (MACs or params)."""
+        table = self.params if term.group is Group.PARAMETER else self.ops
+        return table.get(term, 0)
+
+
+def _weighted(terms: Mapping[Term, list[int]], weights: Mapping[Term, Weight], n: int) -> list[int]:
     """Sum of weight * term; exact: fractional weights (Keras' 3/2 per bn parameter) apply
     to even counts, and are computed as fractions only where they occur."""
-    total = [0] * n
+    total: list[int] | None = None  # None: all zeros so far
     for term, weight in weights.items():
-        column = terms[term]
+        column = terms.get(term)
+        if column is None or not weight:
+            continue
+        if total is None and weight == 1:
+            total = column  # columns are never changed in place: no copy needed
+            continue
+        if total is None:
+            total = [0] * n
         if isinstance(weight, Fraction) and weight.denominator != 1:
             total = [t + int(weight * v) for t, v in zip(total, column)]
         elif weight == 1:
             total = [t + v for t, v in zip(total, column)]
         else:
-            total = [t + weight * v for t, v in zip(total, column)]
-    return total
+            whole = int(weight)
+            total = [t + whole * v for t, v in zip(total, column)]
+    return total if total is not None else [0] * n
 
 
-PRESETS = {c.name: c for c in (
+PRESETS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "torchvision", "MACs of convolutions and linear layers; parameters as PyTorch counts them"
         " (the tool's default; the figures torchvision and timm publish).",
@@ -105,7 +112,7 @@ PRESETS = {c.name: c for c in (
         " weights only.",
         ("MACs: conv + linear only, as the paper's ops column (M = 10^6).",
          "Parameters: weights only, no biases or batch norm (the paper's params column, K = 1024)."),
-        dict(CONV_LINEAR), params={"weights": 1}),
+        dict(CONV_LINEAR), params={Term.WEIGHTS: 1}),
     Convention(
         "keras", "parameters as Keras model.summary() counts them (keras.applications' batch"
         " norm: center, no scale); MACs as 'torchvision' (Keras prints none).",
@@ -113,14 +120,14 @@ PRESETS = {c.name: c for c in (
          " mean and variance (non-trainable); no gamma, as keras.applications builds its"
          " Inception models (scale=False).",
          "MACs: conv + linear."),
-        dict(CONV_LINEAR), params={"weights": 1, "biases": 1, "bn_params": Fraction(3, 2)},
-        trainable={"weights": 1, "biases": 1, "bn_params": Fraction(1, 2)}),
+        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Fraction(3, 2)},
+        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Fraction(1, 2)}),
     Convention(
         "fvcore", "what fvcore's FlopCountAnalysis(...).total() prints (MACs, which it calls flops).",
         ("Counted: conv and linear MACs (no bias), 2 per batch-norm output element (eval mode),"
          " 1 per input element of adaptive/global average pools.",
          "Not counted: biases, activations, max/avg pools, softmax, concatenation, additions."),
-        {**CONV_LINEAR, "bn_out": 2, "adaptive_in_module": 1, "adaptive_in_functional": 1}),
+        {**CONV_LINEAR, Term.BN_OUT: 2, Term.ADAPTIVE_IN_MODULE: 1, Term.ADAPTIVE_IN_FUNCTIONAL: 1}),
     Convention(
         "ptflops", "what ptflops' get_model_complexity_info prints with its default 'pytorch'"
         " backend (MACs).",
@@ -129,22 +136,22 @@ PRESETS = {c.name: c for c in (
          " counts by hook and again as a function), 1 per pool input element (2 for pool"
          " modules, counted twice the same way), softmax outputs.",
          "Not counted: residual additions written with '+', concatenation."),
-        {**CONV_LINEAR, "conv_bias_out": 1, "linear_bias_out": 1, "bn_out": 2, "act_fn_out": 1,
-         "act_module_out": 2, "pool_in_module": 2, "pool_in_functional": 1,
-         "adaptive_in_module": 2, "adaptive_in_functional": 1, "softmax_out": 1}),
+        {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1, Term.BN_OUT: 2, Term.ACT_FN_OUT: 1,
+         Term.ACT_MODULE_OUT: 2, Term.POOL_IN_MODULE: 2, Term.POOL_IN_FUNCTIONAL: 1,
+         Term.ADAPTIVE_IN_MODULE: 2, Term.ADAPTIVE_IN_FUNCTIONAL: 1, Term.SOFTMAX_OUT: 1}),
     Convention(
         "ptflops-aten", "what ptflops prints with backend='aten' (MACs).",
         ("Counted: conv and linear MACs, and linear biases (aten.addmm).",
          "Not counted: batch norm, activations, pooling, softmax, additions."),
-        {**CONV_LINEAR, "linear_bias_out": 1}),
+        {**CONV_LINEAR, Term.LINEAR_BIAS_OUT: 1}),
     Convention(
         "thop", "what thop's profile() returns (MACs); it hooks modules only.",
         ("Counted: conv and linear MACs (no bias), 4 per batch-norm output element, avg pool"
          " modules 1 per output element, adaptive/global pool modules (kernel + 1) per output"
          " element (its input plus output elements), softmax 3 per element - 1 per row.",
          "Not counted: activations, max pools, anything called as a function, additions."),
-        {**CONV_LINEAR, "bn_out": 4, "avgpool_out_module": 1, "adaptive_in_module": 1,
-         "adaptive_out_module": 1, "softmax_out": 3, "softmax_rows": -1}),
+        {**CONV_LINEAR, Term.BN_OUT: 4, Term.AVGPOOL_OUT_MODULE: 1, Term.ADAPTIVE_IN_MODULE: 1,
+         Term.ADAPTIVE_OUT_MODULE: 1, Term.SOFTMAX_OUT: 3, Term.SOFTMAX_ROWS: -1}),
     Convention(
         "flop-counter", "torch.utils.flop_counter's FlopCounterMode total (FLOPs = 2 x MACs).",
         ("Counted: 2 FLOPs per conv and linear MAC; no bias, batch norm, activation, pooling.",),

@@ -1,98 +1,64 @@
-"""Layer kinds. Each kind keeps its three rules together: how its arguments are read,
-how it changes the shape (height, width, channels), and what it costs, as column rules
-of the vectorised core.
+"""Layer kinds: the one registry. Each kind keeps its rules together: how its arguments
+are read, how it changes the shape (height, width, channels), which terms it costs and
+their column rules, and what it is (weighted, a view, factorizable).
 
-The cost rules yield terms (`columns.TERMS`): conv MACs = kh * kw * (Cin / groups) *
-Cout * Hout * Wout, linear MACs = in * out, weights, biases and batch-norm scale +
-shift kept apart, and the element counts of everything else (bias additions,
-batch-norm and activation outputs, pool inputs ...). A counting convention
-(`conventions.py`) decides which terms count and how much.
+To add a kind: subclass `Kind` here, list the `Term`s it produces, and add an instance to
+`_ALL`. Every command (reports, memory, roofline, sweep, factorize) reaches it through
+this registry; `tests/test_registries.py` checks that the registries agree.
 """
 
 from __future__ import annotations
 
-from inception_cost.core import columns as col
-from inception_cost.source.arguments import ArgReader
-from inception_cost.errors import ShapeError
+from collections.abc import Callable, Collection
+from typing import Any
 
+from inception_cost.core import columns as col
+from inception_cost.core.shapes import Shape, spatial_out
+from inception_cost.core.terms import Term
+from inception_cost.errors import ShapeError
+from inception_cost.source.arguments import ArgReader
+
+Args = dict[str, Any]
+Rule = Callable[[], col.Column]
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
                "hard_swish", "elu")
 
-
-# ---- shape arithmetic -----------------------------------------------------------------
-
-def window_out(size: int, kernel: int, stride: int, pad, *, ceil: bool = False) -> int | None:
-    """Output length of a sliding window; None if the kernel does not fit.
-
-    pad is 'same' (TensorFlow's rule: ceil(size / stride)), 'valid' or (before, after).
-    With ceil rounding the last window must start inside the input or its left
-    padding (PyTorch's and Caffe's rule).
-    """
-    if pad == "same":
-        return -(-size // stride)
-    before, after = (0, 0) if pad == "valid" else pad
-    span = size + before + after - kernel
-    if span < 0:
-        return None
-    out = (-(-span // stride) if ceil else span // stride) + 1
-    if ceil and (out - 1) * stride >= size + before:
-        out -= 1
-    return out
-
-
-def _axis_pad(pad, axis: int):
-    if isinstance(pad, str):
-        return pad
-    p = pad[axis]
-    return (p, p)
-
-
-def spatial_out(a: dict, shape, path: str) -> tuple:
-    h, w, _ = shape
-    kh, kw = a["kernel"]
-    sh, sw = a["stride"]
-    pad = a["padding"]
-    ceil = a.get("rounding") == "ceil"
-    ho = window_out(h, kh, sh, _axis_pad(pad, 0), ceil=ceil)
-    wo = window_out(w, kw, sw, _axis_pad(pad, 1), ceil=ceil)
-    if ho is None or wo is None or ho < 1 or wo < 1:
-        raise ShapeError(f"kernel {kh}x{kw} does not fit its {h}x{w} input"
-                         f" (padding {_pad_text(pad)})", path=path)
-    return ho, wo
-
-
-def _pad_text(pad) -> str:
-    return pad if isinstance(pad, str) else f"{pad[0]}x{pad[1]}"
-
-
-# ---- the kinds ----------------------------------------------------------------------------
 
 class Kind:
     """Base: a kind that changes nothing and costs nothing."""
 
     name = ""
-    aliases: tuple = ()
-    keys: tuple = ("name",)
-    weighted = False  # counts as a layer with weights (for depth)
+    aliases: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ("name",)  # the arguments a file may give
+    produces: tuple[Term, ...] = ()  # the terms `terms` may return
+    weighted = False  # a layer with weights: counts towards depth
+    view = False  # in inference its output is a view of its input: it moves no memory
+    factorizable = False  # the factorisation rules may rewrite it
+    internal = False  # made by the analysis (residual additions), not written in files
 
-    def parse(self, r: ArgReader) -> dict:
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return {}
 
-    def out_shape(self, a: dict, shape, path: str) -> tuple:
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         return shape
 
-    def fields(self, a: dict, in_shape, out_shape) -> dict:
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         """The LayerTable fields of one layer of this kind."""
         h, w, c = in_shape
         ho, wo, co = out_shape
         return dict(cin=c, cout=co, hin=h, win=w, hout=ho, wout=wo, groups=1)
 
-    def terms(self, cols: dict) -> dict:
-        """Column rules: term name -> one value per row (columns.TERMS)."""
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        """Column rules: term -> a function giving one value per row (terms in `produces`)."""
         return {}
 
-    def describe(self, a: dict) -> str:
+    def terms(self, c: col.Columns, wanted: Collection[Term] | None = None) -> col.TermColumns:
+        """The columns of the terms in `wanted` (default: all it produces); a term nobody
+        wants is not computed."""
+        return {t: rule() for t, rule in self.rules(c).items() if wanted is None or t in wanted}
+
+    def describe(self, a: Args) -> str:
         return self.name.replace("_", " ")
 
 
@@ -100,9 +66,12 @@ class Conv(Kind):
     name = "conv"
     keys = ("name", "filters", "kernel", "stride", "padding", "groups", "bias", "batch_norm",
             "activation")
+    produces = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.CONV_BIAS_OUT,
+                Term.BN_OUT, Term.ACT_FN_OUT)
     weighted = True
+    factorizable = True
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(filters=r.positive_int("filters"), kernel=r.pair("kernel"),
                     stride=r.pair("stride", 1), padding=r.padding(default="same"),
@@ -110,34 +79,37 @@ class Conv(Kind):
                     batch_norm=r.flag("batch_norm", False),
                     activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
 
-    def out_shape(self, a, shape, path):
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         c = shape[2]
-        if c % a["groups"] or a["filters"] % a["groups"]:
+        if a["groups"] != 1 and (c % a["groups"] or a["filters"] % a["groups"]):
             raise ShapeError(f"groups={a['groups']} must divide both input channels ({c}) and"
                              f" filters ({a['filters']})", path=path)
         return (*spatial_out(a, shape, path), a["filters"])
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=a["kernel"][0], kw=a["kernel"][1], groups=a["groups"],
                  bias=int(a["bias"]), bn=int(a["batch_norm"]), act=_has_activation(a))
         return f
 
-    def terms(self, c):
-        out = col.out_numel(c)
-        return dict(
-            conv_macs=col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"], c["hout"], c["wout"]),
-            weights=col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
-            biases=col.per_channel(c["cout"], c["bias"]),
-            bn_params=col.per_channel(c["cout"], c["bn"], 2),
-            conv_bias_out=col.where(out, c["bias"]), bn_out=col.where(out, c["bn"]),
-            act_fn_out=col.where(out, c["act"]))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {
+            Term.CONV_MACS: lambda: col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"],
+                                                  c["hout"], c["wout"]),
+            Term.WEIGHTS: lambda: col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
+            Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
+            Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+            Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
+            Term.BN_OUT: lambda: col.where(out(), c["bn"]),
+            Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         kh, kw = a["kernel"]
         text = f"conv {kh}x{kw}"
-        if a["stride"] != (1, 1):
-            text += f"/{a['stride'][0]}" if a["stride"][0] == a["stride"][1] else f"/{a['stride'][0]}x{a['stride'][1]}"
+        sh, sw = a["stride"]
+        if (sh, sw) != (1, 1):
+            text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
         text += f" {a['filters']}"
         if a["groups"] > 1:
             text += f" g{a['groups']}"
@@ -146,8 +118,9 @@ class Conv(Kind):
 
 class Pool(Kind):
     keys = ("name", "kernel", "stride", "padding", "rounding", "functional")
+    produces = (Term.POOL_IN_MODULE, Term.POOL_IN_FUNCTIONAL)
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         kernel = r.pair("kernel")
         return dict(kernel=kernel, stride=r.pair("stride", list(kernel)),
@@ -155,20 +128,20 @@ class Pool(Kind):
                     rounding=r.choice("rounding", ("floor", "ceil"), "floor"),
                     functional=r.flag("functional", False))
 
-    def out_shape(self, a, shape, path):
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         return (*spatial_out(a, shape, path), shape[2])
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=a["kernel"][0], kw=a["kernel"][1], functional=int(a["functional"]))
         return f
 
-    def terms(self, c):
-        inputs = col.in_numel(c)
-        return dict(pool_in_module=col.where(inputs, c["functional"], 0),
-                    pool_in_functional=col.where(inputs, c["functional"], 1))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        inputs = _lazy(col.in_numel, c)
+        return {Term.POOL_IN_MODULE: lambda: col.where(inputs(), c["functional"], 0),
+                Term.POOL_IN_FUNCTIONAL: lambda: col.where(inputs(), c["functional"], 1)}
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         kh, kw = a["kernel"]
         return f"{self.name.replace('_', ' ')} {kh}x{kw}/{a['stride'][0]}"
 
@@ -181,39 +154,43 @@ class MaxPool(Pool):
 class AvgPool(Pool):
     name = "avg_pool"
     aliases = ("avgpool",)
+    produces = Pool.produces + (Term.AVGPOOL_OUT_MODULE,)
 
-    def terms(self, c):
-        terms = super().terms(c)
-        terms["avgpool_out_module"] = col.where(col.out_numel(c), c["functional"], 0)
-        return terms
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        rules = super().rules(c)
+        rules[Term.AVGPOOL_OUT_MODULE] = lambda: col.where(col.out_numel(c), c["functional"], 0)
+        return rules
 
 
 class AdaptivePool(Kind):
     """Average pooling to a fixed output size: counted by its input and output elements."""
 
-    def fields(self, a, in_shape, out_shape):
+    produces = (Term.ADAPTIVE_IN_MODULE, Term.ADAPTIVE_IN_FUNCTIONAL, Term.ADAPTIVE_OUT_MODULE,
+                Term.ADAPTIVE_OUT_FUNCTIONAL)
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=-(-in_shape[0] // out_shape[0]), kw=-(-in_shape[1] // out_shape[1]),
                  functional=int(a.get("functional", False)))
         return f
 
-    def terms(self, c):
-        inputs, outputs = col.in_numel(c), col.out_numel(c)
-        return dict(adaptive_in_module=col.where(inputs, c["functional"], 0),
-                    adaptive_in_functional=col.where(inputs, c["functional"], 1),
-                    adaptive_out_module=col.where(outputs, c["functional"], 0),
-                    adaptive_out_functional=col.where(outputs, c["functional"], 1))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        inputs, outputs = _lazy(col.in_numel, c), _lazy(col.out_numel, c)
+        return {Term.ADAPTIVE_IN_MODULE: lambda: col.where(inputs(), c["functional"], 0),
+                Term.ADAPTIVE_IN_FUNCTIONAL: lambda: col.where(inputs(), c["functional"], 1),
+                Term.ADAPTIVE_OUT_MODULE: lambda: col.where(outputs(), c["functional"], 0),
+                Term.ADAPTIVE_OUT_FUNCTIONAL: lambda: col.where(outputs(), c["functional"], 1)}
 
 
 class GlobalAvgPool(AdaptivePool):
     name = "global_avg_pool"
     keys = ("name", "functional")
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(functional=r.flag("functional", False))
 
-    def out_shape(self, a, shape, path):
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         return (1, 1, shape[2])
 
 
@@ -223,57 +200,60 @@ class AdaptiveAvgPool(AdaptivePool):
     name = "adaptive_avg_pool"
     keys = ("name", "output", "functional")
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(output=r.pair("output"), functional=r.flag("functional", False))
 
-    def out_shape(self, a, shape, path):
-        return (*a["output"], shape[2])
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        return (a["output"][0], a["output"][1], shape[2])
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         return f"adaptive avg pool to {a['output'][0]}x{a['output'][1]}"
 
 
 class BatchNorm(Kind):
     name = "batch_norm"
+    produces = (Term.BN_PARAMS, Term.BN_OUT)
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(bn=1)
         return f
 
-    def terms(self, c):
-        return dict(bn_params=col.per_channel(c["cout"], c["bn"], 2), bn_out=col.out_numel(c))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+                Term.BN_OUT: lambda: col.out_numel(c)}
 
 
 class Activation(Kind):
     name = "activation"
     keys = ("name", "function", "functional")
+    produces = (Term.ACT_MODULE_OUT, Term.ACT_FN_OUT)
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(function=r.choice("function", ACTIVATIONS, "relu"),
                     functional=r.flag("functional", False))
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(functional=int(a["functional"]))
         return f
 
-    def terms(self, c):
-        out = col.out_numel(c)
-        return dict(act_module_out=col.where(out, c["functional"], 0),
-                    act_fn_out=col.where(out, c["functional"], 1))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {Term.ACT_MODULE_OUT: lambda: col.where(out(), c["functional"], 0),
+                Term.ACT_FN_OUT: lambda: col.where(out(), c["functional"], 1)}
 
-    def describe(self, a):
-        return a["function"]
+    def describe(self, a: Args) -> str:
+        return str(a["function"])
 
 
 class Relu(Activation):
     name = "relu"
     keys = ("name", "functional")
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(function="relu", functional=r.flag("functional", False))
 
@@ -281,19 +261,21 @@ class Relu(Activation):
 class Dropout(Kind):
     name = "dropout"
     keys = ("name", "rate")
+    view = True
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(rate=r.fraction("rate", 0.5))
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         return f"dropout {a['rate'] * 100:g}%"
 
 
 class Flatten(Kind):
     name = "flatten"
+    view = True
 
-    def out_shape(self, a, shape, path):
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         return (1, 1, shape[0] * shape[1] * shape[2])
 
 
@@ -301,70 +283,89 @@ class Linear(Kind):
     name = "linear"
     aliases = ("dense", "fc")
     keys = ("name", "out", "bias", "activation")
+    produces = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT)
     weighted = True
 
-    def parse(self, r):
+    def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(out=r.positive_int("out"), bias=r.flag("bias", True),
                     activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
 
-    def out_shape(self, a, shape, path):
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         if shape[0] != 1 or shape[1] != 1:
             raise ShapeError(f"linear needs a flat input (1x1xC), got {shape[0]}x{shape[1]}x{shape[2]}"
                              " (add 'flatten' or a global pool before it)", path=path)
         return (1, 1, a["out"])
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=1, kw=1, bias=int(a["bias"]), act=_has_activation(a))
         return f
 
-    def terms(self, c):
-        weights = col.linear_weights(c["cin"], c["cout"])
-        biases = col.per_channel(c["cout"], c["bias"])
-        return dict(linear_macs=weights, weights=weights, biases=biases, linear_bias_out=biases,
-                    act_fn_out=col.where(c["cout"], c["act"]))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        weights = _lazy(col.linear_weights, c["cin"], c["cout"])
+        biases = _lazy(col.per_channel, c["cout"], c["bias"])
+        return {Term.LINEAR_MACS: weights, Term.WEIGHTS: weights, Term.BIASES: biases,
+                Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"])}
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         return f"linear {a['out']}"
 
 
 class Softmax(Kind):
     name = "softmax"
+    produces = (Term.SOFTMAX_OUT, Term.SOFTMAX_ROWS)
 
-    def terms(self, c):
-        return dict(softmax_out=col.out_numel(c),
-                    softmax_rows=[h * w for h, w in zip(c["hout"], c["wout"])])
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.SOFTMAX_OUT: lambda: col.out_numel(c),
+                Term.SOFTMAX_ROWS: lambda: [h * w for h, w in zip(c["hout"], c["wout"])]}
 
 
 class ResidualAdd(Kind):
     """input + scale * body: not written in files; the analysis adds one per residual."""
 
     name = "residual_add"
+    produces = (Term.ADD_OUT, Term.SCALE_OUT)
+    internal = True
 
-    def fields(self, a, in_shape, out_shape):
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(scaled=int(a["scale"] != 1))
         return f
 
-    def terms(self, c):
-        out = col.out_numel(c)
-        return dict(add_out=out, scale_out=col.where(out, c["scaled"]))
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {Term.ADD_OUT: out, Term.SCALE_OUT: lambda: col.where(out(), c["scaled"])}
 
-    def describe(self, a):
+    def describe(self, a: Args) -> str:
         return f"add (x{a['scale']:g})" if a["scale"] != 1 else "add"
 
 
-def _has_activation(a: dict) -> int:
+def _lazy(rule: Callable[..., col.Column], *args: Any) -> Rule:
+    """A column computed on first use and shared by the terms that need it."""
+    cached: list[col.Column] = []
+
+    def get() -> col.Column:
+        if not cached:
+            cached.append(rule(*args))
+        return cached[0]
+
+    return get
+
+
+def _has_activation(a: Args) -> int:
     return int(a.get("activation") not in (None, "none"))
 
 
-KINDS: dict = {}
-for _kind in (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(), BatchNorm(), Activation(), Relu(),
-              Dropout(), Flatten(), Linear(), Softmax()):
-    for _name in (_kind.name,) + _kind.aliases:
-        KINDS[_name] = _kind
+_ALL: tuple[Kind, ...] = (Conv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(),
+                          BatchNorm(), Activation(), Relu(), Dropout(), Flatten(), Linear(),
+                          Softmax(), ResidualAdd())
 
-# the kinds by canonical name, for the column evaluation (with the internal ones)
-CANONICAL = {k.name: k for k in list(KINDS.values()) + [ResidualAdd()]}
+# every kind by its canonical name (what the LayerTable and the graph store)
+CANONICAL: dict[str, Kind] = {k.name: k for k in _ALL}
+# what a file may write: canonical names and aliases, without the internal kinds
+KINDS: dict[str, Kind] = {name: k for k in _ALL if not k.internal for name in (k.name, *k.aliases)}
 
+
+def get(name: str) -> Kind:
+    return CANONICAL[name]

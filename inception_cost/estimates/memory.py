@@ -5,6 +5,7 @@ at least (read its input(s) and weights once, write its output once) and its
 arithmetic intensity (FLOPs per byte moved, FLOPs = 2 x conv/linear MACs). Over the
 whole graph: the peak of the activations alive at once, when a module's input stays
 alive until its last branch has run and every branch's output until the concat.
+Every figure comes from the core's terms and the kinds' flags (`Kind.view`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.kinds import CANONICAL
+from inception_cost.core.shapes import Shape
+from inception_cost.core.terms import MAC_TERMS, PARAMETER_TERMS
+from inception_cost.core.tree import CostNode, Role
 
 
 class Dtype(str, enum.Enum):
@@ -25,9 +30,8 @@ class Dtype(str, enum.Enum):
     def bytes(self) -> int:
         return {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}[self.value]
 
-
-# Layers whose output is a view of their input in inference: they allocate nothing.
-VIEWS = ("flatten", "dropout")
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -44,38 +48,36 @@ class LayerMemory:
         return self.flops / self.bytes_moved if self.bytes_moved else 0.0
 
 
-def layer_memory(analysis: Analysis, dtype: Dtype, batch: int, node: CostNode | None = None) -> list:
+def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
+                 node: CostNode | None = None) -> list[LayerMemory]:
     """One LayerMemory per layer of `node` (default: the counted network), in order."""
     table, terms = analysis.table, analysis.terms
     size = dtype.bytes
     result = []
     for leaf in (node or analysis.root).layers():
         i = leaf.row
+        kind = CANONICAL[leaf.kind]
         out = table.hout[i] * table.wout[i] * table.cout[i]
-        inputs = 2 * out if leaf.layer_kind == "residual_add" else table.hin[i] * table.win[i] * table.cin[i]
-        params = terms["weights"][i] + terms["biases"][i] + terms["bn_params"][i]
-        weight_bytes = params * size
-        if leaf.layer_kind in VIEWS:
-            moved = 0
-        else:
-            moved = (inputs + out) * batch * size + weight_bytes
-        flops = 2 * (terms["conv_macs"][i] + terms["linear_macs"][i]) * batch
+        # a residual addition reads its two summands
+        inputs = 2 * out if kind.internal else table.hin[i] * table.win[i] * table.cin[i]
+        weight_bytes = sum(terms[t][i] for t in PARAMETER_TERMS) * size
+        moved = 0 if kind.view else (inputs + out) * batch * size + weight_bytes
+        flops = 2 * sum(terms[t][i] for t in MAC_TERMS) * batch
         result.append(LayerMemory(leaf, out * batch, out * batch * size, weight_bytes, moved, flops))
     return result
 
 
 def peak_activations(root: CostNode) -> int:
     """The most activation elements alive at once during inference (batch 1), input included."""
-    h, w, c = root.in_shape
-    peak, _ = _sequence(root.children, 0, h * w * c)
+    peak, _ = _sequence(root.children, 0, _numel(root.in_shape))
     return peak
 
 
-def _numel(shape) -> int:
+def _numel(shape: Shape) -> int:
     return shape[0] * shape[1] * shape[2]
 
 
-def _sequence(children, held: int, current: int) -> tuple:
+def _sequence(children: list[CostNode], held: int, current: int) -> tuple[int, int]:
     """Run children in order; `current` is the live input, `held` what others keep alive."""
     peak = held + current
     for child in children:
@@ -84,14 +86,14 @@ def _sequence(children, held: int, current: int) -> tuple:
     return peak, current
 
 
-def _node(node: CostNode, held: int, current: int) -> tuple:
+def _node(node: CostNode, held: int, current: int) -> tuple[int, int]:
     """(peak while running node, its output's size); its input is `current`."""
-    if node.kind == "layer":
+    if node.role is Role.LAYER:
         out = _numel(node.out_shape)
-        if node.layer_kind in VIEWS:
+        if CANONICAL[node.kind].view:
             return held + current, out
         return held + current + out, out
-    if node.kind == "concat":
+    if node.role is Role.CONCAT:
         outs, peak = 0, held + current
         for i, branch in enumerate(node.children):
             last = i == len(node.children) - 1
@@ -100,11 +102,11 @@ def _node(node: CostNode, held: int, current: int) -> tuple:
             branch_peak, out = _sequence(branch.children, keep, current if last else 0)
             peak, outs = max(peak, branch_peak), outs + out
         return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
-    if node.kind == "residual":
-        body = [c for c in node.children if c.layer_kind != "residual_add"]
+    if node.role is Role.RESIDUAL:
+        body = [c for c in node.children if not (c.role is Role.LAYER and CANONICAL[c.kind].internal)]
         peak, out = _sequence(body, held + current, 0)  # the shortcut stays alive
         return max(peak, held + current + out + out), out
-    if node.kind == "auxiliary":
+    if node.role is Role.AUXILIARY:
         peak, _ = _sequence(node.children, held + current, 0)
         return peak, current
     return _sequence(node.children, held, current)  # module, branch, network

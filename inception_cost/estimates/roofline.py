@@ -9,11 +9,25 @@ launches, copies for concatenation and layout changes that it does not see.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from inception_cost.core.analysis import Analysis, CostNode
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.tree import CostNode
+from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.memory import Dtype, LayerMemory, layer_memory
+
+
+class Bound(str, enum.Enum):
+    COMPUTE = "compute"
+    MEMORY = "memory"
+    OVERHEAD = "overhead"
+    NONE = "-"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -28,17 +42,20 @@ class LayerTime:
         return max(self.compute_s, self.memory_s) + self.overhead_s
 
     @property
-    def bound(self) -> str:
-        if self.compute_s == 0 and self.memory_s == 0:
-            return "overhead" if self.overhead_s else "-"
-        return "compute" if self.compute_s >= self.memory_s else "memory"
+    def bound(self) -> Bound:
+        return bound_of(self.compute_s, self.memory_s, self.overhead_s)
+
+
+def bound_of(compute_s: float, memory_s: float, overhead_s: float) -> Bound:
+    """What limits a layer, or a group of layers from their summed times."""
+    if compute_s == 0 and memory_s == 0:
+        return Bound.OVERHEAD if overhead_s else Bound.NONE
+    return Bound.COMPUTE if compute_s >= memory_s else Bound.MEMORY
 
 
 def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-             node: CostNode | None = None) -> list:
+             node: CostNode | None = None) -> list[LayerTime]:
     if dtype.value not in device.peak_tflops:
-        from inception_cost.errors import UsageError
-
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
     peak, bandwidth = device.peak_flops(dtype.value), device.bandwidth
@@ -50,5 +67,11 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     return times
 
 
-def total_seconds(times: list) -> float:
+def total_seconds(times: Iterable[LayerTime]) -> float:
     return sum(t.seconds for t in times)
+
+
+def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> Callable[[CostNode], float]:
+    """Estimated seconds of any node of the analysed tree (the sum over its layers)."""
+    seconds = {t.memory.node.row: t.seconds for t in estimate(analysis, device, dtype, batch)}
+    return lambda node: sum(seconds.get(leaf.row, 0.0) for leaf in node.layers())

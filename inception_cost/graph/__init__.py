@@ -1,0 +1,1 @@
+"""The layer graph, before shapes are known."""

@@ -2,38 +2,48 @@
 
 from __future__ import annotations
 
-from inception_cost.core.analysis import Analysis, CostNode
-from inception_cost.graph.nodes import format_shape
+from typing import Any
+
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.shapes import format_shape
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.estimates.devices import Device
+from inception_cost.estimates.memory import Dtype
+from inception_cost.reports.common import Row, finish, meta_of, title_of, totals
 from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
-from inception_cost.reports.network import header_lines, meta_of, title_of, totals
 
 
-def layer_paths(node: CostNode, prefix: str = "") -> list:
-    """[(path, layer)] in execution order, e.g. ('3a / 5x5 / conv 5x5 32', node)."""
-    result = []
-    for child in node.children:
-        if child.kind == "layer":
-            result.append((f"{prefix}{child.name}", child))
-        elif child.kind == "concat":
-            result.extend(layer_paths(child, prefix))
-        else:
-            result.extend(layer_paths(child, f"{prefix}{child.name} / "))
+def _layer_names(scope: CostNode) -> dict[int, str]:
+    """Every layer's name below `scope`, in one walk."""
+    result: dict[int, str] = {}
+
+    def visit(node: CostNode, prefix: str) -> None:
+        for child in node.children:
+            if child.role is Role.LAYER:
+                result[child.row] = f"{prefix}{child.name}"
+            elif child.role is Role.CONCAT:
+                visit(child, prefix)
+            else:
+                visit(child, f"{prefix}{child.name} / ")
+
+    visit(scope, "")
     return result
 
 
-def _memory_meta(dtype, batch) -> dict:
+def _memory_meta(dtype: Dtype, batch: int) -> dict[str, Any]:
     return {"dtype": dtype.value, "batch": batch}
 
 
-def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None = None) -> Report:
+def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode | None = None) -> Report:
     from inception_cost.estimates.memory import layer_memory, peak_activations
 
     scope = module or analysis.root
-    rows_by_leaf = {id(m.node): m for m in layer_memory(analysis, dtype, batch, scope)}
-    rows = []
-    for path, leaf in layer_paths(scope):
-        m = rows_by_leaf[id(leaf)]
-        rows.append({"layer": path, "kind": leaf.description, "output": format_shape(leaf.out_shape),
+    names = _layer_names(scope)
+    rows: list[Row] = []
+    for m in layer_memory(analysis, dtype, batch, scope):
+        leaf = m.node
+        rows.append({"layer": names[leaf.row], "path": leaf.path, "kind": leaf.description,
+                     "output": format_shape(leaf.out_shape),
                      "activations": m.activations, "activation_bytes": m.activation_bytes,
                      "weight_bytes": m.weight_bytes, "bytes_moved": m.bytes_moved,
                      "flops": m.flops, "intensity": m.intensity})
@@ -55,39 +65,40 @@ def memory_report(analysis: Analysis, dtype, batch: int, module: CostNode | None
     what = f"module {module.label}" if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
-    return Report(title=f"{title_of(analysis)}: memory", convention=header_lines(analysis.convention),
-                  totals={**totals(scope), "peak_activation_bytes": peak,
-                          "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
-                  sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
+    report = Report(title=f"{title_of(analysis)}: memory", convention=[],
+                    totals={**totals(scope), "peak_activation_bytes": peak,
+                            "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
+                    sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
+    return finish(report, analysis.convention)
 
 
-def roofline_report(analysis: Analysis, device, dtype, batch: int, module: CostNode | None = None,
-                    per_layer: bool = False) -> Report:
-    from inception_cost.estimates.roofline import estimate
+def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
+                    module: CostNode | None = None, per_layer: bool = False) -> Report:
+    from inception_cost.estimates.roofline import bound_of, estimate
 
     scope = module or analysis.root
-    times = {id(t.memory.node): t for t in estimate(analysis, device, dtype, batch, scope)}
+    times = {t.memory.node.row: t for t in estimate(analysis, device, dtype, batch, scope)}
     grand = sum(t.seconds for t in times.values())
+    groups: list[tuple[str, str, list[CostNode]]]
     if per_layer or module:
-        groups = [(path, [leaf]) for path, leaf in layer_paths(scope)]
+        names = _layer_names(scope)
+        groups = [(names[leaf.row], leaf.path, [leaf]) for leaf in scope.layers()]
     else:
-        groups = [(child.name, child.layers() if child.kind != "layer" else [child])
-                  for child in scope.children]
-    rows = []
-    for name, leaves in groups:
-        ts = [times[id(leaf)] for leaf in leaves]
+        groups = [(child.name, child.path, child.layers()) for child in scope.children]
+    rows: list[Row] = []
+    for name, path, leaves in groups:
+        ts = [times[leaf.row] for leaf in leaves]
         flops = sum(t.memory.flops for t in ts)
         moved = sum(t.memory.bytes_moved for t in ts)
         seconds = sum(t.seconds for t in ts)
-        compute = sum(t.seconds for t in ts if t.bound == "compute")
-        bound = "compute" if compute * 2 > seconds else ("memory" if seconds else "-")
-        if len(ts) == 1:
-            bound = ts[0].bound
-        rows.append({"layer": name, "flops": flops, "bytes_moved": moved,
+        compute_s = sum(t.compute_s for t in ts)
+        memory_s = sum(t.memory_s for t in ts)
+        # the bound a row shows follows the times it shows
+        bound = bound_of(compute_s, memory_s, sum(t.overhead_s for t in ts))
+        rows.append({"layer": name, "path": path, "flops": flops, "bytes_moved": moved,
                      "intensity": flops / moved if moved else 0.0,
-                     "compute_us": sum(t.compute_s for t in ts) * 1e6,
-                     "memory_us": sum(t.memory_s for t in ts) * 1e6,
-                     "time_us": seconds * 1e6, "bound": bound,
+                     "compute_us": compute_s * 1e6, "memory_us": memory_s * 1e6,
+                     "time_us": seconds * 1e6, "bound": bound.value,
                      "share": seconds / grand if grand else 0.0})
     total = {"layer": "total", "flops": sum(r["flops"] for r in rows),
              "bytes_moved": sum(r["bytes_moved"] for r in rows), "time_us": grand * 1e6,
@@ -111,8 +122,8 @@ def roofline_report(analysis: Analysis, device, dtype, batch: int, module: CostN
              " modelled."]
     section = Section(title=f"{title_of(analysis)}: roofline on {device.name}", columns=columns,
                       rows=rows, total=total, notes=notes)
-    return Report(title=f"{title_of(analysis)}: estimated time on {device.name}",
-                  convention=header_lines(analysis.convention),
-                  totals={**totals(scope), "seconds": grand},
-                  sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch),
-                                            "device": device.name})
+    report = Report(title=f"{title_of(analysis)}: estimated time on {device.name}", convention=[],
+                    totals={**totals(scope), "seconds": grand},
+                    sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch),
+                                              "device": device.name})
+    return finish(report, analysis.convention)

@@ -11,8 +11,12 @@ import enum
 import io
 import json
 
+from typing import Any
+
 from inception_cost.errors import printable
 from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
+
+NUMERIC = (INT, SHARE, RATIO, FLOAT)
 
 
 class Format(str, enum.Enum):
@@ -117,8 +121,9 @@ def to_csv(report: Report) -> str:
 # ---- json -----------------------------------------------------------------------------------
 
 
-def to_json(report: Report) -> str:
-    document = {
+def to_document(report: Report) -> dict[str, Any]:
+    """The JSON report as a dict: its field names are an interface (add, never rename)."""
+    return {
         "title": report.title,
         **report.meta,
         "convention": report.convention,
@@ -128,7 +133,36 @@ def to_json(report: Report) -> str:
                       "rows": s.rows, "total": s.total, "notes": s.notes} for s in report.sections],
         "notes": report.notes,
     }
-    return json.dumps(document, indent=2) + "\n"
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_document(report), indent=2) + "\n"
+
+
+# ---- html (Jupyter) -------------------------------------------------------------------------
+
+
+def to_html(report: Report) -> str:
+    """Plain HTML tables, for notebooks: every section, numbers right-aligned."""
+    from html import escape
+
+    out = [f"<h4>{escape(report.title)}</h4>",
+           f"<p><small>{escape(' '.join(report.convention))}</small></p>"]
+    for section in report.sections:
+        columns = _visible_columns(section)
+        out.append(f"<table><caption>{escape(section.title)}</caption><thead><tr>"
+                   + "".join(f"<th>{escape(c.title)}</th>" for c in columns) + "</tr></thead><tbody>")
+        rows = [(r, False) for r in section.rows] + ([(section.total, True)] if section.total else [])
+        for row, is_total in rows:
+            cells = []
+            for c in columns:
+                text = escape(cell(row.get(c.key), c.kind)) if row.get(c.key) is not None else ""
+                align = ' style="text-align:right"' if c.kind in NUMERIC else ""
+                cells.append(f"<td{align}>{'<b>' + text + '</b>' if is_total else text}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</tbody></table>")
+        out += [f"<p>{escape(note)}</p>" for note in section.notes]
+    return "\n".join(out)
 
 
 # ---- plain text table -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import ArchitectureError, did_you_mean
 
 MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
@@ -40,6 +41,9 @@ class ArgReader:
         return self._int(key, value, allow_zero=allow_zero)
 
     def _int(self, key: str, value, *, allow_zero: bool = False) -> int:
+        if isinstance(value, Symbol):  # the sweep's trace: the range is checked per variant
+            check_range(value, 0 if allow_zero else 1, MAX_SIZE, f"{self.path}: '{key}'")
+            return value
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)

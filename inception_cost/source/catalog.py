@@ -24,7 +24,7 @@ def builtin_names() -> list:
 
 def load(ref: str, variant: str = "reduced"):
     """The layer graph of a built-in name or a YAML path (`variant`: see parse.load_network)."""
-    from inception_cost.source.graphform import load_network
+    from inception_cost.source.document import load_network
 
     path, display = resolve(ref)
     return load_network(path, display, variant=variant)

@@ -1,88 +1,25 @@
-"""From a YAML document to the layer graph (`graph.Network`).
+"""The graph form: a list of layers, with defaults, reusable blocks and structures.
 
-Two ways to write a network, one engine: the *graph form* (`layers:`, with blocks and
-defaults) is read here; the *table form* (`table:`, GoogLeNet's Table 1 as printed)
-is expanded by `tableform` into the same graph.
+`Context` expands a document's `layers:` (and the table form's rows, through
+`tableform`) into the layer graph: it checks each item's keys, substitutes block
+arguments, merges defaults, and reads each layer's arguments through its kind.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from pathlib import Path
 
-from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
-from inception_cost.source.arguments import MAX_SIZE, ArgReader
 from inception_cost.core.kinds import KINDS
-from inception_cost.source.yamlsource import YMap, load_file, load_text
+from inception_cost.errors import ArchitectureError, did_you_mean
+from inception_cost.graph.nodes import (Auxiliary, Branch, Concat, Layer, Module, Rebuild,
+                                        Residual)
+from inception_cost.source.arguments import ArgReader
+from inception_cost.source.yamlsource import YMap, YList
 
-TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "layers",
-            "table", "units", "auxiliary", "stated")
-STATED_KEYS = ("params", "macs", "depth")
-SUFFIX_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
-
-
-def scaled_integer(text) -> int | None:
-    """'13.6M' -> 13_600_000, '5.7G', '42' (K, M, G/B = 10^3, 10^6, 10^9); None if unreadable."""
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGB]?)\s*", str(text))
-    if isinstance(text, bool) or not match:
-        return None
-    whole, _, frac = match.group(1).partition(".")
-    return int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 10_000  # the largest built-in has a few hundred
 MAX_BLOCK_NESTING = 16
-
-
-def load_network(path: str | Path, display_name: str | None = None,
-                 variant: str = "reduced") -> Network:
-    """Read and expand an architecture file.
-
-    variant="naive" builds the inception rows of a table-form file without their 1x1
-    reductions (the paper's naive module); graph-form files have one variant only.
-    """
-    name = display_name or str(path)
-    doc = load_file(path, name)
-    return parse_document(doc, name, default_name=Path(path).stem, variant=variant)
-
-
-def parse_text(text: str, file: str = "<text>", variant: str = "reduced") -> Network:
-    return parse_document(load_text(text, file), file, default_name=Path(file).stem,
-                          variant=variant)
-
-
-def parse_document(doc, file: str, default_name: str = "network",
-                   variant: str = "reduced") -> Network:
-    if not isinstance(doc, YMap):
-        raise ArchitectureError("expected a mapping at the top level (with 'input' and 'layers')",
-                                file=file, line=getattr(doc, "line", 1))
-    ctx = Context(doc, file)
-    for key in doc:
-        if key not in TOP_KEYS:
-            raise ctx.error(doc.line_of(key), None,
-                            f"unknown top-level key '{key}'{did_you_mean(key, TOP_KEYS)}")
-    name = ctx.text(doc, "name", default_name)
-    network = Network(name=name, input_shape=ctx.input_shape(doc), items=[], file=file,
-                      title=ctx.text(doc, "title", name), source=ctx.text(doc, "source", ""),
-                      notes=ctx.text(doc, "notes", ""),
-                      stated=ctx.stated(doc.get("stated"), doc.line_of("stated")))
-    if ("layers" in doc) == ("table" in doc):
-        raise ctx.error(doc.line, None, "a network needs exactly one of 'layers' (graph form)"
-                                        " or 'table' (table form)")
-    if "table" in doc:
-        from inception_cost.source import tableform
-
-        tableform.expand(doc, ctx, network, variant)
-    else:
-        for key in ("units", "auxiliary"):
-            if key in doc:
-                raise ctx.error(doc.line_of(key), None,
-                                f"'{key}' belongs to the table form; in the graph form write"
-                                " auxiliary heads as items of 'layers'")
-        network.items = ctx.items(doc["layers"], doc.line_of("layers"), "")
-    if not network.items:
-        raise ctx.error(doc.line, None, "the network has no layers")
-    return network
 
 
 class Context:
@@ -101,50 +38,6 @@ class Context:
 
     def error(self, line: int, path: str | None, message: str) -> ArchitectureError:
         return ArchitectureError(message, file=self.file, line=line, path=path or None)
-
-    def text(self, doc, key: str, default: str) -> str:
-        value = doc.get(key, default)
-        if isinstance(value, (dict, list)) or value is None:
-            raise self.error(doc.line_of(key), None, f"'{key}' must be text")
-        return str(value).strip()
-
-    def input_shape(self, doc) -> tuple:
-        if "input" not in doc:
-            raise self.error(doc.line, None, "missing 'input' (e.g. input: 224x224x3)")
-        value = doc["input"]
-        line = doc.line_of("input")
-        if isinstance(value, str):
-            parts = re.split(r"\s*[xX×]\s*", value.strip())
-            ascii_digits = all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts)
-            value = [int(p) for p in parts] if ascii_digits else None
-        if not isinstance(value, list) or len(value) != 3 or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise self.error(line, None, "'input' must be height x width x channels,"
-                                         " e.g. 224x224x3 or [224, 224, 3]")
-        for v in value:
-            if not 1 <= v <= MAX_SIZE:
-                raise self.error(line, None, f"'input' sizes must be between 1 and {MAX_SIZE:,},"
-                                             f" got {v}")
-        return tuple(value)
-
-    def stated(self, value, line: int) -> dict:
-        """Totals the source states: {params: 13.6M, macs: 5.7G, depth: 42} (K/M/G = 10^3/6/9)."""
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.error(line, None, "'stated' must map params / macs / depth to figures")
-        result = {}
-        for key, figure in value.items():
-            kline = value.line_of(key)
-            if key not in STATED_KEYS:
-                raise self.error(kline, None, f"unknown stated figure '{key}'{did_you_mean(key, STATED_KEYS)}")
-            number = scaled_integer(figure)
-            if key == "depth" and (isinstance(figure, bool) or not isinstance(figure, int)):
-                number = None  # a depth is a whole number of layers
-            if number is None:
-                raise self.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
-            result[key] = {"text": str(figure).strip(), "value": number}
-        return result
 
     # -- defaults and blocks --
 
@@ -251,7 +144,8 @@ class Context:
             raise reader.error(None, f"arguments of '{kind}' must be a mapping, got {body!r}")
         args = spec.parse(reader)
         name = reader.name(spec.describe(args))
-        return Layer(kind=spec.name, name=name, line=line, args=args)
+        given = name if merged.get("name") is not None else None
+        return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
 
     def _mapping(self, body, line: int, path: str, what: str, allowed: tuple) -> dict:
         if not isinstance(body, dict):
@@ -314,17 +208,35 @@ class Context:
                 name = name.replace("{i}", str(i)) if "{i}" in name else f"{name}_{i}"
             label = str(body.get("label", name)).replace("{i}", str(i))
             mpath = join(path, label)
+            paper = self.paper(body.get("paper"), body.line_of("paper"), mpath) if "paper" in body else {}
             if "use" in body:
-                items = self.use(body["use"], body.get("with"), body.line_of("use"), mpath)
                 block = str(body["use"])
+                values = self.block_values(block, body.get("with"), body.line_of("use"), mpath)
+                items = self.expand_block(block, values, body.line_of("use"), mpath)
+                modules.append(Module(name=name, label=label, items=items, line=line, block=block,
+                                      paper=paper, arguments=values,
+                                      rebuild=self.rebuilder(block, values, body.line_of("use"), mpath)))
             else:
                 items = self.items(body["layers"], body.line_of("layers"), mpath, args)
-                block = None
-            info = {"paper": self.paper(body.get("paper"), body.line_of("paper"), mpath)} \
-                if "paper" in body else {}
-            modules.append(Module(name=name, label=label, items=items, line=line, block=block,
-                                  info=info))
+                modules.append(Module(name=name, label=label, items=items, line=line, paper=paper))
         return modules
+
+    def rebuilder(self, block: str, values: dict, line: int, path: str) -> Rebuild:
+        """Rebuilds this one instance with some arguments changed (the sweep's variants)."""
+        stack = list(self.block_stack)
+
+        def rebuild(changes: dict) -> list:
+            fresh = self.fork(stack)
+            return fresh.expand_block(block, {**values, **changes}, line, path)
+
+        return rebuild
+
+    def fork(self, block_stack: list) -> Context:
+        """A context for rebuilding one module: same file, defaults and blocks, a new budget."""
+        other = copy.copy(self)
+        other.count = 0
+        other.block_stack = list(block_stack)
+        return other
 
     def paper(self, value, line: int, path: str) -> dict:
         """What the source prints for a module: {output: 28x28x576, depth: 2}, checked in reports."""
@@ -353,22 +265,18 @@ class Context:
         if ("layers" in body) == ("use" in body):
             raise self.error(line, apath, "an auxiliary head needs exactly one of 'layers' or 'use'")
         if "use" in body:
-            items = self.use(body["use"], body.get("with"), body.line_of("use"), apath)
+            block = str(body["use"])
+            values = self.block_values(block, body.get("with"), body.line_of("use"), apath)
+            items = self.expand_block(block, values, body.line_of("use"), apath)
         else:
             items = self.items(body["layers"], body.line_of("layers"), apath, args)
         return Auxiliary(name=name, items=items, line=line, loss_weight=weight)
 
-    def use(self, block_name, given, line: int, path: str) -> list:
-        block_name = str(block_name)
+    def block_values(self, block_name: str, given, line: int, path: str) -> dict:
+        """A block's arguments for one use: its defaults, then the `with` values."""
         if block_name not in self.blocks:
             raise self.error(line, path, f"unknown block '{block_name}'"
                                          f"{did_you_mean(block_name, list(self.blocks))}")
-        if len(self.block_stack) >= MAX_BLOCK_NESTING:
-            raise self.error(line, path, f"blocks nested more than {MAX_BLOCK_NESTING} deep"
-                                         f" ({' -> '.join(self.block_stack[:3])} -> ...)")
-        if block_name in self.block_stack:
-            cycle = " -> ".join(self.block_stack[self.block_stack.index(block_name):] + [block_name])
-            raise self.error(line, path, f"block uses itself: {cycle}")
         block = self.blocks[block_name]
         declared = block.get("args", [])
         defaults = dict(declared) if isinstance(declared, dict) else dict.fromkeys(declared)
@@ -384,6 +292,17 @@ class Context:
         missing = [k for k, v in values.items() if v is None]
         if missing:
             raise self.error(line, path, f"block '{block_name}' needs {', '.join(missing)}")
+        return values
+
+    def expand_block(self, block_name: str, values: dict, line: int, path: str) -> list:
+        """The items of one use of a block, with its arguments substituted."""
+        if len(self.block_stack) >= MAX_BLOCK_NESTING:
+            raise self.error(line, path, f"blocks nested more than {MAX_BLOCK_NESTING} deep"
+                                         f" ({' -> '.join(self.block_stack[:3])} -> ...)")
+        if block_name in self.block_stack:
+            cycle = " -> ".join(self.block_stack[self.block_stack.index(block_name):] + [block_name])
+            raise self.error(line, path, f"block uses itself: {cycle}")
+        block = self.blocks[block_name]
         self.block_stack.append(block_name)
         try:
             return self.items(block["layers"], block.line_of("layers"), path, values)
@@ -438,7 +357,6 @@ def substitute(value, args: dict, ctx: Context, line: int, path: str):
         result.key_lines = dict(lines)
         return result
     if isinstance(value, list):
-        from inception_cost.source.yamlsource import YList
 
         items = [substitute(v, args, ctx, line, path) for v in value]
         if all(new is old for new, old in zip(items, value)):

@@ -8,7 +8,7 @@
 
 Each row expands into one named module of the graph form, so the same engine
 computes it; the row's printed output, depth, params and ops are kept on the module
-(`info["paper"]`) so that reports can put the paper's figures beside the computed
+(`Module.paper`) so that reports can put the paper's figures beside the computed
 ones. `variant="naive"` builds inception rows without their 1x1 reductions and
 without the pool projection (the paper's Figure 2a).
 """
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 
+from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import did_you_mean
+from inception_cost.source.arguments import MAX_SIZE
 from inception_cost.graph.nodes import Branch, Concat, Module
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
@@ -138,7 +140,9 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
     for column in WIDTHS:
         if column in cells:
             value = cells[column]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, Symbol):  # the sweep's trace: checked per variant
+                check_range(value, 1, MAX_SIZE, f"{path}: '{column}'")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ctx.error(line, path, f"'{column}' must be a positive integer, got {value!r}")
             widths[column] = value
 
@@ -148,12 +152,14 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
     if base == "convolution":
         if kernel is None:
             raise ctx.error(line, path, "a convolution row needs its patch size/stride, e.g. 7x7/2")
-        filters = widths.get(f"#{kernel[0]}x{kernel[1]}") or (out[2] if out else None)
+        filters = widths.get(f"#{kernel[0]}x{kernel[1]}")
+        if filters is None and out:
+            filters = out[2]
         if filters is None:
             raise ctx.error(line, path, "a convolution row needs its output depth or a width column")
         items = []
         reduce = widths.get(f"#{kernel[0]}x{kernel[1]} reduce")
-        if reduce:
+        if reduce is not None:
             items.append(layer("conv", filters=reduce, kernel=1))
         items.append(layer("conv", filters=filters, kernel=list(kernel), stride=list(stride)))
     elif base in ("max pool", "avg pool"):
@@ -185,8 +191,11 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
         if column in cells:
             paper[column] = parse_reported(cells[column], ctx.units, column, ctx, line, path)
     label = f"{type_text} {cells['patch size/stride']}" if "patch size/stride" in cells else type_text
-    return Module(name=name, label=label, items=items, line=line,
-                  block=base, info={"paper": paper, "row": cells})
+    def rebuild(changes: dict) -> list:
+        return expand_row({**cells, **changes}, line, ctx.fork([]), {}, variant).items
+
+    return Module(name=name, label=label, items=items, line=line, block=base, paper=paper,
+                  arguments=widths, rebuild=rebuild)
 
 
 def inception(widths: dict, variant: str, layer, ctx, line: int, path: str) -> Concat:

@@ -14,17 +14,22 @@ from __future__ import annotations
 import enum
 from dataclasses import replace
 
-from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Network, Residual
+from inception_cost.core.kinds import CANONICAL
+from inception_cost.core.shapes import Padding
+from inception_cost.graph.nodes import Branch, Concat, Item, Layer, Module, Network, map_items
 
 
 class Rule(str, enum.Enum):
     FIVE_TO_THREE = "5x5-to-3x3"
     N_TO_1XN = "nxn-to-1xn"
 
+    def __str__(self) -> str:
+        return self.value
 
-def factorize_layer(layer: Layer, rule: Rule) -> list | None:
+
+def factorize_layer(layer: Layer, rule: Rule) -> list[Layer] | None:
     """The replacement layers, or None when the rule does not apply to this layer."""
-    if layer.kind != "conv":
+    if not CANONICAL[layer.kind].factorizable:
         return None
     a = layer.args
     kh, kw = a["kernel"]
@@ -45,50 +50,46 @@ def factorize_layer(layer: Layer, rule: Rule) -> list | None:
     return None
 
 
-def _conv(layer: Layer, kernel, padding, suffix: str) -> Layer:
+def _conv(layer: Layer, kernel: tuple[int, int], padding: Padding, suffix: str) -> Layer:
     args = dict(layer.args, kernel=kernel, padding=padding)
     name = f"{layer.name} ({kernel[0]}x{kernel[1]} {suffix})"
-    return Layer(kind="conv", name=name, line=layer.line, args=args)
+    given = f"{layer.given_name}_{suffix}" if layer.given_name else None
+    return Layer(kind=layer.kind, name=name, line=layer.line, args=args, given_name=given)
 
 
-def factorize_items(items: list, rule: Rule, only_module: str | None = None,
-                    inside: bool = False) -> tuple:
-    """(new items, number of convolutions rewritten)."""
-    result, count = [], 0
-    for item in items:
-        if isinstance(item, Layer):
-            new = factorize_layer(item, rule) if (inside or only_module is None) else None
-            result.extend(new or [item])
-            count += bool(new)
-        elif isinstance(item, Module):
-            chosen = inside or only_module is None or only_module.lower() in (
-                item.name.lower(), (item.label or "").lower())
-            new_items, n = factorize_items(item.items, rule, only_module, chosen)
-            result.append(replace(item, items=new_items))
-            count += n
-        elif isinstance(item, Concat):
-            branches = []
-            for branch in item.branches:
-                new_items, n = factorize_items(branch.items, rule, only_module, inside)
-                branches.append(Branch(name=branch.name, line=branch.line, items=new_items))
-                count += n
-            result.append(replace(item, branches=branches))
-        elif isinstance(item, Residual):
-            new_items, n = factorize_items(item.body, rule, only_module, inside)
-            result.append(replace(item, body=new_items))
-            count += n
-        elif isinstance(item, Auxiliary):
-            new_items, n = factorize_items(item.items, rule, only_module, inside)
-            result.append(replace(item, items=new_items))
-            count += n
-        else:
-            result.append(item)
-    return result, count
+def factorize_items(items: list[Item], rule: Rule) -> tuple[list[Item], int]:
+    """(new items, number of convolutions rewritten), inside every structure."""
+    count = 0
+
+    def change(item: Item) -> list[Item] | None:
+        nonlocal count
+        if not isinstance(item, Layer):
+            return None
+        new = factorize_layer(item, rule)
+        if new is None:
+            return None
+        count += 1
+        return list(new)
+
+    return map_items(items, change), count
 
 
-def factorize_network(network: Network, rule: Rule, module: str | None = None) -> tuple:
-    """(the rewritten network, how many convolutions were rewritten)."""
-    items, count = factorize_items(network.items, rule, module)
+def factorize_network(network: Network, rule: Rule, module: Item | None = None) -> tuple[Network, int]:
+    """(the rewritten network, how many convolutions were rewritten); with `module` (a graph
+    item of this network, found by identity), only inside it."""
+    if module is None:
+        items, count = factorize_items(network.items, rule)
+    else:
+        count = 0
+
+        def change(item: Item) -> list[Item] | None:
+            nonlocal count
+            if item is not module:
+                return None
+            inner, count = factorize_items([item], rule)
+            return inner
+
+        items = map_items(network.items, change)
     return replace(network, items=items, title=f"{network.title} ({rule.value})"), count
 
 

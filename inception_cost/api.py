@@ -1,0 +1,329 @@
+"""The public Python API: analyse, compare and sweep networks; every command line report
+is built on these.
+
+    >>> import inception_cost as ic
+    >>> net = ic.analyse("googlenet")
+    >>> net.params, net.macs
+    (6998552, 1582671872)
+    >>> net.module("3a").branches[2].macs
+    12443648
+
+`analyse` takes a built-in name, a path to a YAML file or a `graph.nodes.Network`.
+Results render as tables in Jupyter (`_repr_markdown_`, `_repr_html_`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Union
+
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.analysis import analyse as analyse_network
+from inception_cost.core.conventions import Convention
+from inception_cost.core.conventions import get as get_convention
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.graph.nodes import Network
+from inception_cost.reports.model import Report
+
+Model = Union[str, Path, Network]
+NAIVE, REDUCED = "naive", "reduced"  # GoogLeNet's inception module without / with its reductions
+
+
+class _Renderable:
+    """to_dict / to_markdown / to_json / to_csv / to_table of one report, and Jupyter's views."""
+
+    def report(self) -> Report:
+        raise NotImplementedError
+
+    def render(self, fmt: str, width: int | None = None) -> str:
+        from inception_cost.reports.render import render
+
+        return render(self.report(), fmt, width)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report, as a dict (the same fields as `-f json`)."""
+        from inception_cost.reports.render import to_document
+
+        return to_document(self.report())
+
+    def to_markdown(self) -> str:
+        return self.render("markdown")
+
+    def to_json(self) -> str:
+        return self.render("json")
+
+    def to_csv(self) -> str:
+        return self.render("csv")
+
+    def to_table(self) -> str:
+        return self.render("table")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        from inception_cost.reports.render import to_html
+
+        return to_html(self.report())
+
+
+@dataclass(eq=False)
+class Cost(_Renderable):
+    """A network, or one part of it (module, branch, layer), analysed: its costs under the
+    analysis' convention, its shapes, and its parts."""
+
+    analysis: Analysis
+    node: CostNode
+
+    # -- figures --
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def path(self) -> str:
+        return self.node.path
+
+    @property
+    def params(self) -> int:
+        return self.node.params
+
+    @property
+    def macs(self) -> int:
+        """In the convention's unit (FLOPs for `flop-counter`)."""
+        return self.node.macs
+
+    @property
+    def weights(self) -> int:
+        return self.node.weights
+
+    @property
+    def biases(self) -> int:
+        return self.node.biases
+
+    @property
+    def bn_params(self) -> int:
+        return self.node.bn_params
+
+    @property
+    def depth(self) -> int:
+        return self.node.depth
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.node.in_shape
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        return self.node.out_shape
+
+    @property
+    def convention(self) -> Convention:
+        return self.analysis.convention
+
+    # -- structure --
+    def module(self, name: str) -> Cost:
+        """A module (or branch, residual, auxiliary head) by path or unique name."""
+        found = self.node.find(name)
+        if found is None:  # also within the whole network, for a path given from the top
+            found = self.analysis.find(name)
+        return Cost(self.analysis, found)
+
+    @property
+    def branches(self) -> list[Cost]:
+        """A module's parts as its report lists them: each branch, residual body part, or item."""
+        from inception_cost.reports.common import module_parts
+
+        return [Cost(self.analysis, p) for p in module_parts(self.node) if p is not self.node]
+
+    @property
+    def children(self) -> list[Cost]:
+        """The rows below this node (for the network: its top-level rows)."""
+        nodes = [c for c in self.node.children]
+        flat: list[CostNode] = []
+        for c in nodes:  # a concat has no row of its own: its branches stand for it
+            flat.extend(c.children if c.role is Role.CONCAT else [c])
+        return [Cost(self.analysis, c) for c in flat]
+
+    @property
+    def modules(self) -> list[Cost]:
+        return [Cost(self.analysis, m) for m in self.node.modules()]
+
+    def report(self) -> Report:
+        from inception_cost.reports.network import module_report, network_report
+
+        if self.node.role is Role.NETWORK:
+            return network_report(self.analysis)
+        return module_report(self.analysis, self.node)
+
+    def __repr__(self) -> str:
+        where = self.path or self.analysis.network.name
+        return (f"<Cost {where}: {self.params:,} params, {self.macs:,}"
+                f" {self.convention.unit.value} ({self.convention.name})>")
+
+
+def load(model: Model, variant: str = REDUCED) -> Network:
+    """The layer graph of a built-in name, a YAML path or a Network (returned as it is)."""
+    if isinstance(model, Network):
+        return model
+    from inception_cost.source.catalog import load as load_builtin_or_file
+
+    return load_builtin_or_file(str(model), variant)
+
+
+def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False) -> Cost:
+    """Shapes and costs of a whole network: a built-in name, a YAML path or a Network."""
+    rules = convention if isinstance(convention, Convention) else get_convention(convention)
+    analysis = analyse_network(load(model), train=train, convention=rules)
+    return Cost(analysis, analysis.root)
+
+
+analyze = analyse
+
+
+# ---- comparisons ------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Comparison(_Renderable):
+    """Two networks (or one module of each) side by side, with ratios a / b."""
+
+    a: Cost
+    b: Cost
+    name_a: str
+    name_b: str
+    timing: Any = None  # reports.comparisons.Timing, when estimated times are asked for
+
+    @cached_property
+    def _report(self) -> Report:
+        from inception_cost.reports.comparisons import compare_modules, compare_networks
+
+        if self.a.node.role is Role.NETWORK and self.b.node.role is Role.NETWORK:
+            return compare_networks(self.name_a, self.a.analysis, self.name_b, self.b.analysis,
+                                    self.timing)
+        title = f"{self.name_a} vs {self.name_b}: module {self.b.node.label}"
+        return compare_modules(self.name_a, self.a.node, self.name_b, self.b.node, title,
+                               self.a.convention, self.timing)
+
+    def report(self) -> Report:
+        return self._report
+
+    @property
+    def macs_ratio(self) -> float | None:
+        return self.a.macs / self.b.macs if self.b.macs else None
+
+    @property
+    def params_ratio(self) -> float | None:
+        return self.a.params / self.b.params if self.b.params else None
+
+
+def compare(a: Model, b: Model, *, module: str | None = None, convention: str = "torchvision",
+            train: bool = False, device: str | None = None, dtype: str = "fp16",
+            batch: int = 1) -> Comparison:
+    """Compare two networks, or one module of each (`module`: a path or name).
+
+    `naive` and `reduced` name GoogLeNet's inception module without and with its 1x1
+    reductions (the paper's Figure 2), at the input the module has in the network;
+    `module` defaults to 3a for them. With `device`, rows get estimated times.
+    """
+    names = (str(a), str(b))
+    if NAIVE in names or REDUCED in names:
+        module = module or "3a"
+    sides: list[Cost] = []
+    reference: Cost | None = None
+    for model in (a, b):
+        if model in (NAIVE, REDUCED):
+            reference = reference or analyse("googlenet", convention=convention, train=train)
+            sides.append(_variant_module(str(model), module or "3a", reference))
+        else:
+            whole = analyse(model, convention=convention, train=train)
+            sides.append(whole.module(module) if module else whole)
+    timing = None
+    if device is not None:
+        timing = _timing(sides[0].analysis, sides[1].analysis, device, dtype, batch)
+    return Comparison(sides[0], sides[1], _display(a), _display(b), timing)
+
+
+def _display(model: Model) -> str:
+    return model.name if isinstance(model, Network) else str(model)
+
+
+def _variant_module(which: str, module: str, reference: Cost) -> Cost:
+    """GoogLeNet's module as written (reduced) or without its reductions (naive), analysed
+    at the input it has in the network."""
+    in_context = reference.module(module)
+    if which == REDUCED:
+        return in_context
+    from inception_cost.graph.nodes import Module
+
+    naive = load("googlenet", NAIVE)
+    item = next((i for i in naive.items if isinstance(i, Module) and i.name == in_context.node.name),
+                None)
+    if item is None:
+        from inception_cost.errors import UsageError
+
+        raise UsageError(f"'{module}' is not a row of GoogLeNet's table with a naive form")
+    alone = Network(name=f"naive {item.name}", input_shape=in_context.input_shape, items=[item],
+                    file=naive.file, title=f"naive {item.label}")
+    analysis = analyse_network(alone, convention=reference.convention)
+    return Cost(analysis, analysis.root.children[0])
+
+
+def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> Any:
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.roofline import node_timer
+    from inception_cost.reports.comparisons import Timing
+
+    hardware = load_device(device)
+    kind = Dtype(dtype)
+    return Timing(node_timer(a, hardware, kind, batch), node_timer(b, hardware, kind, batch),
+                  f"{hardware.name}, {dtype}, batch {batch}")
+
+
+# ---- sweeps ---------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Sweep(_Renderable):
+    """Every variant of one module's arguments, with the module's and the network's costs."""
+
+    result: Any  # transforms.sweep.SweepResult
+    options: Mapping[str, Any]
+
+    def report(self) -> Report:
+        from inception_cost.reports.sweep import sweep_report
+
+        return sweep_report(self.result, **self.options)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Every variant: its argument values, costs (None where it breaks the network), error."""
+        r = self.result
+        return [{**r.values(i), "params": r.params[i], "macs": r.macs[i],
+                 "network_params": r.network_params[i], "network_macs": r.network_macs[i],
+                 "pareto": r.pareto[i], "error": r.errors.get(i)} for i in range(r.count)]
+
+
+def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
+          convention: str = "torchvision", train: bool = False, budget_macs: int | None = None,
+          budget_params: int | None = None, top: int = 20, sort: str = "macs",
+          pareto_only: bool = False) -> Sweep:
+    """Every combination of `vary`'s values for the arguments of one module instance."""
+    from inception_cost.transforms.sweep import Axis, run
+
+    whole = analyse(model, convention=convention, train=train)
+    axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
+    result = run(whole.analysis, module, axes)
+    return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,
+                              sort=sort, pareto_only=pareto_only))
+
+
+def builtins() -> list[str]:
+    """The names of the built-in architectures."""
+    from inception_cost.source.catalog import builtin_names
+
+    return builtin_names()

@@ -1,0 +1,104 @@
+"""Side by side: compare two networks or modules, and factorize (before and after)."""
+
+from __future__ import annotations
+
+import click
+
+from inception_cost.cli.options import (RULES, convention_option, emit, hardware_options,
+                                        module_option, report_options, train_option)
+from inception_cost.errors import UsageError
+
+
+@click.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@module_option("Compare one module branch by branch, by name or path (default for"
+               " naive/reduced: 3a).")
+@train_option
+@convention_option
+@hardware_options()
+@report_options
+def compare(a: str, b: str, module: str | None, train: bool, convention: str, device: str, dtype: str,
+            batch: int, fmt: str, output: str | None, force: bool) -> None:
+    """Compare two architectures, or the naive and 1x1-reduced inception module.
+
+    A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
+    inception module without and with its 1x1 reductions (the paper's Figure 2).
+    Parts are matched by path; estimated times come from `--device`.
+
+    \b
+    Examples:
+      inception-cost compare naive reduced
+      inception-cost compare naive reduced --module 4e -f markdown
+      inception-cost compare googlenet my-net.yaml
+    """
+    from inception_cost import api
+
+    comparison = api.compare(a, b, module=module, convention=convention, train=train,
+                             device=device, dtype=dtype, batch=batch)
+    report = comparison.report()
+    if train and module:
+        report.sections[0].notes.append("--train: training-only parts are counted where the"
+                                        " module has them (an auxiliary head is its own module).")
+    emit(report, fmt, output, force)
+
+
+@click.command()
+@click.argument("name", metavar="[NAME|FILE]", required=False)
+@module_option("Rewrite only this module, by name or path (default: the whole network).")
+@click.option("-r", "--rule", type=click.Choice(RULES), default=RULES[0], show_default=True,
+              help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")
+@click.option("--kernel", type=click.IntRange(2, 15), help="Lone layer form (no NAME): the kernel"
+                                                             " size (default 5, or 3 for nxn-to-1xn).")
+@click.option("--channels", type=click.IntRange(1, 1 << 20), default=None,
+              help="Lone layer form (no NAME): input and output channels [default: 64].")
+@click.option("--size", type=click.IntRange(1, 1 << 20), default=None,
+              help="Lone layer form (no NAME): height and width of the feature map [default: 28].")
+@train_option
+@convention_option
+@hardware_options()
+@report_options
+def factorize(name: str | None, module: str | None, rule: str, kernel: int | None, channels: int | None,
+              size: int | None, train: bool, convention: str, device: str, dtype: str, batch: int,
+              fmt: str, output: str | None, force: bool) -> None:
+    """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
+    and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
+
+    Without NAME, one C -> C convolution (--kernel, --channels, --size) shows the
+    textbook ratios.
+
+    \b
+    Examples:
+      inception-cost factorize googlenet --module 3a
+      inception-cost factorize inception-v3 --rule nxn-to-1xn -m Mixed_6b
+      inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
+      inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
+    """
+    from inception_cost.api import _timing, analyse
+    from inception_cost.core.analysis import analyse as analyse_network
+    from inception_cost.reports.comparisons import factorize_report
+    from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
+
+    chosen = Rule(rule)
+    if name is None:
+        kernel = kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3)
+        if chosen is Rule.FIVE_TO_THREE and kernel != 5:
+            raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
+        before = analyse(lone_layer(chosen, kernel, channels or 64, size or 28), convention=convention)
+        scope = before.module("layer").node
+    else:
+        lone = [opt for opt, value in (("--kernel", kernel), ("--channels", channels), ("--size", size))
+                if value is not None]
+        if lone:
+            raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
+        before = analyse(name, convention=convention, train=train)
+        scope = before.module(module).node if module else None
+    rewritten, count = factorize_network(before.analysis.network, chosen,
+                                         scope.source if scope is not None else None)
+    after = analyse_network(rewritten, train=train, convention=before.convention)
+    timing = _timing(before.analysis, after, device, dtype, batch)
+    emit(factorize_report(before.analysis, after, chosen.value, count, scope, lone=name is None,
+                          timing=timing), fmt, output, force)
+
+
+COMMANDS = (compare, factorize)

@@ -1,0 +1,87 @@
+"""Options shared by several commands; every choice comes from an enum or a registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The closed choices, listed here so that `--help` needs no heavy import; a test checks
+# that they equal the enums and registries they stand for (reports.render.Format,
+# estimates.memory.Dtype, transforms.factorize.Rule, core.conventions.PRESETS,
+# reports.sweep.SortKey).
+FORMATS = ("table", "markdown", "csv", "json")
+DTYPES = ("fp32", "bf16", "fp16", "int8")
+RULES = ("5x5-to-3x3", "nxn-to-1xn")
+CONVENTIONS = ("torchvision", "paper", "keras", "fvcore", "ptflops", "ptflops-aten", "thop",
+               "flop-counter")
+SORT_KEYS = ("macs", "params", "network_macs", "network_params")
+DEFAULT_DEVICE = "h100-sxm"
+
+
+def report_options(func: F) -> F:
+    """--format, -o and --force: every report takes them."""
+    func = click.option("--force", is_flag=True, help="Replace FILE if it exists.")(func)
+    func = click.option("-o", "--output", "output", metavar="FILE",
+                        help="Write the report to FILE (atomically) instead of printing it.")(func)
+    func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Output format.")(func)
+    return func
+
+
+def convention_option(func: F) -> F:
+    return click.option("-c", "--convention", type=click.Choice(CONVENTIONS), default="torchvision",
+                        show_default=True, help="What is counted, and how (see `inception-cost"
+                                                " explain`).")(func)
+
+
+def train_option(func: F) -> F:
+    return click.option("--train", is_flag=True,
+                        help="Include training-only parts (auxiliary classifiers).")(func)
+
+
+def _module_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("needs a module name or path, e.g. 3a or stage3/conv3")
+    return value
+
+
+def module_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    def wrap(func: F) -> F:
+        return click.option("-m", "--module", callback=_module_name, required=required,
+                            metavar="NAME|PATH", help=help_text)(func)
+    return wrap
+
+
+def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F], F]:
+    """--device, --dtype and --batch for the memory and time estimates."""
+    def wrap(func: F) -> F:
+        func = click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
+                            help="Images per batch.")(func)
+        func = click.option("--dtype", type=click.Choice(DTYPES), default="fp16", show_default=True,
+                            help="Element type of activations and weights.")(func)
+        if default_device is not None:
+            func = click.option("--device", default=default_device, show_default=True,
+                                metavar="NAME|FILE",
+                                help="Device profile for the time estimate (`inception-cost"
+                                     " devices`).")(func)
+        return func
+    return wrap
+
+
+def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
+    """Render a report and print it or write it to a file."""
+    import sys
+
+    from inception_cost.cli.output import write_output
+    from inception_cost.reports.render import render
+
+    width = None
+    if output in (None, "-") and fmt == "table" and sys.stdout.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    write_output(render(report, fmt, width), output, force)

@@ -1,0 +1,67 @@
+"""The design-space sweep command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from inception_cost.cli.options import (SORT_KEYS, convention_option, emit, module_option,
+                                        report_options, train_option)
+
+PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
+
+
+@click.command()
+@click.argument("name", metavar="NAME|FILE")
+@module_option("The module instance whose arguments vary, by name or path (e.g. 3a).", required=True)
+@click.option("--vary", "varies", multiple=True, required=True, metavar="ARG=A..B[:STEP]",
+              help="An argument and its values: '#5x5 reduce=4..64:4' or 'filters=32,64,96'."
+                   " Repeatable; every combination is evaluated.")
+@click.option("--budget-macs", metavar="N", help="Keep variants whose module has at most N MACs (e.g. 100M).")
+@click.option("--budget-params", metavar="N", help="Keep variants whose module has at most N parameters.")
+@click.option("--top", type=click.IntRange(0, None), default=20, show_default=True,
+              help="How many variants to list (0: all).")
+@click.option("--sort", type=click.Choice(SORT_KEYS), default="macs", show_default=True,
+              help="Order of the list: the module's MACs or parameters, or the whole network's.")
+@click.option("--pareto", "pareto_only", is_flag=True, help="List only the Pareto-optimal variants.")
+@train_option
+@convention_option
+@report_options
+def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
+          budget_params: str | None, top: int, sort: str, pareto_only: bool, train: bool,
+          convention: str, fmt: str, output: str | None, force: bool) -> None:
+    """Every combination of some arguments of one module instance: the module's and the
+    whole network's parameters and MACs for each, the Pareto front, a budget filter.
+
+    The arguments are a table row's width columns (#1x1, #3x3 reduce ...) or the `with:`
+    values of a module made from a block: widths, kernel sizes, strides, groups, repeat
+    counts. Only that instance changes; a variant that breaks the network is listed with
+    its reason.
+
+    \b
+    Examples:
+      inception-cost sweep googlenet --module 3a --vary "#5x5 reduce=4..64:4" --vary "#3x3 reduce=32..192:16"
+      inception-cost sweep googlenet -m 4e --vary "#1x1=64..512:8" --vary "#3x3=64..512:8" --budget-macs 150M --pareto
+      inception-cost sweep keras-cifar10 -m inception --vary filters=8..256:8
+    """
+    from inception_cost import api
+    from inception_cost.reports.sweep import sweep_report
+    from inception_cost.transforms import sweep as sweeping
+
+    axes = [sweeping.parse_vary(v) for v in varies]
+    budgets = sweeping.parse_budget(budget_macs, "macs"), sweeping.parse_budget(budget_params, "params")
+    net = api.analyse(name, convention=convention, train=train)
+    total = 1
+    for axis in axes:
+        total *= len(axis.values)
+    if total >= PROGRESS_FROM and sys.stderr.isatty():
+        with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
+            result = sweeping.run(net.analysis, module, axes, progress=bar.update)
+    else:
+        result = sweeping.run(net.analysis, module, axes)
+    emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=sort,
+                      pareto_only=pareto_only), fmt, output, force)
+
+
+COMMANDS = (sweep,)

@@ -1,0 +1,63 @@
+"""Shape arithmetic: sliding windows and what a layer's output size is."""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+from inception_cost.errors import ShapeError
+
+Shape = tuple[int, int, int]  # (height, width, channels)
+Pair = tuple[int, int]
+# 'same', 'valid' or explicit (height, width) padding on each side
+Padding = Union[str, tuple[int, int]]
+AxisPadding = Union[str, tuple[int, int]]  # 'same', 'valid' or (before, after)
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(v) for v in shape)
+
+
+def window_out(size: int, kernel: int, stride: int, pad: AxisPadding, *,
+               ceil: bool = False) -> int | None:
+    """Output length of a sliding window; None if the kernel does not fit.
+
+    pad is 'same' (TensorFlow's rule: ceil(size / stride)), 'valid' or (before, after).
+    With ceil rounding the last window must start inside the input or its left
+    padding (PyTorch's and Caffe's rule).
+    """
+    if pad == "same":
+        return -(-size // stride)
+    before, after = (0, 0) if isinstance(pad, str) else pad
+    span = size + before + after - kernel
+    if span < 0:
+        return None
+    out = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (out - 1) * stride >= size + before:
+        out -= 1
+    return out
+
+
+def _axis_pad(pad: Padding, axis: int) -> AxisPadding:
+    if isinstance(pad, str):
+        return pad
+    p = pad[axis]
+    return (p, p)
+
+
+def pad_text(pad: Padding) -> str:
+    return pad if isinstance(pad, str) else f"{pad[0]}x{pad[1]}"
+
+
+def spatial_out(a: dict[str, Any], shape: Shape, path: str) -> Pair:
+    """(height, width) after a window layer with kernel, stride, padding and rounding."""
+    h, w, _ = shape
+    kh, kw = a["kernel"]
+    sh, sw = a["stride"]
+    pad = a["padding"]
+    ceil = a.get("rounding") == "ceil"
+    ho = window_out(h, kh, sh, _axis_pad(pad, 0), ceil=ceil)
+    wo = window_out(w, kw, sw, _axis_pad(pad, 1), ceil=ceil)
+    if ho is None or wo is None or ho < 1 or wo < 1:
+        raise ShapeError(f"kernel {kh}x{kw} does not fit its {h}x{w} input"
+                         f" (padding {pad_text(pad)})", path=path)
+    return ho, wo

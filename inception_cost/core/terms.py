@@ -1,0 +1,62 @@
+"""The terms a layer can cost: one registry, with what each counts.
+
+A layer kind (`kinds.py`) computes some of these terms for each of its layers; a
+counting convention (`conventions.py`) weighs them into MACs and parameters. Terms are
+enum members, so a misspelt term is an error at import, not a silent zero.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Group(str, enum.Enum):
+    OPERATION = "operation"  # element counts and MACs: what a convention turns into MACs
+    PARAMETER = "parameter"  # weights and friends: what a convention turns into parameters
+
+
+class Term(str, enum.Enum):
+    """What a layer can cost. `*_out` / `*_in`: element counts of its output / input."""
+
+    description: str
+    group: Group
+
+    def __new__(cls, value: str, description: str, group: Group = Group.OPERATION) -> Term:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        member.group = group
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    CONV_MACS = "conv_macs", "convolution MACs (kh*kw*Cin/groups*Cout*Hout*Wout)"
+    LINEAR_MACS = "linear_macs", "linear MACs (in*out)"
+    CONV_BIAS_OUT = "conv_bias_out", "conv bias additions (1 per output element)"
+    LINEAR_BIAS_OUT = "linear_bias_out", "linear bias additions (1 per output)"
+    BN_OUT = "bn_out", "batch-norm output elements"
+    ACT_FN_OUT = "act_fn_out", "activation outputs, called as functions (conv/linear activation)"
+    ACT_MODULE_OUT = "act_module_out", "activation outputs, activation layers (modules)"
+    POOL_IN_MODULE = "pool_in_module", "max/avg pool input elements, pool modules"
+    POOL_IN_FUNCTIONAL = "pool_in_functional", "max/avg pool input elements, pools called as functions"
+    AVGPOOL_OUT_MODULE = "avgpool_out_module", "avg pool output elements, modules"
+    ADAPTIVE_IN_MODULE = "adaptive_in_module", "adaptive/global avg pool input elements, modules"
+    ADAPTIVE_IN_FUNCTIONAL = ("adaptive_in_functional",
+                              "adaptive/global avg pool input elements, functions")
+    ADAPTIVE_OUT_MODULE = "adaptive_out_module", "adaptive/global avg pool output elements, modules"
+    ADAPTIVE_OUT_FUNCTIONAL = ("adaptive_out_functional",
+                               "adaptive/global avg pool output elements, functions")
+    SOFTMAX_OUT = "softmax_out", "softmax output elements"
+    SOFTMAX_ROWS = "softmax_rows", "softmax rows"
+    ADD_OUT = "add_out", "residual additions (output elements)"
+    SCALE_OUT = "scale_out", "residual scalings (output elements)"
+    WEIGHTS = "weights", "weights", Group.PARAMETER
+    BIASES = "biases", "biases", Group.PARAMETER
+    BN_PARAMS = "bn_params", "batch-norm scale and shift (2 per channel)", Group.PARAMETER
+
+
+OPERATION_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.OPERATION)
+PARAMETER_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.PARAMETER)
+TERMS: tuple[Term, ...] = tuple(Term)
+MAC_TERMS: tuple[Term, ...] = (Term.CONV_MACS, Term.LINEAR_MACS)  # the arithmetic itself

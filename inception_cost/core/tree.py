@@ -1,0 +1,128 @@
+"""The result tree: one `CostNode` per item of the analysed graph, each with a unique path.
+
+A path names a node from the network down, `4b/3x3/conv_2`: module names, branch names
+(a concat adds no segment of its own), residual and auxiliary names, and for a layer
+its `name:` or its kind numbered among its siblings (`conv_1`, `conv_2`). A segment that
+would repeat a sibling's gets `_2`, `_3` ..., so every path is unique even where display
+names repeat. Commands find nodes by path (or by a module name that is unique), never
+by display name or line number.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from inception_cost.core.shapes import Shape
+from inception_cost.errors import UsageError, did_you_mean
+
+
+class Role(str, enum.Enum):
+    """What a node is in the tree (its layer kind, for a layer, is `CostNode.kind`)."""
+
+    NETWORK = "network"
+    MODULE = "module"
+    BRANCH = "branch"
+    CONCAT = "concat"
+    RESIDUAL = "residual"
+    AUXILIARY = "auxiliary"
+    LAYER = "layer"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+COST_FIELDS = ("macs", "params", "weights", "biases", "bn_params", "trainable", "non_trainable")
+
+
+@dataclass(eq=False)
+class CostNode:
+    name: str  # the name written in the file (a layer's display name)
+    role: Role
+    label: str  # how reports show it, e.g. "inception (3a)"
+    line: int
+    in_shape: Shape
+    out_shape: Shape
+    path: str = ""  # unique in the tree; "" for the network
+    children: list[CostNode] = field(default_factory=list)
+    row: int = -1  # the LayerTable row of a layer
+    kind: str = ""  # the layer kind of a layer (conv, max_pool ...)
+    description: str = ""  # a layer's kind and arguments, e.g. "conv 1x1 64"
+    args: dict[str, Any] = field(default_factory=dict)  # a layer's arguments
+    block: str | None = None  # a module's block (or table row type)
+    paper: dict[str, Any] = field(default_factory=dict)  # a module's printed figures
+    scale: float = 1.0  # a residual's scale
+    loss_weight: float | None = None  # an auxiliary head's
+    training_only: bool = False
+    source: Any = field(default=None, repr=False)  # the graph item it was built from
+    macs: int = 0  # under the analysis' convention, in its unit
+    params: int = 0  # under the analysis' convention
+    weights: int = 0
+    biases: int = 0
+    bn_params: int = 0
+    trainable: int = 0
+    non_trainable: int = 0
+    depth: int = 0  # layers with weights on the longest path through the node
+
+    def walk(self) -> Iterator[CostNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def layers(self) -> list[CostNode]:
+        return [n for n in self.walk() if n.role is Role.LAYER]
+
+    @property
+    def has_parallel_parts(self) -> bool:
+        """A module with branches or a residual: its report lists parts, not one row."""
+        return any(c.role in (Role.CONCAT, Role.RESIDUAL) for c in self.children)
+
+    def modules(self) -> list[CostNode]:
+        """The modules with parallel parts (the ones `export` shows branch by branch)."""
+        return [n for n in self.walk() if n.role is Role.MODULE and n.has_parallel_parts]
+
+    def relative_path(self, node: CostNode) -> str:
+        """`node`'s path below this node ('3x3/conv_2' below '4b')."""
+        if node is self:
+            return ""
+        if not self.path:
+            return node.path
+        return node.path[len(self.path) + 1:] if node.path.startswith(self.path + "/") else node.path
+
+    # -- lookup --
+
+    def selectable(self) -> list[CostNode]:
+        """What `--module` accepts: every module, auxiliary head, residual and branch."""
+        return [n for n in self.walk() if n.role in (Role.MODULE, Role.AUXILIARY, Role.RESIDUAL,
+                                                      Role.BRANCH)]
+
+    def find(self, query: str) -> CostNode | None:
+        """The node at a path, or the one module / auxiliary head with that name or label.
+
+        Raises UsageError when a name matches several modules (give a path then)."""
+        wanted = query.strip().strip("/")
+        candidates = self.selectable()
+        for node in candidates:
+            if node.path == wanted:
+                return node
+        folded = wanted.lower()
+        for node in candidates:
+            if node.path.lower() == folded:
+                return node
+        named = [n for n in candidates if n.role in (Role.MODULE, Role.AUXILIARY)
+                 and folded in (n.name.lower(), n.label.lower())]
+        if len(named) > 1:
+            raise UsageError(f"'{query}' names {len(named)} modules: "
+                             f"{', '.join(n.path for n in named[:8])}; give one path")
+        return named[0] if named else None
+
+    def find_or_fail(self, query: str, network: str) -> CostNode:
+        node = self.find(query)
+        if node is None:
+            names = [n.path for n in self.selectable() if n.role in (Role.MODULE, Role.AUXILIARY)]
+            shown = ", ".join(names[:60]) + (f" ... ({len(names)} in all)" if len(names) > 60 else "")
+            raise UsageError(f"no module '{query}' in {network}{did_you_mean(query, names)};"
+                             f" modules: {shown or 'none'}")
+        return node

@@ -1,0 +1,108 @@
+"""What every report builder shares: totals, the convention's header, meta data, and
+the unit (MACs or FLOPs) that titles and JSON state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.conventions import Convention
+from inception_cost.core.shapes import format_shape
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.reports.model import INT, Column, Report
+
+Row = dict[str, Any]
+
+COST_COLUMNS = [Column("weights", "weights", INT), Column("biases", "biases", INT),
+                Column("bn_params", "bn params", INT), Column("params", "params", INT),
+                Column("macs", "MACs", INT)]
+
+
+def totals(node: CostNode) -> dict[str, int]:
+    return {"params": node.params, "macs": node.macs, "weights": node.weights,
+            "biases": node.biases, "bn_params": node.bn_params, "trainable": node.trainable,
+            "non_trainable": node.non_trainable}
+
+
+def cost_row(node: CostNode, share_of: int | None = None) -> Row:
+    row: Row = {"output": format_shape(node.out_shape), **totals(node)}
+    if share_of is not None:
+        row["share"] = node.macs / share_of if share_of else 0.0
+    return row
+
+
+def cost_columns(nodes: list[CostNode]) -> list[Column]:
+    """The cost columns, without biases / bn params where every value is zero."""
+    return [c for c in COST_COLUMNS
+            if c.key not in ("biases", "bn_params") or any(getattr(n, c.key) for n in nodes)]
+
+
+def title_of(analysis: Analysis) -> str:
+    net = analysis.network
+    return net.title or net.name
+
+
+def train_note(analysis: Analysis) -> str:
+    names = ", ".join(analysis.training_only)
+    if not names:
+        return "This network has no training-only parts: inference and training networks are the same."
+    if analysis.train:
+        return f"Training network: includes the training-only parts ({names})."
+    return f"Inference network: the training-only parts ({names}) are excluded; --train adds them."
+
+
+def meta_of(analysis: Analysis) -> dict[str, Any]:
+    net = analysis.network
+    return {"network": net.name, "file": net.file, "source": net.source,
+            "stated": {k: v["value"] for k, v in net.stated.items()},
+            "input": format_shape(net.input_shape), "output": format_shape(analysis.root.out_shape),
+            "train": analysis.train, "depth": analysis.root.depth}
+
+
+def finish(report: Report, convention: Convention) -> Report:
+    """Stamp the convention on a report: its header lines, its name and unit in the meta
+    data (JSON `convention_name`, `unit`), and the unit in column titles (FLOPs for
+    flop-counter)."""
+    report.convention = convention.header()
+    unit = convention.unit.value
+    if unit != "MACs":
+        for section in report.sections:
+            section.columns = [Column(c.key, c.title.replace("MACs", unit), c.kind)
+                               for c in section.columns]
+    report.meta["unit"] = unit
+    report.meta["convention_name"] = convention.name
+    return report
+
+
+def module_parts(module: CostNode) -> list[CostNode]:
+    """The parts a module report lists: each branch of its concats, and its other items."""
+    if not module.has_parallel_parts:
+        return [module]  # a plain sequence (a stem, an auxiliary head): one row
+    parts: list[CostNode] = []
+    for child in module.children:
+        if child.role is Role.CONCAT:
+            parts.extend(child.children)
+        elif child.role is Role.RESIDUAL:
+            for inner in child.children:
+                parts.extend(inner.children if inner.role is Role.CONCAT else [inner])
+        else:
+            parts.append(child)
+    return parts
+
+
+def part_name(part: CostNode, module: CostNode) -> str:
+    """How a module report names one of its parts."""
+    if part is module:
+        return "layers"
+    return part.name if part.role is Role.BRANCH else part.label
+
+
+def chain(node: CostNode) -> str:
+    """'conv 1x1 16 -> conv 5x5 32', with parallel parts as '[conv 1x3 | conv 3x1]'."""
+    if node.role is Role.LAYER:
+        return node.description
+    if node.role is Role.CONCAT:
+        return "[" + " | ".join(chain(branch) for branch in node.children) + "]"
+    if node.role is Role.RESIDUAL:
+        return f"residual x{node.scale:g} (" + " -> ".join(chain(c) for c in node.children) + ")"
+    return " -> ".join(chain(child) for child in node.children)

@@ -1,0 +1,96 @@
+"""The sweep report: the best variants, the Pareto front, and the variants that break."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from inception_cost.reports.common import Row, finish
+from inception_cost.reports.model import INT, RATIO, Column, Report, Section
+from inception_cost.transforms.sweep import SweepResult
+
+MAX_BROKEN_SHOWN = 20
+
+
+class SortKey(str, enum.Enum):
+    MACS = "macs"
+    PARAMS = "params"
+    NETWORK_MACS = "network_macs"
+    NETWORK_PARAMS = "network_params"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
+                 budget_params: int | None = None, top: int = 20, sort: str = "macs",
+                 pareto_only: bool = False) -> Report:
+    n = result.count
+    ok = [i for i in range(n) if i not in result.errors]
+    keep = ok
+    if budget_macs is not None:
+        keep = [i for i in keep if (result.macs[i] or 0) <= budget_macs]
+    if budget_params is not None:
+        keep = [i for i in keep if (result.params[i] or 0) <= budget_params]
+    if pareto_only:
+        keep = [i for i in keep if result.pareto[i]]
+    key = SortKey(sort)
+    secondary = SortKey.PARAMS if key is not SortKey.PARAMS else SortKey.MACS
+    primary_column: list[Any] = getattr(result, key.value)
+    secondary_column: list[Any] = getattr(result, secondary.value)
+    chosen = sorted(keep, key=lambda i: (primary_column[i], secondary_column[i]))
+    shown = chosen if top == 0 else chosen[:top]
+    names = [a.name for a in result.axes]
+    base = result.base
+    rows: list[Row] = []
+    for rank, i in enumerate(shown, 1):
+        macs = result.macs[i] or 0
+        rows.append({"rank": rank, **result.values(i), "params": result.params[i], "macs": macs,
+                     "macs_vs_written": macs / base["macs"] if base["macs"] else None,
+                     "network_params": result.network_params[i],
+                     "network_macs": result.network_macs[i],
+                     "pareto": "yes" if result.pareto[i] else ""})
+    columns = [Column("rank", "#", INT), *[Column(name, name, INT) for name in names],
+               Column("params", "params", INT), Column("macs", "MACs", INT),
+               Column("macs_vs_written", "MACs vs as written", RATIO),
+               Column("network_params", "network params", INT),
+               Column("network_macs", "network MACs", INT), Column("pareto", "Pareto")]
+    module = result.module
+    written = ", ".join(f"{k} {v}" for k, v in base["arguments"].items() if k in names)
+    evaluate = result.seconds
+    how = ("affine: the arguments are proven to be channel counts only, so the layers that depend"
+           " on them are evaluated as columns" if result.method == "affine" else
+           "rebuilt: each variant rebuilt from the module's arguments and analysed (they change its"
+           " structure, kernels or checks)")
+    notes = [f"{n:,} variants x {result.layers} layers = {n * result.layers:,} layer evaluations"
+             f" in {evaluate:.3f} s; {how}.",
+             f"{sum(result.pareto):,} on the Pareto front (no other variant has fewer or equal MACs"
+             " and parameters); "
+             + (f"{len(keep):,} within the budget; " if budget_macs is not None or
+                budget_params is not None else "")
+             + f"sorted by {key.value}, {'all' if top == 0 else f'the first {min(top, len(chosen))}'}"
+             " shown.",
+             f"As written ({written}): {base['params']:,} params, {base['macs']:,} MACs; the whole"
+             f" network {base['network_params']:,} params, {base['network_macs']:,} MACs."
+             " Network columns include every layer, so a module's new output width changes the"
+             " next layers' cost."]
+    title = f"{result.network}: sweep of module {module.path}"
+    sections = [Section(title=title, columns=columns, rows=rows, notes=notes)]
+    if result.errors:
+        broken = sorted(result.errors)[:MAX_BROKEN_SHOWN]
+        sections.append(Section(
+            title=f"{result.network}: variants that break the network ({len(result.errors):,})",
+            columns=[*[Column(name, name, INT) for name in names], Column("error", "why")],
+            rows=[{**result.values(i), "error": result.errors[i]} for i in broken],
+            notes=[f"The first {len(broken)} of {len(result.errors):,} shown."]
+            if len(result.errors) > len(broken) else []))
+    best = chosen[0] if chosen else None
+    report_totals = {"variants": n, "pareto": sum(result.pareto), "in_budget": len(chosen),
+                     "broken": len(result.errors),
+                     "params": result.params[best] if best is not None else None,
+                     "macs": result.macs[best] if best is not None else None}
+    report = Report(title=title, convention=[], totals=report_totals, sections=sections,
+                    meta={"network": result.network, "module": module.name,
+                          "module_path": module.path, "seconds": result.seconds,
+                          "method": result.method})
+    return finish(report, result.convention)
