@@ -102,8 +102,8 @@ def core_throughput() -> tuple:
 
 
 def sweep_columns_rate() -> float:
-    from inception_cost.transforms import sweep
     from inception_cost.source.catalog import resolve
+    from inception_cost.transforms import sweep
 
     path, display = resolve("googlenet")
     source = sweep.Source(path, display, "3a")
@@ -122,7 +122,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'};"
           f" Python {platform.python_version()} ({sys.executable})")
     try:
-        model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
         print(f"cpu: {model}")
     except (OSError, StopIteration):
         pass

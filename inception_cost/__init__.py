@@ -20,8 +20,7 @@ __all__ = ["analyse", "analyze", "builtins", "compare", "sweep", "Cost", "Compar
            "__version__"]
 
 if TYPE_CHECKING:
-    from inception_cost.api import (Comparison, Cost, Sweep, analyse, analyze, builtins, compare,
-                                    sweep)
+    from inception_cost.api import Comparison, Cost, Sweep, analyse, analyze, builtins, compare, sweep
 
 
 def __getattr__(name: str) -> Any:

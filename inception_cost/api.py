@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.analysis import analyse as analyse_network
@@ -28,7 +28,7 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.graph.nodes import Network
 from inception_cost.reports.model import Report
 
-Model = Union[str, Path, Network]
+Model = str | Path | Network
 NAIVE, REDUCED = "naive", "reduced"  # GoogLeNet's inception module without / with its reductions
 
 

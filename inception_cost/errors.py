@@ -35,7 +35,7 @@ class InceptionCostError(Exception):
         self.path = path
 
     def located(self, *, file: str | None = None, line: int | None = None,
-                path: str | None = None) -> "InceptionCostError":
+                path: str | None = None) -> InceptionCostError:
         """Fill in whatever location is still unknown, and return self."""
         self.file = self.file or file
         self.line = self.line or line

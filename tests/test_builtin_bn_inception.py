@@ -11,7 +11,6 @@ Ioffe & Szegedy 2015 (arXiv:1502.03167, Figure 5). No torch is imported here.
 """
 
 import pytest
-
 from conftest import builtin
 
 from inception_cost.reports.network import network_report

@@ -10,7 +10,6 @@ forward hooks. They are copied here as literals: nothing in this file imports to
 """
 
 import pytest
-
 from conftest import builtin
 
 

@@ -14,7 +14,6 @@ arithmetic, not read back from the tool.
 """
 
 import pytest
-
 from conftest import builtin
 
 

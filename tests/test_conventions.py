@@ -13,10 +13,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from inception_cost.cli import cli
 from inception_cost.core import conventions
 from inception_cost.core.analysis import analyse
 from inception_cost.source.catalog import load
-from inception_cost.cli import cli
 
 TOOLS = {  # network -> convention -> (total the tool prints, parameters it prints)
     "googlenet-torchvision": {
@@ -85,7 +85,7 @@ def test_every_report_states_its_convention():
 def test_explain_lines_up_every_preset():
     result = CliRunner().invoke(cli, ["explain", "googlenet-torchvision", "-f", "json"])
     doc = json.loads(result.stdout)
-    for name, (total, params) in TOOLS["googlenet-torchvision"].items():
+    for name, (total, _params) in TOOLS["googlenet-torchvision"].items():
         assert doc["totals"][name]["macs"] == total
     rows = {r["term"]: r for r in doc["sections"][0]["rows"]}
     bn = rows["batch-norm output elements"]

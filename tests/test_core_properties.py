@@ -2,14 +2,13 @@
 
 from fractions import Fraction
 
+from conftest import net
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inception_cost.core import columns as col
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import window_out
-
-from conftest import net
 
 small = st.integers(min_value=1, max_value=64)
 kernel = st.integers(min_value=1, max_value=7)

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 from click.testing import CliRunner
 
-from inception_cost.core.analysis import analyse
 from inception_cost.cli import cli
+from inception_cost.core.analysis import analyse
 from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 
 

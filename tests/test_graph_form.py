@@ -1,10 +1,9 @@
 """The graph form: every construct, and errors that name the file, line and layer."""
 
 import pytest
+from conftest import net
 
 from inception_cost.errors import ArchitectureError, ExitCode, ShapeError
-
-from conftest import net
 
 
 def test_defaults_blocks_repeat_and_batch_norm():

@@ -16,16 +16,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inception_cost.core.analysis import analyse
-from inception_cost.source.catalog import builtin_dir
 from inception_cost.cli import cli
+from inception_cost.core.analysis import analyse
 from inception_cost.errors import ExitCode, InceptionCostError
-from inception_cost.source.document import parse_text
-from inception_cost.reports.render import render
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.memory import Dtype
 from inception_cost.reports.estimates import memory_report, roofline_report
 from inception_cost.reports.network import network_report
+from inception_cost.reports.render import render
+from inception_cost.source.catalog import builtin_dir
+from inception_cost.source.document import parse_text
 
 DEVICE = load_device("h100-sxm")
 
@@ -167,8 +167,8 @@ def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch, failure):
     """Ctrl-C or a disk error while writing: the old report stays whole, no temporary left."""
     import os
 
-    from inception_cost.errors import OutputError
     from inception_cost.cli.output import write_output
+    from inception_cost.errors import OutputError
 
     target = tmp_path / "report.md"
     target.write_text("the old report")

@@ -4,14 +4,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import net
 
 from inception_cost.cli import cli
-from inception_cost.estimates.devices import load_device
 from inception_cost.errors import ArchitectureError, UsageError
+from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.memory import Dtype, layer_memory, peak_activations
 from inception_cost.estimates.roofline import estimate
-
-from conftest import net
 
 
 def test_one_conv_by_hand():

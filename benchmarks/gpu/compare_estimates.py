@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 from inception_cost.core.analysis import analyse
-from inception_cost.source.catalog import load
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.memory import Dtype
-from inception_cost.source.document import parse_text
 from inception_cost.estimates.roofline import estimate, total_seconds
+from inception_cost.source.catalog import load
+from inception_cost.source.document import parse_text
 
 HERE = Path(__file__).resolve().parent
 MODES = {"fp32": Dtype.FP32, "fp16": Dtype.FP16}  # tf32 has no profile entry

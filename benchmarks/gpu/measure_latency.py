@@ -20,7 +20,6 @@ Usage:
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import statistics

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import (CONVENTIONS, convention_option, emit, module_option,
-                                        report_options, train_option)
+from inception_cost.cli.options import (
+    CONVENTIONS,
+    convention_option,
+    emit,
+    module_option,
+    report_options,
+    train_option,
+)
 
 
 @click.command()

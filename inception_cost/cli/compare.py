@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import (RULES, convention_option, emit, hardware_options,
-                                        module_option, report_options, train_option)
+from inception_cost.cli.options import (
+    RULES,
+    convention_option,
+    emit,
+    hardware_options,
+    module_option,
+    report_options,
+    train_option,
+)
 from inception_cost.errors import UsageError
 
 

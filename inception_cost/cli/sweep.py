@@ -6,8 +6,14 @@ import sys
 
 import click
 
-from inception_cost.cli.options import (SORT_KEYS, convention_option, emit, module_option,
-                                        report_options, train_option)
+from inception_cost.cli.options import (
+    SORT_KEYS,
+    convention_option,
+    emit,
+    module_option,
+    report_options,
+    train_option,
+)
 
 PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
 

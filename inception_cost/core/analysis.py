@@ -19,7 +19,7 @@ from inception_cost.core.shapes import Shape, format_shape
 from inception_cost.core.terms import PARAMETER_TERMS, Term
 from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
-from inception_cost.graph.nodes import Auxiliary, Concat, Item, Layer, Module, Network, Residual
+from inception_cost.graph.nodes import Concat, Item, Layer, Module, Network, Residual
 
 
 @dataclass

@@ -14,12 +14,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Union
 
 from inception_cost.core.terms import Group, Term
 from inception_cost.errors import UsageError, did_you_mean
 
-Weight = Union[int, Fraction]  # how much one unit of a term adds
+Weight = int | Fraction  # how much one unit of a term adds
 
 CONV_LINEAR: dict[Term, Weight] = {Term.CONV_MACS: 1, Term.LINEAR_MACS: 1}
 PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from inception_cost.errors import ShapeError
 
 Shape = tuple[int, int, int]  # (height, width, channels)
 Pair = tuple[int, int]
 # 'same', 'valid' or explicit (height, width) padding on each side
-Padding = Union[str, tuple[int, int]]
-AxisPadding = Union[str, tuple[int, int]]  # 'same', 'valid' or (before, after)
+Padding = str | tuple[int, int]
+AxisPadding = str | tuple[int, int]  # 'same', 'valid' or (before, after)
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any
 
 from inception_cost.core.shapes import Shape
 
@@ -105,7 +105,7 @@ class Auxiliary:
         return replace(self, items=parts[0])
 
 
-Item = Union[Layer, Concat, Residual, Module, Auxiliary]
+Item = Layer | Concat | Residual | Module | Auxiliary
 
 
 @dataclass

@@ -15,8 +15,7 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.reports.common import (Row, chain, finish, module_parts, part_name, totals,
-                                           train_note)
+from inception_cost.reports.common import Row, chain, finish, module_parts, part_name, totals, train_note
 from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, Column, Report, Section
 
 

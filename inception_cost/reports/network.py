@@ -14,8 +14,19 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.terms import MAC_TERMS
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.reports.common import (Row, chain, cost_columns, cost_row, finish, meta_of,
-                                           module_parts, part_name, title_of, totals, train_note)
+from inception_cost.reports.common import (
+    Row,
+    chain,
+    cost_columns,
+    cost_row,
+    finish,
+    meta_of,
+    module_parts,
+    part_name,
+    title_of,
+    totals,
+    train_note,
+)
 from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
 
 # ---- the paper's printed columns ------------------------------------------------------

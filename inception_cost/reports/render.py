@@ -10,7 +10,6 @@ import csv
 import enum
 import io
 import json
-
 from typing import Any
 
 from inception_cost.errors import printable
@@ -184,7 +183,7 @@ def plain_table(report: Report) -> str:
                   for i, c in enumerate(columns)]
         numeric = [c.kind in (INT, SHARE, RATIO, FLOAT) for c in columns]
 
-        def line(cells):
+        def line(cells: list[str], widths: list[int] = widths, numeric: list[bool] = numeric) -> str:
             return " " + "   ".join(v.rjust(w) if n else v.ljust(w)
                                     for v, w, n in zip(cells, widths, numeric)).rstrip()
 

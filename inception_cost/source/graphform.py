@@ -12,10 +12,9 @@ import re
 
 from inception_cost.core.kinds import KINDS
 from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph.nodes import (Auxiliary, Branch, Concat, Layer, Module, Rebuild,
-                                        Residual)
+from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Rebuild, Residual
 from inception_cost.source.arguments import ArgReader
-from inception_cost.source.yamlsource import YMap, YList
+from inception_cost.source.yamlsource import YList, YMap
 
 STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 10_000  # the largest built-in has a few hundred

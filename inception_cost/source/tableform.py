@@ -19,8 +19,8 @@ import re
 
 from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import did_you_mean
-from inception_cost.source.arguments import MAX_SIZE
 from inception_cost.graph.nodes import Branch, Concat, Module
+from inception_cost.source.arguments import MAX_SIZE
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
            "#5x5 reduce", "#5x5", "pool proj", "params", "ops")
