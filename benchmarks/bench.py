@@ -3,7 +3,8 @@
     python benchmarks/bench.py [--runs 15]
 
 Uses the interpreter it runs with and the `inception-cost` installed beside it, and prints:
-the wall time of two commands against a bare `python -c pass` (median of runs); the
+the start of a report against `python -c "import click, yaml"` (paired runs); the wall
+time of two commands against a bare `python -c pass` (median of runs); the
 in-process time to analyse every built-in; the vectorised core against a per-layer loop;
 and a 100,000-variant sweep end to end with its peak memory.
 """
@@ -74,7 +75,7 @@ def core_throughput() -> tuple:
                  bias=1, bn=0) for _ in range(n)]
     table = col.LayerTable()
     for r in rows:
-        table.append("conv", **r)
+        table.append("conv", r)
     started = time.perf_counter()
     col.evaluate(table, CANONICAL)
     columns = time.perf_counter() - started
@@ -101,17 +102,27 @@ def core_throughput() -> tuple:
     return n / columns, n / loop
 
 
-def sweep_columns_rate() -> float:
-    from inception_cost.source.catalog import resolve
-    from inception_cost.transforms import sweep
+def sweep_rate() -> tuple:
+    """(layer evaluations per second, variants x variable layers) of the affine sweep."""
+    import inception_cost as ic
 
-    path, display = resolve("googlenet")
-    source = sweep.Source(path, display, "3a")
-    model, _ = sweep.layer_model(source, [sweep.parse_vary("#1x1=1..100"), sweep.parse_vary("#3x3=1..1000")])
-    widths = [[w % 100 + 1 for w in range(100_000)], [w % 1000 + 1 for w in range(100_000)]]
     started = time.perf_counter()
-    sweep.evaluate_columns(model, widths)
-    return 100_000 * len(model.spatial) / (time.perf_counter() - started)
+    result = ic.sweep("googlenet", "3a", {"#1x1": range(1, 101), "#3x3": range(1, 1001)}).result
+    seconds = time.perf_counter() - started
+    return result.count * result.layers / seconds, result.layers
+
+
+def start_ratio(tool: str, runs: int) -> tuple:
+    """Median over paired runs (alternating) of `inception-cost googlenet --module 3a` and of
+    `python -c "import click, yaml"`, and the ratio of the medians."""
+    ours, base = [], []
+    for _ in range(runs):
+        for command, times in (([tool, "googlenet", "--module", "3a"], ours),
+                               ([sys.executable, "-c", "import click, yaml"], base)):
+            started = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - started)
+    return statistics.median(ours), statistics.median(base), statistics.median(ours) / statistics.median(base)
 
 
 def main() -> None:
@@ -126,6 +137,9 @@ def main() -> None:
         print(f"cpu: {model}")
     except (OSError, StopIteration):
         pass
+    ours, base, ratio = start_ratio(tool, args.runs)
+    print(f"\n`inception-cost googlenet --module 3a` {ours * 1e3:.1f} ms against"
+          f" `python -c \"import click, yaml\"` {base * 1e3:.1f} ms: {ratio:.2f}x (medians of {args.runs} pairs)")
     bare = wall([sys.executable, "-c", "pass"], args.runs)
     print(f"\nbare `python -c pass`: {bare * 1e3:.1f} ms (median of {args.runs})")
     for command in (["googlenet", "--module", "3a"], ["inception-v4"]):
@@ -136,7 +150,9 @@ def main() -> None:
     columns, loop = core_throughput()
     print(f"\ncore, 200,000 conv layers: columns {columns:,.0f} layer evaluations/s;"
           f" per-layer objects {loop:,.0f}/s ({columns / loop:.1f}x)")
-    print(f"sweep columns (3a, 100,000 variants x 7 layers): {sweep_columns_rate():,.0f} layer configurations/s")
+    rate, layers = sweep_rate()
+    print(f"sweep (3a, 100,000 variants x {layers} layers that depend on the widths):"
+          f" {rate:,.0f} layer evaluations/s")
     t, peak = child_peak_mb([tool, "sweep", "googlenet", "--module", "3a", "--vary", "#1x1=1..100",
                              "--vary", "#3x3=1..1000", "--top", "20"])
     print(f"\n`inception-cost sweep googlenet --module 3a` over 100,000 variants, end to end:"

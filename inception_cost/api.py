@@ -171,7 +171,8 @@ def load(model: Model, variant: str = REDUCED) -> Network:
         return model
     from inception_cost.source.catalog import load as load_builtin_or_file
 
-    return load_builtin_or_file(str(model), variant)
+    network: Network = load_builtin_or_file(str(model), variant)
+    return network
 
 
 def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False) -> Cost:

@@ -7,6 +7,7 @@ and the layer path, and prints as one line `FILE:LINE: layer path: message`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 
 class ExitCode(enum.IntEnum):
@@ -76,7 +77,7 @@ class OutputError(InceptionCostError):
     exit_code = ExitCode.OUTPUT_NOT_WRITTEN
 
 
-def did_you_mean(word: str, choices) -> str:
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """A ' (did you mean X?)' suffix when one of the choices is close to word."""
     import difflib
 

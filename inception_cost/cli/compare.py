@@ -82,6 +82,7 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
     from inception_cost.api import _timing, analyse
+    from inception_cost.core.tree import CostNode
     from inception_cost.core.analysis import analyse as analyse_network
     from inception_cost.reports.comparisons import factorize_report
     from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
@@ -92,7 +93,7 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
         if chosen is Rule.FIVE_TO_THREE and kernel != 5:
             raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
         before = analyse(lone_layer(chosen, kernel, channels or 64, size or 28), convention=convention)
-        scope = before.module("layer").node
+        scope: CostNode | None = before.module("layer").node
     else:
         lone = [opt for opt, value in (("--kernel", kernel), ("--channels", channels), ("--size", size))
                 if value is not None]

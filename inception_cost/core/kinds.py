@@ -30,7 +30,7 @@ class Kind:
     name = ""
     aliases: tuple[str, ...] = ()
     keys: tuple[str, ...] = ("name",)  # the arguments a file may give
-    produces: tuple[Term, ...] = ()  # the terms `terms` may return
+    produces: tuple[Term, ...] = ()  # the terms `rules` may give
     weighted = False  # a layer with weights: counts towards depth
     view = False  # in inference its output is a view of its input: it moves no memory
     factorizable = False  # the factorisation rules may rewrite it
@@ -64,9 +64,9 @@ class Kind:
 
 class Conv(Kind):
     name = "conv"
-    keys = ("name", "filters", "kernel", "stride", "padding", "groups", "bias", "batch_norm",
+    keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "groups", "bias", "batch_norm",
             "activation")
-    produces = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.CONV_BIAS_OUT,
+    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.CONV_BIAS_OUT,
                 Term.BN_OUT, Term.ACT_FN_OUT)
     weighted = True
     factorizable = True
@@ -117,8 +117,8 @@ class Conv(Kind):
 
 
 class Pool(Kind):
-    keys = ("name", "kernel", "stride", "padding", "rounding", "functional")
-    produces = (Term.POOL_IN_MODULE, Term.POOL_IN_FUNCTIONAL)
+    keys: tuple[str, ...] = ("name", "kernel", "stride", "padding", "rounding", "functional")
+    produces: tuple[Term, ...] = (Term.POOL_IN_MODULE, Term.POOL_IN_FUNCTIONAL)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -148,13 +148,13 @@ class Pool(Kind):
 
 class MaxPool(Pool):
     name = "max_pool"
-    aliases = ("maxpool",)
+    aliases: tuple[str, ...] = ("maxpool",)
 
 
 class AvgPool(Pool):
     name = "avg_pool"
-    aliases = ("avgpool",)
-    produces = Pool.produces + (Term.AVGPOOL_OUT_MODULE,)
+    aliases: tuple[str, ...] = ("avgpool",)
+    produces: tuple[Term, ...] = Pool.produces + (Term.AVGPOOL_OUT_MODULE,)
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         rules = super().rules(c)
@@ -165,7 +165,7 @@ class AvgPool(Pool):
 class AdaptivePool(Kind):
     """Average pooling to a fixed output size: counted by its input and output elements."""
 
-    produces = (Term.ADAPTIVE_IN_MODULE, Term.ADAPTIVE_IN_FUNCTIONAL, Term.ADAPTIVE_OUT_MODULE,
+    produces: tuple[Term, ...] = (Term.ADAPTIVE_IN_MODULE, Term.ADAPTIVE_IN_FUNCTIONAL, Term.ADAPTIVE_OUT_MODULE,
                 Term.ADAPTIVE_OUT_FUNCTIONAL)
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
@@ -184,7 +184,7 @@ class AdaptivePool(Kind):
 
 class GlobalAvgPool(AdaptivePool):
     name = "global_avg_pool"
-    keys = ("name", "functional")
+    keys: tuple[str, ...] = ("name", "functional")
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -198,7 +198,7 @@ class AdaptiveAvgPool(AdaptivePool):
     """Average pooling to a fixed output size, whatever the input (PyTorch's AdaptiveAvgPool2d)."""
 
     name = "adaptive_avg_pool"
-    keys = ("name", "output", "functional")
+    keys: tuple[str, ...] = ("name", "output", "functional")
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -213,7 +213,7 @@ class AdaptiveAvgPool(AdaptivePool):
 
 class BatchNorm(Kind):
     name = "batch_norm"
-    produces = (Term.BN_PARAMS, Term.BN_OUT)
+    produces: tuple[Term, ...] = (Term.BN_PARAMS, Term.BN_OUT)
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
@@ -227,8 +227,8 @@ class BatchNorm(Kind):
 
 class Activation(Kind):
     name = "activation"
-    keys = ("name", "function", "functional")
-    produces = (Term.ACT_MODULE_OUT, Term.ACT_FN_OUT)
+    keys: tuple[str, ...] = ("name", "function", "functional")
+    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_FN_OUT)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -251,7 +251,7 @@ class Activation(Kind):
 
 class Relu(Activation):
     name = "relu"
-    keys = ("name", "functional")
+    keys: tuple[str, ...] = ("name", "functional")
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -260,7 +260,7 @@ class Relu(Activation):
 
 class Dropout(Kind):
     name = "dropout"
-    keys = ("name", "rate")
+    keys: tuple[str, ...] = ("name", "rate")
     view = True
 
     def parse(self, r: ArgReader) -> Args:
@@ -281,9 +281,9 @@ class Flatten(Kind):
 
 class Linear(Kind):
     name = "linear"
-    aliases = ("dense", "fc")
-    keys = ("name", "out", "bias", "activation")
-    produces = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT)
+    aliases: tuple[str, ...] = ("dense", "fc")
+    keys: tuple[str, ...] = ("name", "out", "bias", "activation")
+    produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT)
     weighted = True
 
     def parse(self, r: ArgReader) -> Args:
@@ -314,7 +314,7 @@ class Linear(Kind):
 
 class Softmax(Kind):
     name = "softmax"
-    produces = (Term.SOFTMAX_OUT, Term.SOFTMAX_ROWS)
+    produces: tuple[Term, ...] = (Term.SOFTMAX_OUT, Term.SOFTMAX_ROWS)
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         return {Term.SOFTMAX_OUT: lambda: col.out_numel(c),
@@ -325,7 +325,7 @@ class ResidualAdd(Kind):
     """input + scale * body: not written in files; the analysis adds one per residual."""
 
     name = "residual_add"
-    produces = (Term.ADD_OUT, Term.SCALE_OUT)
+    produces: tuple[Term, ...] = (Term.ADD_OUT, Term.SCALE_OUT)
     internal = True
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:

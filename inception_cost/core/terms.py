@@ -29,7 +29,7 @@ class Term(str, enum.Enum):
         return member
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
 
     CONV_MACS = "conv_macs", "convolution MACs (kh*kw*Cin/groups*Cout*Hout*Wout)"
     LINEAR_MACS = "linear_macs", "linear MACs (in*out)"

@@ -8,6 +8,7 @@ JSON, so the same numbers come out everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Column kinds: how a renderer formats a value.
 TEXT, INT, SHAPE, SHARE, RATIO, FLOAT = "text", "int", "shape", "share", "ratio", "float"
@@ -23,17 +24,17 @@ class Column:
 @dataclass
 class Section:
     title: str
-    columns: list
-    rows: list  # of dicts: column key -> value (int, float, str or None)
-    total: dict | None = None
-    notes: list = field(default_factory=list)
+    columns: list[Column]
+    rows: list[dict[str, Any]]  # column key -> value (int, float, str or None)
+    total: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Report:
     title: str
-    convention: list  # lines
-    totals: dict  # at least params and macs
-    sections: list
-    notes: list = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
+    convention: list[str]  # lines
+    totals: dict[str, Any]  # at least params and macs
+    sections: list[Section]
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)

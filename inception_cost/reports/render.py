@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from inception_cost.errors import printable
-from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Report
+from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Column, Report, Section
 
 NUMERIC = (INT, SHARE, RATIO, FLOAT)
 
@@ -41,7 +41,7 @@ def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
     return "\n".join(printable(line) for line in text.split("\n"))
 
 
-def cell(value, kind: str) -> str:
+def cell(value: object, kind: str) -> str:
     """A value as people read it: 1,234,567 / 8.1% / 9.68x."""
     if value is None:
         return "-"
@@ -49,16 +49,17 @@ def cell(value, kind: str) -> str:
         return printable(value)  # escaped before the columns are measured
     if kind == INT and isinstance(value, int):
         return f"{value:,}"
-    if kind == SHARE:
-        return f"{value * 100:.1f}%"
-    if kind == RATIO:
-        return f"{value:.2f}x"
-    if kind == FLOAT:
-        return f"{value:,.2f}"
+    if isinstance(value, (int, float)):
+        if kind == SHARE:
+            return f"{value * 100:.1f}%"
+        if kind == RATIO:
+            return f"{value:.2f}x"
+        if kind == FLOAT:
+            return f"{value:,.2f}"
     return str(value)
 
 
-def _visible_columns(section) -> list:
+def _visible_columns(section: Section) -> list[Column]:
     """Columns with at least one value (the total row counts)."""
     rows = section.rows + ([section.total] if section.total else [])
     return [c for c in section.columns if any(r.get(c.key) not in (None, "") for r in rows)]
@@ -67,7 +68,7 @@ def _visible_columns(section) -> list:
 # ---- markdown ------------------------------------------------------------------------------
 
 
-def _md(text) -> str:
+def _md(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 

@@ -1,0 +1,60 @@
+"""The public Python API, and the README's example of it run as written."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import inception_cost as ic
+from inception_cost.cli import cli
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_example_runs_as_written():
+    # every `>>>` example in the README is executed and its printed output compared
+    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10 and result.failed == 0
+
+
+def test_analyse_module_and_branches():
+    net = ic.analyse("googlenet")
+    assert (net.params, net.macs, net.depth) == (6_998_552, 1_582_671_872, 22)
+    three_a = net.module("3a")
+    assert isinstance(three_a, ic.Cost) and three_a.path == "3a"
+    assert [(b.name, b.macs) for b in three_a.branches] == [
+        ("1x1", 9_633_792), ("3x3", 101_154_816), ("5x5", 12_443_648), ("pool", 4_816_896)]
+    assert three_a.output_shape == (28, 28, 256)
+    assert ic.analyse("googlenet", train=True).params == 13_378_280
+    assert ic.analyse("googlenet-torchvision", convention="fvcore").macs == 1_504_878_688
+
+
+def test_the_command_line_prints_what_the_api_returns():
+    for args, value in ((["googlenet", "-m", "3a"], ic.analyse("googlenet").module("3a")),
+                        (["googlenet", "-c", "thop"], ic.analyse("googlenet", convention="thop"))):
+        printed = json.loads(CliRunner().invoke(cli, [*args, "-f", "json"]).stdout)
+        assert printed == value.to_dict()
+    assert ic.analyse("googlenet").to_markdown() == CliRunner().invoke(cli, ["googlenet", "-f", "markdown"]).stdout
+
+
+def test_compare_and_sweep():
+    pair = ic.compare("naive", "reduced")
+    assert (pair.a.macs, pair.b.macs) == (303_464_448, 128_049_152)
+    rows = {r["part"]: r for r in pair.to_dict()["sections"][0]["rows"]}
+    assert rows["5x5"]["macs_ratio"] == 120_422_400 / 12_443_648
+    both = ic.compare("googlenet", "googlenet-torchvision", module="3a")
+    assert both.b.macs == 121_626_624
+    s = ic.sweep("googlenet", "3a", {"#5x5 reduce": [16, 4]})
+    assert [r["macs"] for r in s.rows] == [128_049_152, 118_716_416]
+    assert s.rows[0]["network_macs"] == 1_582_671_872
+
+
+def test_results_render_in_notebooks():
+    three_a = ic.analyse("googlenet").module("3a")
+    html = three_a._repr_html_()
+    assert html.count("<table>") == 2 and "12,443,648" in html
+    assert "| 5x5 | conv 1x1 16 -> conv 5x5 32 |" in three_a._repr_markdown_()
+    assert "12,443,648" in ic.compare("naive", "reduced")._repr_html_()
