@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.analysis import analyse as analyse_network
@@ -28,7 +27,10 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.graph.nodes import Network
 from inception_cost.reports.model import Report
 
-Model = str | Path | Network
+if TYPE_CHECKING:
+    from os import PathLike
+
+Model: TypeAlias = "str | PathLike[str] | Network"  # a built-in name, a YAML path, or a layer graph
 NAIVE, REDUCED = "naive", "reduced"  # GoogLeNet's inception module without / with its reductions
 
 

@@ -13,12 +13,33 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from inception_cost.core.terms import Group, Term
 from inception_cost.errors import UsageError, did_you_mean
 
-Weight = int | Fraction  # how much one unit of a term adds
+
+
+class Ratio:
+    """An exact fractional weight: Keras counts 3/2 per batch-norm parameter (applied to
+    even counts). A small class of its own keeps `fractions` off the start-up path."""
+
+    __slots__ = ("numerator", "denominator")
+
+    def __init__(self, numerator: int, denominator: int) -> None:
+        self.numerator = numerator
+        self.denominator = denominator
+
+    def of(self, count: int) -> int:
+        return count * self.numerator // self.denominator
+
+    def __bool__(self) -> bool:
+        return self.numerator != 0
+
+    def __repr__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+Weight = int | Ratio  # how much one unit of a term adds
 
 CONV_LINEAR: dict[Term, Weight] = {Term.CONV_MACS: 1, Term.LINEAR_MACS: 1}
 PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1}
@@ -68,6 +89,11 @@ class Convention:
         return frozenset(t for table in (self.ops, self.params, self.trainable or {})
                          for t, w in table.items() if w)
 
+    def count(self, term: Term, count: int) -> int:
+        """What `count` units of `term` add to this convention's total (before the unit)."""
+        weight = self.weight(term)
+        return weight.of(count) if isinstance(weight, Ratio) else weight * count
+
     def weight(self, term: Term) -> Weight:
         """What one unit of `term` adds to this convention's total (MACs or params)."""
         table = self.params if term.group is Group.PARAMETER else self.ops
@@ -87,8 +113,8 @@ def _weighted(terms: Mapping[Term, list[int]], weights: Mapping[Term, Weight], n
             continue
         if total is None:
             total = [0] * n
-        if isinstance(weight, Fraction) and weight.denominator != 1:
-            total = [t + int(weight * v) for t, v in zip(total, column)]
+        if isinstance(weight, Ratio):
+            total = [t + weight.of(v) for t, v in zip(total, column)]
         elif weight == 1:
             total = [t + v for t, v in zip(total, column)]
         else:
@@ -119,8 +145,8 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
          " mean and variance (non-trainable); no gamma, as keras.applications builds its"
          " Inception models (scale=False).",
          "MACs: conv + linear."),
-        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Fraction(3, 2)},
-        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Fraction(1, 2)}),
+        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Ratio(3, 2)},
+        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Ratio(1, 2)}),
     Convention(
         "fvcore", "what fvcore's FlopCountAnalysis(...).total() prints (MACs, which it calls flops).",
         ("Counted: conv and linear MACs (no bias), 2 per batch-norm output element (eval mode),"

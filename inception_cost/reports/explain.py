@@ -24,7 +24,7 @@ def explain_report(analyses: list[Analysis]) -> Report:
             for a in analyses:
                 weight = a.convention.weight(term)
                 factor = a.convention.factor if what == "operations" else 1
-                row[a.convention.name] = int(weight * factor * counts[term])
+                row[a.convention.name] = a.convention.count(term, counts[term]) * factor
                 used = used or bool(weight and counts[term])
             if used:
                 rows.append(row)

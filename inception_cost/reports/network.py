@@ -7,7 +7,6 @@ Each builder reads the analysed tree once and lays the numbers out in sections o
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 from inception_cost.core.analysis import Analysis
@@ -37,6 +36,7 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
 
     `check` is "ok" or "differs: <what>"; `problems` says by how much, for the notes.
     """
+    from fractions import Fraction  # exact: the printed figures are decimals
     paper = node.paper
     result: Row = {"paper_output": paper.get("output"), "paper_params": None, "computed_params": None,
               "paper_ops": None, "computed_ops": None, "check": "", "problems": []}
