@@ -15,8 +15,6 @@ Results render as tables in Jupyter (`_repr_markdown_`, `_repr_html_`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inception_cost.core.analysis import Analysis
@@ -72,13 +70,13 @@ class _Renderable:
         return to_html(self.report())
 
 
-@dataclass(eq=False)
 class Cost(_Renderable):
     """A network, or one part of it (module, branch, layer), analysed: its costs under the
     analysis' convention, its shapes, and its parts."""
 
-    analysis: Analysis
-    node: CostNode
+    def __init__(self, analysis: Analysis, node: CostNode) -> None:
+        self.analysis = analysis
+        self.node = node
 
     # -- figures --
     @property
@@ -190,28 +188,28 @@ analyze = analyse
 # ---- comparisons ------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
 class Comparison(_Renderable):
     """Two networks (or one module of each) side by side, with ratios a / b."""
 
-    a: Cost
-    b: Cost
-    name_a: str
-    name_b: str
-    timing: Any = None  # reports.comparisons.Timing, when estimated times are asked for
-
-    @cached_property
-    def _report(self) -> Report:
-        from inception_cost.reports.comparisons import compare_modules, compare_networks
-
-        if self.a.node.role is Role.NETWORK and self.b.node.role is Role.NETWORK:
-            return compare_networks(self.name_a, self.a.analysis, self.name_b, self.b.analysis,
-                                    self.timing)
-        title = f"{self.name_a} vs {self.name_b}: module {self.b.node.label}"
-        return compare_modules(self.name_a, self.a.node, self.name_b, self.b.node, title,
-                               self.a.convention, self.timing)
+    def __init__(self, a: Cost, b: Cost, name_a: str, name_b: str, timing: Any = None) -> None:
+        self.a = a
+        self.b = b
+        self.name_a = name_a
+        self.name_b = name_b
+        self.timing = timing  # reports.comparisons.Timing, when estimated times are asked for
+        self._report: Report | None = None
 
     def report(self) -> Report:
+        if self._report is None:
+            from inception_cost.reports.comparisons import compare_modules, compare_networks
+
+            if self.a.node.role is Role.NETWORK and self.b.node.role is Role.NETWORK:
+                self._report = compare_networks(self.name_a, self.a.analysis, self.name_b,
+                                                self.b.analysis, self.timing)
+            else:
+                title = f"{self.name_a} vs {self.name_b}: module {self.b.node.label}"
+                self._report = compare_modules(self.name_a, self.a.node, self.name_b, self.b.node,
+                                               title, self.a.convention, self.timing)
         return self._report
 
     @property
@@ -290,12 +288,12 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> An
 # ---- sweeps ---------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
 class Sweep(_Renderable):
     """Every variant of one module's arguments, with the module's and the network's costs."""
 
-    result: Any  # transforms.sweep.SweepResult
-    options: Mapping[str, Any]
+    def __init__(self, result: Any, options: Mapping[str, Any]) -> None:
+        self.result = result  # transforms.sweep.SweepResult
+        self.options = options
 
     def report(self) -> Report:
         from inception_cost.reports.sweep import sweep_report

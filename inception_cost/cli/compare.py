@@ -82,8 +82,8 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
     from inception_cost.api import _timing, analyse
-    from inception_cost.core.tree import CostNode
     from inception_cost.core.analysis import analyse as analyse_network
+    from inception_cost.core.tree import CostNode
     from inception_cost.reports.comparisons import factorize_report
     from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 

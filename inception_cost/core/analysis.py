@@ -9,8 +9,6 @@ network). Every report, estimate and transformation reads the `Analysis` this re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from inception_cost.core import columns as col
 from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
 from inception_cost.core.conventions import Convention
@@ -22,15 +20,18 @@ from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Concat, Item, Layer, Module, Network, Residual
 
 
-@dataclass
 class Analysis:
-    network: Network
-    root: CostNode
-    table: col.LayerTable
-    train: bool
-    training_only: list[str]  # names of every training-only part, counted or not
-    convention: Convention
-    terms: col.TermColumns  # column per term, every row of the table
+    """A network analysed under one convention: its result tree, layer table and terms."""
+
+    def __init__(self, network: Network, root: CostNode, table: col.LayerTable, train: bool,
+                 training_only: list[str], convention: Convention, terms: col.TermColumns) -> None:
+        self.network = network
+        self.root = root
+        self.table = table
+        self.train = train
+        self.training_only = training_only  # names of every training-only part, counted or not
+        self.convention = convention
+        self.terms = terms  # column per term, every row of the table
 
     def term_totals(self, node: CostNode | None = None) -> dict[Term, int]:
         """Each term summed over the layers of `node` (default: the whole counted network)."""
@@ -42,13 +43,13 @@ class Analysis:
         return self.root.find_or_fail(query, self.network.name)
 
 
-@dataclass
 class Built:
     """A network's tree and layer table, before any cost is computed."""
 
-    root: CostNode
-    table: col.LayerTable
-    training_only: list[str]
+    def __init__(self, root: CostNode, table: col.LayerTable, training_only: list[str]) -> None:
+        self.root = root
+        self.table = table
+        self.training_only = training_only
 
 
 def analyse(network: Network, *, train: bool = False,

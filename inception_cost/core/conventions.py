@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from inception_cost.core.terms import Group, Term
 from inception_cost.errors import UsageError, did_you_mean
-
 
 
 class Ratio:
@@ -50,15 +48,24 @@ class Unit(str, enum.Enum):
     FLOPS = "FLOPs"
 
 
-@dataclass(frozen=True)
 class Convention:
-    name: str
-    summary: str
-    rules: tuple[str, ...]  # what is counted, in words: printed in every report's header
-    ops: Mapping[Term, Weight]  # term -> weight, in multiply-accumulates
-    params: Mapping[Term, Weight] = field(default_factory=lambda: dict(PYTORCH_PARAMS))
-    trainable: Mapping[Term, Weight] | None = None  # parameter terms, where the tool splits them
-    unit: Unit = Unit.MACS
+    """What a counting convention counts: a weight per term, and the same in words."""
+
+    __slots__ = ("name", "summary", "rules", "ops", "params", "trainable", "unit")
+
+    def __init__(self, name: str, summary: str, rules: tuple[str, ...], ops: Mapping[Term, Weight],
+                 params: Mapping[Term, Weight] | None = None,
+                 trainable: Mapping[Term, Weight] | None = None, unit: Unit = Unit.MACS) -> None:
+        self.name = name
+        self.summary = summary
+        self.rules = rules  # what is counted, in words: printed in every report's header
+        self.ops = ops  # term -> weight, in multiply-accumulates
+        self.params = params if params is not None else dict(PYTORCH_PARAMS)
+        self.trainable = trainable  # parameter terms -> weight, where the tool splits them
+        self.unit = unit
+
+    def __repr__(self) -> str:
+        return f"Convention({self.name!r})"
 
     @property
     def factor(self) -> int:

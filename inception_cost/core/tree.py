@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from inception_cost.core.shapes import Shape
@@ -37,34 +36,44 @@ class Role(str, enum.Enum):
 COST_FIELDS = ("macs", "params", "weights", "biases", "bn_params", "trainable", "non_trainable")
 
 
-@dataclass(eq=False)
 class CostNode:
-    name: str  # the name written in the file (a layer's display name)
-    role: Role
-    label: str  # how reports show it, e.g. "inception (3a)"
-    line: int
-    in_shape: Shape
-    out_shape: Shape
-    path: str = ""  # unique in the tree; "" for the network
-    children: list[CostNode] = field(default_factory=list)
-    row: int = -1  # the LayerTable row of a layer
-    kind: str = ""  # the layer kind of a layer (conv, max_pool ...)
-    description: str = ""  # a layer's kind and arguments, e.g. "conv 1x1 64"
-    args: dict[str, Any] = field(default_factory=dict)  # a layer's arguments
-    block: str | None = None  # a module's block (or table row type)
-    paper: dict[str, Any] = field(default_factory=dict)  # a module's printed figures
-    scale: float = 1.0  # a residual's scale
-    loss_weight: float | None = None  # an auxiliary head's
-    training_only: bool = False
-    source: Any = field(default=None, repr=False)  # the graph item it was built from
-    macs: int = 0  # under the analysis' convention, in its unit
-    params: int = 0  # under the analysis' convention
-    weights: int = 0
-    biases: int = 0
-    bn_params: int = 0
-    trainable: int = 0
-    non_trainable: int = 0
-    depth: int = 0  # layers with weights on the longest path through the node
+    """One node of the analysed graph: its shapes, path, and costs rolled up from its layers."""
+
+    __slots__ = ("name", "role", "label", "line", "in_shape", "out_shape", "path", "children", "row",
+                 "kind", "description", "args", "block", "paper", "scale", "loss_weight",
+                 "training_only", "source", *COST_FIELDS, "depth")
+
+    def __init__(self, name: str, role: Role, label: str, line: int, in_shape: Shape, out_shape: Shape,
+                 path: str = "", *, row: int = -1, kind: str = "", description: str = "",
+                 args: dict[str, Any] | None = None, block: str | None = None,
+                 paper: dict[str, Any] | None = None, scale: float = 1.0,
+                 loss_weight: float | None = None, training_only: bool = False, source: Any = None,
+                 depth: int = 0) -> None:
+        self.name = name  # the name written in the file (a layer's display name)
+        self.role = role
+        self.label = label  # how reports show it, e.g. "inception (3a)"
+        self.line = line
+        self.in_shape = in_shape
+        self.out_shape = out_shape
+        self.path = path  # unique in the tree; "" for the network
+        self.children: list[CostNode] = []
+        self.row = row  # the LayerTable row of a layer
+        self.kind = kind  # the layer kind of a layer (conv, max_pool ...)
+        self.description = description  # a layer's kind and arguments, e.g. "conv 1x1 64"
+        self.args = args or {}  # a layer's arguments
+        self.block = block  # a module's block (or table row type)
+        self.paper = paper or {}  # a module's printed figures
+        self.scale = scale  # a residual's scale
+        self.loss_weight = loss_weight  # an auxiliary head's
+        self.training_only = training_only
+        self.source = source  # the graph item it was built from
+        # under the analysis' convention (macs in its unit), rolled up by analysis.roll_up
+        self.macs = self.params = self.weights = self.biases = self.bn_params = 0
+        self.trainable = self.non_trainable = 0
+        self.depth = depth  # layers with weights on the longest path through the node
+
+    def __repr__(self) -> str:
+        return f"CostNode({self.role.value} {self.path or '(network)'}: {self.params:,} params, {self.macs:,} MACs)"
 
     def walk(self) -> Iterator[CostNode]:
         yield self

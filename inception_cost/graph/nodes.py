@@ -12,19 +12,46 @@ walk any structure without knowing it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from inception_cost.core.shapes import Shape
 
+R = TypeVar("R", bound="Record")
 
-@dataclass
-class Layer:
-    kind: str  # the canonical name of its kind (core.kinds.CANONICAL)
-    name: str  # how reports show it: its `name:`, or a description such as "conv 1x1 64"
-    line: int
-    args: dict[str, Any]  # normalised by the kind's parser
-    given_name: str | None = None  # the `name:` written in the file, if any
+
+class Record:
+    """A plain record: fields in `__slots__`, `replace` for a changed copy, equality by
+    fields. (Dataclasses would do, but building them costs start-up time.)"""
+
+    __slots__: tuple[str, ...] = ()
+
+    def replace(self: R, **changes: Any) -> R:
+        new = object.__new__(type(self))
+        for name in self.__slots__:
+            setattr(new, name, changes[name] if name in changes else getattr(self, name))
+        return new
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__ if n != "rebuild")
+
+    __hash__ = None  # type: ignore[assignment]  # mutable records
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n != "rebuild")
+        return f"{type(self).__name__}({fields})"
+
+
+class Layer(Record):
+    __slots__ = ("kind", "name", "line", "args", "given_name")
+
+    def __init__(self, kind: str, name: str, line: int, args: dict[str, Any],
+                 given_name: str | None = None) -> None:
+        self.kind = kind  # the canonical name of its kind (core.kinds.CANONICAL)
+        self.name = name  # how reports show it: its `name:`, or a description ("conv 1x1 64")
+        self.line = line
+        self.args = args  # normalised by the kind's parser
+        self.given_name = given_name  # the `name:` written in the file, if any
 
     def parts(self) -> list[list[Item]]:
         return []
@@ -33,93 +60,116 @@ class Layer:
         return self
 
 
-@dataclass
-class Branch:
-    name: str
-    line: int
-    items: list[Item]
+class Branch(Record):
+    __slots__ = ("name", "line", "items")
+
+    def __init__(self, name: str, line: int, items: list[Item]) -> None:
+        self.name = name
+        self.line = line
+        self.items = items
 
 
-@dataclass
-class Concat:
-    branches: list[Branch]
-    line: int
-    name: str = "concat"
+class Concat(Record):
+    """Parallel branches from the same input, concatenated on channels."""
+
+    __slots__ = ("branches", "line", "name")
+
+    def __init__(self, branches: list[Branch], line: int, name: str = "concat") -> None:
+        self.branches = branches
+        self.line = line
+        self.name = name
 
     def parts(self) -> list[list[Item]]:
         return [b.items for b in self.branches]
 
     def with_parts(self, parts: Sequence[list[Item]]) -> Concat:
-        return replace(self, branches=[replace(b, items=p) for b, p in zip(self.branches, parts)])
+        return self.replace(branches=[b.replace(items=p) for b, p in zip(self.branches, parts)])
 
 
-@dataclass
-class Residual:
-    body: list[Item]
-    scale: float
-    line: int
-    name: str = "residual"
+class Residual(Record):
+    """input + scale * body."""
+
+    __slots__ = ("body", "scale", "line", "name")
+
+    def __init__(self, body: list[Item], scale: float, line: int, name: str = "residual") -> None:
+        self.body = body
+        self.scale = scale
+        self.line = line
+        self.name = name
 
     def parts(self) -> list[list[Item]]:
         return [self.body]
 
     def with_parts(self, parts: Sequence[list[Item]]) -> Residual:
-        return replace(self, body=parts[0])
+        return self.replace(body=parts[0])
 
 
 # Rebuilds a module instance's items with some of its arguments changed (the sweep).
 Rebuild = Callable[[dict[str, Any]], list["Item"]]
 
 
-@dataclass
-class Module:
-    name: str
-    items: list[Item]
-    line: int
-    label: str = ""  # how reports show it, e.g. "inception (3a)"; defaults to the name
-    block: str | None = None  # the reusable block (or table row type) it was made from
-    paper: dict[str, Any] = field(default_factory=dict)  # what the source prints for it
-    arguments: dict[str, Any] = field(default_factory=dict)  # this instance's block arguments
-    rebuild: Rebuild | None = field(default=None, repr=False, compare=False)
+class Module(Record):
+    """A named group of items: a table row, a block instance, or written inline."""
+
+    __slots__ = ("name", "items", "line", "label", "block", "paper", "arguments", "rebuild")
+
+    def __init__(self, name: str, items: list[Item], line: int, label: str = "",
+                 block: str | None = None, paper: dict[str, Any] | None = None,
+                 arguments: dict[str, Any] | None = None, rebuild: Rebuild | None = None) -> None:
+        self.name = name
+        self.items = items
+        self.line = line
+        self.label = label  # how reports show it, e.g. "inception (3a)"; defaults to the name
+        self.block = block  # the reusable block (or table row type) it was made from
+        self.paper = paper or {}  # what the source prints for it
+        self.arguments = arguments or {}  # this instance's block arguments
+        self.rebuild = rebuild
 
     def parts(self) -> list[list[Item]]:
         return [self.items]
 
     def with_parts(self, parts: Sequence[list[Item]]) -> Module:
-        return replace(self, items=parts[0])
+        return self.replace(items=parts[0])
 
 
-@dataclass
-class Auxiliary:
+class Auxiliary(Record):
     """A side output (auxiliary classifier): reads the current tensor, used only in training."""
 
-    name: str
-    items: list[Item]
-    line: int
-    loss_weight: float | None = None
+    __slots__ = ("name", "items", "line", "loss_weight")
+
+    def __init__(self, name: str, items: list[Item], line: int, loss_weight: float | None = None) -> None:
+        self.name = name
+        self.items = items
+        self.line = line
+        self.loss_weight = loss_weight
 
     def parts(self) -> list[list[Item]]:
         return [self.items]
 
     def with_parts(self, parts: Sequence[list[Item]]) -> Auxiliary:
-        return replace(self, items=parts[0])
+        return self.replace(items=parts[0])
 
 
 Item = Layer | Concat | Residual | Module | Auxiliary
 
 
-@dataclass
-class Network:
-    name: str
-    input_shape: Shape
-    items: list[Item]
-    file: str
-    line: int = 1
-    title: str = ""
-    source: str = ""
-    notes: str = ""
-    units: dict[str, Any] = field(default_factory=dict)  # how the paper's printed columns count
-    stated: dict[str, Any] = field(default_factory=dict)  # totals the source states
+class Network(Record):
+    __slots__ = ("name", "input_shape", "items", "file", "line", "title", "source", "notes", "units",
+                 "stated")
+
+    def __init__(self, name: str, input_shape: Shape, items: list[Item], file: str, line: int = 1,
+                 title: str = "", source: str = "", notes: str = "", units: dict[str, Any] | None = None,
+                 stated: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.input_shape = input_shape
+        self.items = items
+        self.file = file
+        self.line = line
+        self.title = title
+        self.source = source
+        self.notes = notes
+        self.units = units or {}  # how the paper's printed columns count
+        self.stated = stated or {}  # totals the source states
 
 
 def map_items(items: list[Item], change: Callable[[Item], list[Item] | None]) -> list[Item]:
@@ -150,6 +200,6 @@ def _map(items: list[Item], change: Callable[[Item], list[Item] | None]) -> tupl
 def replace_instance(network: Network, target: Module, items: list[Item]) -> Network:
     """The network with one module instance (found by identity, not by name) rebuilt."""
     def change(item: Item) -> list[Item] | None:
-        return [replace(target, items=items)] if item is target else None
+        return [target.replace(items=items)] if item is target else None
 
-    return replace(network, items=map_items(network.items, change))
+    return network.replace(items=map_items(network.items, change))

@@ -6,10 +6,8 @@ the same figures. `rich` is imported only by the table view.
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
-import json
 from typing import Any
 
 from inception_cost.errors import printable
@@ -108,6 +106,8 @@ def to_csv(report: Report) -> str:
             if c.key not in titles:
                 keys.append(c.key)
                 titles[c.key] = c.key
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["section", "is_total"] + keys)
@@ -136,6 +136,8 @@ def to_document(report: Report) -> dict[str, Any]:
 
 
 def to_json(report: Report) -> str:
+    import json
+
     return json.dumps(to_document(report), indent=2) + "\n"
 
 

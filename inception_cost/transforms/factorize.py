@@ -12,7 +12,6 @@ that the output size is unchanged. Strided convolutions are left alone.
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
 
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Padding
@@ -90,7 +89,7 @@ def factorize_network(network: Network, rule: Rule, module: Item | None = None) 
             return inner
 
         items = map_items(network.items, change)
-    return replace(network, items=items, title=f"{network.title} ({rule.value})"), count
+    return network.replace(items=items, title=f"{network.title} ({rule.value})"), count
 
 
 def lone_layer(rule: Rule, kernel: int, channels: int, size: int) -> Network:
