@@ -17,9 +17,29 @@ import click
 from inception_cost import __version__
 from inception_cost.errors import ExitCode, InceptionCostError
 
+# Every command and the module that defines it: a command's module is imported only
+# when the command runs (or help lists it), so starting the tool stays cheap.
+COMMANDS = {
+    "show": "commands", "compare": "compare", "factorize": "compare", "export": "commands",
+    "list": "commands", "explain": "commands", "memory": "estimate", "roofline": "estimate",
+    "devices": "commands", "sweep": "sweep",
+}
+
 
 class ArchitectureGroup(click.Group):
-    """`inception-cost NAME ...` means `inception-cost show NAME ...`."""
+    """`inception-cost NAME ...` means `inception-cost show NAME ...`; commands load lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        import importlib
+
+        module = importlib.import_module(f"inception_cost.cli.{COMMANDS[cmd_name]}")
+        command: click.Command = module.COMMANDS[cmd_name]
+        return command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `inception-cost -f json googlenet`: options of `show` before the name also mean show
@@ -33,8 +53,8 @@ class ArchitectureGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context,
                         args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return "show", self.commands["show"], args
+        if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+            return "show", self.get_command(ctx, "show"), args
         return super().resolve_command(ctx, args)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -103,17 +123,6 @@ def cli(debug: bool) -> None:
 
     NAME is a built-in architecture (see `inception-cost list`) or FILE.yaml a path.
     """
-
-
-def _register() -> None:
-    from inception_cost.cli import commands, compare, estimate, sweep
-
-    for module in (commands, compare, estimate, sweep):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

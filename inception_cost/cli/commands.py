@@ -106,4 +106,4 @@ def devices(fmt: str, output: str | None, force: bool) -> None:
     emit(devices_report([load_device(n) for n in builtin_devices()]), fmt, output, force)
 
 
-COMMANDS = (show, export, list_, explain, devices)
+COMMANDS = {"show": show, "export": export, "list": list_, "explain": explain, "devices": devices}

@@ -109,4 +109,4 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
                           timing=timing), fmt, output, force)
 
 
-COMMANDS = (compare, factorize)
+COMMANDS = {"compare": compare, "factorize": factorize}

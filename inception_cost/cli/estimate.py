@@ -61,4 +61,4 @@ def roofline(name: str, module: str | None, layers: bool, train: bool, device: s
          fmt, output, force)
 
 
-COMMANDS = (memory, roofline)
+COMMANDS = {"memory": memory, "roofline": roofline}

@@ -70,4 +70,4 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
                       pareto_only=pareto_only), fmt, output, force)
 
 
-COMMANDS = (sweep,)
+COMMANDS = {"sweep": sweep}
