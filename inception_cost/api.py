@@ -285,6 +285,58 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> An
                   f"{hardware.name}, {dtype}, batch {batch}")
 
 
+# ---- factorisation ----------------------------------------------------------------------------
+
+
+class Factorization(_Renderable):
+    """A network (or one module, or one lone conv) before and after a factorisation rule."""
+
+    def __init__(self, before: Cost, after: Cost, rule: str, rewritten: int, lone: bool,
+                 timing: Any = None) -> None:
+        self.before = before  # the network, or the chosen module, as written
+        self.after = after  # the same after the rewrite
+        self.rule = rule
+        self.rewritten = rewritten  # how many convolutions were rewritten
+        self.lone = lone
+        self.timing = timing
+
+    def report(self) -> Report:
+        from inception_cost.reports.comparisons import factorize_report
+
+        scope = None if self.before.node.role is Role.NETWORK else self.before.node
+        return factorize_report(self.before.analysis, self.after.analysis, self.rule, self.rewritten,
+                                scope, lone=self.lone, timing=self.timing)
+
+
+def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: str | None = None,
+              kernel: int | None = None, channels: int = 64, size: int = 28,
+              convention: str = "torchvision", train: bool = False, device: str | None = None,
+              dtype: str = "fp16", batch: int = 1) -> Factorization:
+    """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
+    in a whole network or one module; without a model, one C -> C conv (kernel, channels,
+    size) shows the textbook ratios."""
+    from inception_cost.errors import UsageError
+    from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
+
+    chosen = Rule(rule)
+    if model is None:
+        kernel = kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3)
+        if chosen is Rule.FIVE_TO_THREE and kernel != 5:
+            raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
+        whole = analyse(lone_layer(chosen, kernel, channels, size), convention=convention)
+        module = "layer"
+    else:
+        whole = analyse(model, convention=convention, train=train)
+    before = whole.module(module) if module else whole
+    target = before.node.source if module else None
+    rewritten, count = factorize_network(whole.analysis.network, chosen, target)
+    after_analysis = analyse_network(rewritten, train=train, convention=whole.convention)
+    after_root = Cost(after_analysis, after_analysis.root)
+    after = after_root.module(before.path) if module else after_root
+    timing = _timing(whole.analysis, after_analysis, device, dtype, batch) if device else None
+    return Factorization(before, after, chosen.value, count, model is None, timing)
+
+
 # ---- sweeps ---------------------------------------------------------------------------------
 
 

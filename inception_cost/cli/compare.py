@@ -81,32 +81,16 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
       inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
-    from inception_cost.api import _timing, analyse
-    from inception_cost.core.analysis import analyse as analyse_network
-    from inception_cost.core.tree import CostNode
-    from inception_cost.reports.comparisons import factorize_report
-    from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
+    from inception_cost import api
 
-    chosen = Rule(rule)
-    if name is None:
-        kernel = kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3)
-        if chosen is Rule.FIVE_TO_THREE and kernel != 5:
-            raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
-        before = analyse(lone_layer(chosen, kernel, channels or 64, size or 28), convention=convention)
-        scope: CostNode | None = before.module("layer").node
-    else:
+    if name is not None:
         lone = [opt for opt, value in (("--kernel", kernel), ("--channels", channels), ("--size", size))
                 if value is not None]
         if lone:
             raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
-        before = analyse(name, convention=convention, train=train)
-        scope = before.module(module).node if module else None
-    rewritten, count = factorize_network(before.analysis.network, chosen,
-                                         scope.source if scope is not None else None)
-    after = analyse_network(rewritten, train=train, convention=before.convention)
-    timing = _timing(before.analysis, after, device, dtype, batch)
-    emit(factorize_report(before.analysis, after, chosen.value, count, scope, lone=name is None,
-                          timing=timing), fmt, output, force)
-
+    result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels or 64,
+                           size=size or 28, convention=convention, train=train, device=device,
+                           dtype=dtype, batch=batch)
+    emit(result.report(), fmt, output, force)
 
 COMMANDS = {"compare": compare, "factorize": factorize}
