@@ -6,6 +6,7 @@ import click
 
 from inception_cost.cli.options import (
     CONVENTIONS,
+    FORMATS,
     convention_option,
     emit,
     module_option,
@@ -42,7 +43,7 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
 @convention_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of printing.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "markdown", "csv", "json"]),
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
               default="markdown", show_default=True, help="Output format.")
 def export(name: str, train: bool, convention: str, fmt: str, output: str | None, force: bool) -> None:
     """The whole report as one document: the network table, each module's branches,

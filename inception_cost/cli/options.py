@@ -7,18 +7,22 @@ from typing import Any, TypeVar
 
 import click
 
+from inception_cost.core.conventions import PRESETS
+from inception_cost.estimates.dtypes import Dtype
+from inception_cost.reports.render import Format
+from inception_cost.reports.sweep import SortKey
+from inception_cost.transforms.factorize import Rule
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The closed choices, listed here so that `--help` needs no heavy import; a test checks
-# that they equal the enums and registries they stand for (reports.render.Format,
-# estimates.memory.Dtype, transforms.factorize.Rule, core.conventions.PRESETS,
-# reports.sweep.SortKey).
-FORMATS = ("table", "markdown", "csv", "json")
-DTYPES = ("fp32", "bf16", "fp16", "int8")
-RULES = ("5x5-to-3x3", "nxn-to-1xn")
-CONVENTIONS = ("torchvision", "paper", "keras", "fvcore", "ptflops", "ptflops-aten", "thop",
-               "flop-counter")
-SORT_KEYS = ("macs", "params", "network_macs", "network_params")
+# The closed choices come from the enums and registries they stand for; this module is
+# imported only when a command is loaded (cli/app.py), so `inception-cost` itself starts
+# without them.
+FORMATS = tuple(f.value for f in Format)
+DTYPES = tuple(d.value for d in Dtype)
+RULES = tuple(r.value for r in Rule)
+CONVENTIONS = tuple(PRESETS)
+SORT_KEYS = tuple(k.value for k in SortKey)
 DEFAULT_DEVICE = "h100-sxm"
 
 

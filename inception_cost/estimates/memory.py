@@ -10,7 +10,6 @@ Every figure comes from the core's terms and the kinds' flags (`Kind.view`).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from inception_cost.core.analysis import Analysis
@@ -18,20 +17,9 @@ from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import MAC_TERMS, PARAMETER_TERMS
 from inception_cost.core.tree import CostNode, Role
+from inception_cost.estimates.dtypes import Dtype
 
-
-class Dtype(str, enum.Enum):
-    FP32 = "fp32"
-    BF16 = "bf16"
-    FP16 = "fp16"
-    INT8 = "int8"
-
-    @property
-    def bytes(self) -> int:
-        return {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1}[self.value]
-
-    def __str__(self) -> str:
-        return self.value
+__all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations"]
 
 
 @dataclass

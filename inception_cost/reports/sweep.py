@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.reports.common import Row, finish
 from inception_cost.reports.model import INT, RATIO, Column, Report, Section
-from inception_cost.transforms.sweep import SweepResult
+
+if TYPE_CHECKING:
+    from inception_cost.transforms.sweep import SweepResult
 
 MAX_BROKEN_SHOWN = 20
 
