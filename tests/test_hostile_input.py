@@ -24,7 +24,7 @@ from inception_cost.estimates.memory import Dtype
 from inception_cost.reports.estimates import memory_report, roofline_report
 from inception_cost.reports.network import network_report
 from inception_cost.reports.render import render
-from inception_cost.source.catalog import builtin_dir
+from inception_cost.source.catalog import builtin_paths
 from inception_cost.source.document import parse_text
 
 DEVICE = load_device("h100-sxm")
@@ -125,7 +125,7 @@ def test_random_layer_lists(document):
     _load(yaml.safe_dump(document))
 
 
-BUILTIN_TEXTS = {p.name: p.read_text() for p in sorted(builtin_dir().glob("*.yaml"))}
+BUILTIN_TEXTS = {Path(p).name: Path(p).read_text() for p in builtin_paths()}
 MUTATION_VALUES = ["0", "-1", "1", "7", "1000000000", "2.5", "x", "~", "[]", "{}", "same", "&a 3",
                    "*a", "!!python/name:os.system", "'1x7'"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def _reference(text: str, path: str) -> tuple[int, int, int, int] | None:
 def _edit_builtin(name: str, module: str, values: dict[str, int]) -> str:
     """The built-in's YAML with one table row's cells or one module's `with:` edited."""
     path, _ = resolve(name)
-    doc = yaml.safe_load(path.read_text())
+    doc = yaml.safe_load(Path(path).read_text())
     if "table" in doc:
         columns = doc["table"]["columns"]
         for row in doc["table"]["rows"]:

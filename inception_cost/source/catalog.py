@@ -1,43 +1,51 @@
-"""Built-in architectures and how a name on the command line finds its file."""
+"""Built-in architectures and how a name on the command line finds its file.
+
+Paths are plain strings here (os.path), which keeps pathlib off the start-up path.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from inception_cost.errors import UsageError, did_you_mean
+from inception_cost.graph.nodes import Network
 
 SUFFIXES = (".yaml", ".yml")
 
 
-def builtin_dir() -> Path:
+def builtin_dir() -> str:
     """The YAML files: inside the installed package, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent.parent  # the package root
-    installed = here / "architectures"
-    if installed.is_dir() and any(installed.glob("*.yaml")):
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package root
+    installed = os.path.join(here, "architectures")
+    if os.path.isdir(installed) and any(f.endswith(".yaml") for f in os.listdir(installed)):
         return installed
-    return here.parent / "architectures"
+    return os.path.join(os.path.dirname(here), "architectures")
 
 
-def builtin_names() -> list:
-    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+def builtin_paths() -> list[str]:
+    folder = builtin_dir()
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".yaml"))
 
 
-def load(ref: str, variant: str = "reduced"):
-    """The layer graph of a built-in name or a YAML path (`variant`: see parse.load_network)."""
+def builtin_names() -> list[str]:
+    return [os.path.basename(p)[: -len(".yaml")] for p in builtin_paths()]
+
+
+def load(ref: str, variant: str = "reduced") -> Network:
+    """The layer graph of a built-in name or a YAML path (`variant`: see document.load_network)."""
     from inception_cost.source.document import load_network
 
     path, display = resolve(ref)
     return load_network(path, display, variant=variant)
 
 
-def resolve(ref: str) -> tuple:
+def resolve(ref: str) -> tuple[str, str]:
     """(path, display name) for a built-in name or a path to a YAML file."""
-    candidate = Path(ref)
-    if candidate.suffix.lower() in SUFFIXES or candidate.exists() or "/" in ref or "\\" in ref:
-        return candidate, ref
-    path = builtin_dir() / f"{ref}.yaml"
-    if path.is_file():
-        return path, path.name
+    if os.path.splitext(ref)[1].lower() in SUFFIXES or os.path.exists(ref) or "/" in ref or "\\" in ref:
+        return ref, ref
+    path = os.path.join(builtin_dir(), f"{ref}.yaml")
+    if os.path.isfile(path):
+        return path, os.path.basename(path)
     names = builtin_names()
     raise UsageError(f"unknown architecture '{ref}'{did_you_mean(ref, names)}; built-ins:"
                      f" {', '.join(names)} (or give the path of a .yaml file)")

@@ -8,8 +8,8 @@ share: the name, the input, the stated totals, and which form the file uses.
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, did_you_mean
@@ -33,7 +33,7 @@ def scaled_integer(text: Any) -> int | None:
     return int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
 
 
-def load_network(path: str | Path, display_name: str | None = None,
+def load_network(path: str | os.PathLike[str], display_name: str | None = None,
                  variant: str = "reduced") -> Network:
     """Read and expand an architecture file.
 
@@ -42,11 +42,11 @@ def load_network(path: str | Path, display_name: str | None = None,
     """
     name = display_name or str(path)
     doc = load_file(path, name)
-    return parse_document(doc, name, default_name=Path(path).stem, variant=variant)
+    return parse_document(doc, name, default_name=_stem(path), variant=variant)
 
 
 def parse_text(text: str, file: str = "<text>", variant: str = "reduced") -> Network:
-    return parse_document(load_text(text, file), file, default_name=Path(file).stem,
+    return parse_document(load_text(text, file), file, default_name=_stem(file),
                           variant=variant)
 
 
@@ -130,3 +130,8 @@ def read_stated(ctx: Context, value, line: int) -> dict:
             raise ctx.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
         result[key] = {"text": str(figure).strip(), "value": number}
     return result
+
+
+def _stem(path: str | os.PathLike[str]) -> str:
+    """'architectures/googlenet.yaml' -> 'googlenet'."""
+    return os.path.splitext(os.path.basename(os.fspath(path)))[0]

@@ -8,7 +8,8 @@ instead of expanded.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from typing import Any
 
 import yaml
 
@@ -41,19 +42,20 @@ class YList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-def load_file(path: str | Path, display_name: str | None = None):
+def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> Any:
     """Parse an architecture file; errors name the file as `display_name`."""
-    path = Path(path)
-    name = display_name or str(path)
+    path = os.fspath(path)
+    name = display_name or path
     too_big = f"more than the {MAX_FILE_BYTES:,} bytes an architecture may have"
     try:
-        if path.is_dir():
+        if os.path.isdir(path):
             raise ArchitectureError("is a directory, not an architecture file", file=name)
-        if path.exists() and not path.is_file():  # a device or a pipe could never end
+        if os.path.exists(path) and not os.path.isfile(path):  # a device or a pipe could never end
             raise ArchitectureError("is not a regular file", file=name)
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ArchitectureError(f"file is {path.stat().st_size:,} bytes, {too_big}", file=name)
-        with path.open("rb") as handle:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            raise ArchitectureError(f"file is {size:,} bytes, {too_big}", file=name)
+        with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while it is read
         if len(raw) > MAX_FILE_BYTES:
             raise ArchitectureError(f"file is {too_big}", file=name)
