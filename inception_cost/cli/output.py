@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from inception_cost.errors import OutputError
 
@@ -21,6 +24,8 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         return
     if not target:
         raise OutputError("-o needs a file name")
+    from pathlib import Path  # only when a file is written
+
     path = Path(target)
     try:
         mode = _check_target(path, target, force)
