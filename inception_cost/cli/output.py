@@ -33,7 +33,7 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
     import tempfile  # only when a file is written
 
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent  # Path("report.json").parent is Path(".")
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -66,7 +66,7 @@ def _check_target(path: Path, target: str, force: bool) -> int:
         if path.is_symlink() or not path.is_file():  # a device, a pipe, a link: never replace
             raise OutputError("is not a regular file; not replaced, even with --force", file=target)
         return stat.S_IMODE(path.stat().st_mode)  # --force keeps the file's mode
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent  # Path("report.json").parent is Path(".")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"'{folder}' is a file, not a folder", file=target)
     if not folder.is_dir():
