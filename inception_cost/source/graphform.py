@@ -7,7 +7,6 @@ arguments, merges defaults, and reads each layer's arguments through its kind.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from inception_cost.core.kinds import KINDS
@@ -232,6 +231,8 @@ class Context:
 
     def fork(self, block_stack: list) -> Context:
         """A context for rebuilding one module: same file, defaults and blocks, a new budget."""
+        import copy  # only when a sweep rebuilds a module
+
         other = copy.copy(self)
         other.count = 0
         other.block_stack = list(block_stack)
