@@ -67,3 +67,19 @@ def test_explain_covers_every_term_of_every_convention():
     report = explain_report([analyse(network, convention=c) for c in conventions.PRESETS.values()])
     described = {r["term"] for s in report.sections for r in s.rows}
     assert described <= {t.description for t in Term}
+
+
+def test_structures_are_registered_once_by_key_node_and_role():
+    from inception_cost.core.tree import Role
+    from inception_cost.graph import nodes
+    from inception_cost.structures import BY_ITEM, BY_ROLE, STRUCTURES
+
+    assert len(STRUCTURES) == len(BY_ITEM) == len(BY_ROLE)
+    for key, structure in STRUCTURES.items():
+        assert structure.key == key and BY_ITEM[structure.item_type] is structure
+        assert BY_ROLE[structure.role] is structure and isinstance(structure.role, Role)
+        assert hasattr(structure.item_type, "parts") and hasattr(structure.item_type, "with_parts")
+        assert key not in KINDS  # a structure's key is never a layer kind's
+    # every graph node class but the layer is a structure's
+    graph_classes = {nodes.Concat, nodes.Residual, nodes.Module, nodes.Auxiliary}
+    assert set(BY_ITEM) == graph_classes

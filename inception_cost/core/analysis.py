@@ -9,15 +9,19 @@ network). Every report, estimate and transformation reads the `Analysis` this re
 
 from __future__ import annotations
 
+from typing import Any
+
 from inception_cost.core import columns as col
 from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
 from inception_cost.core.conventions import Convention
 from inception_cost.core.kinds import CANONICAL
-from inception_cost.core.shapes import Shape, format_shape
+from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import PARAMETER_TERMS, Term
 from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
-from inception_cost.graph.nodes import Concat, Item, Layer, Module, Network, Residual
+from inception_cost.graph.nodes import Item, Layer, Network
+from inception_cost.structures import BY_ITEM
+from inception_cost.structures.base import join
 
 
 class Analysis:
@@ -121,71 +125,19 @@ class _Walker:
     def item(self, item: Item, shape: Shape, parent: CostNode, scope: _Scope, where: str) -> Shape:
         if isinstance(item, Layer):
             return self.layer(item, shape, parent, scope, where)
-        if isinstance(item, Concat):
-            return self.concat(item, shape, parent, scope, where)
-        if isinstance(item, Module):
-            label = item.label or item.name
-            node = CostNode(name=item.name, role=Role.MODULE, label=label, line=item.line,
-                            in_shape=shape, out_shape=shape, path=scope.child(item.name),
-                            block=item.block, paper=item.paper, source=item)
-            node.out_shape = self.sequence(item.items, shape, node, _Scope(node.path),
-                                           _join(where, label))
-            parent.children.append(node)
-            return node.out_shape
-        if isinstance(item, Residual):
-            return self.residual(item, shape, parent, scope, where)
-        node = CostNode(name=item.name, role=Role.AUXILIARY, label=item.name, line=item.line,
-                        in_shape=shape, out_shape=shape, path=scope.child(item.name),
-                        training_only=True, loss_weight=item.loss_weight, source=item)
-        node.out_shape = self.sequence(item.items, shape, node, _Scope(node.path),
-                                       _join(where, item.name))
-        self.training_only.append(item.name)
-        if self.train:  # shapes are checked either way; counted only in training
-            parent.children.append(node)
-        return shape  # a side output: the main path goes on from its input
+        return BY_ITEM[type(item)].shape(self, item, shape, parent, scope, where)
 
-    def residual(self, item: Residual, shape: Shape, parent: CostNode, scope: _Scope,
-                 where: str) -> Shape:
-        node = CostNode(name=item.name, role=Role.RESIDUAL, label=f"{item.name} (x{item.scale:g})",
-                        line=item.line, in_shape=shape, out_shape=shape,
-                        path=scope.child(item.name), scale=item.scale, source=item)
-        inner = _Scope(node.path)
-        out = self.sequence(item.body, shape, node, inner, where)
-        if out != shape:
-            raise self.fail(ShapeError(f"residual add needs {format_shape(shape)}, got"
-                                       f" {format_shape(out)} from its body"), item.line, where)
-        add = Layer(kind="residual_add", name="add", line=item.line, args={"scale": item.scale})
-        self.layer(add, shape, node, inner, where)
-        parent.children.append(node)
-        return shape
+    def scope(self, path: str) -> _Scope:
+        return _Scope(path)
 
-    def concat(self, item: Concat, shape: Shape, parent: CostNode, scope: _Scope,
-               where: str) -> Shape:
-        node = CostNode(name=item.name, role=Role.CONCAT, label="concat", line=item.line,
-                        in_shape=shape, out_shape=shape, path=scope.child("concat", True),
-                        source=item)
-        outs: list[Shape] = []
-        for branch in item.branches:
-            bnode = CostNode(name=branch.name, role=Role.BRANCH, label=branch.name,
-                             line=branch.line, in_shape=shape, out_shape=shape,
-                             path=scope.child(branch.name), source=branch)
-            bwhere = _join(where, f"branch {branch.name}")
-            bnode.out_shape = self.sequence(branch.items, shape, bnode, _Scope(bnode.path), bwhere)
-            if outs and bnode.out_shape[:2] != outs[0][:2]:
-                h, w = outs[0][:2]
-                raise self.fail(ShapeError(
-                    f"concat needs {h}x{w}, got {bnode.out_shape[0]}x{bnode.out_shape[1]}"
-                    f" (branch {item.branches[0].name} gives {h}x{w})"), item.line, bwhere)
-            outs.append(bnode.out_shape)
-            node.children.append(bnode)
-        h, w = outs[0][:2]
-        node.out_shape = (h, w, sum(o[2] for o in outs))
-        parent.children.append(node)
-        return node.out_shape
+    def add_layer(self, kind: str, name: str, line: int, args: dict[str, Any], shape: Shape,
+                  parent: CostNode, scope: _Scope, where: str) -> Shape:
+        """A layer that the analysis adds itself (a residual's addition)."""
+        return self.layer(Layer(kind=kind, name=name, line=line, args=args), shape, parent, scope, where)
 
     def layer(self, layer: Layer, shape: Shape, parent: CostNode, scope: _Scope, where: str) -> Shape:
         kind = CANONICAL[layer.kind]
-        lwhere = _join(where, layer.name)
+        lwhere = join(where, layer.name)
         try:
             out = kind.out_shape(layer.args, shape, lwhere)
         except ShapeError as exc:
@@ -197,11 +149,6 @@ class _Walker:
             out_shape=out, path=path, row=row, kind=kind.name, description=kind.describe(layer.args),
             depth=int(kind.weighted), args=layer.args, source=layer))
         return out
-
-
-def _join(where: str, name: str) -> str:
-    """The location shown in error messages: '4b / branch 3x3 / conv 3x3 128'."""
-    return f"{where} / {name}" if where else name
 
 
 def roll_up(node: CostNode, costs: dict[str, list[int]]) -> None:

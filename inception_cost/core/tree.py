@@ -86,7 +86,9 @@ class CostNode:
     @property
     def has_parallel_parts(self) -> bool:
         """A module with branches or a residual: its report lists parts, not one row."""
-        return any(c.role in (Role.CONCAT, Role.RESIDUAL) for c in self.children)
+        from inception_cost.structures import PARALLEL  # the registry sits above this module
+
+        return any(c.role in PARALLEL for c in self.children)
 
     def modules(self) -> list[CostNode]:
         """The modules with parallel parts (the ones `export` shows branch by branch)."""

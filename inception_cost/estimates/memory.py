@@ -18,6 +18,7 @@ from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import MAC_TERMS, PARAMETER_TERMS
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.dtypes import Dtype
+from inception_cost.structures import structure_of
 
 __all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations"]
 
@@ -81,20 +82,7 @@ def _node(node: CostNode, held: int, current: int) -> tuple[int, int]:
         if CANONICAL[node.kind].view:
             return held + current, out
         return held + current + out, out
-    if node.role is Role.CONCAT:
-        outs, peak = 0, held + current
-        for i, branch in enumerate(node.children):
-            last = i == len(node.children) - 1
-            # the input stays alive for the branches still to run; finished outputs wait
-            keep = held + outs + (0 if last else current)
-            branch_peak, out = _sequence(branch.children, keep, current if last else 0)
-            peak, outs = max(peak, branch_peak), outs + out
-        return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
-    if node.role is Role.RESIDUAL:
-        body = [c for c in node.children if not (c.role is Role.LAYER and CANONICAL[c.kind].internal)]
-        peak, out = _sequence(body, held + current, 0)  # the shortcut stays alive
-        return max(peak, held + current + out + out), out
-    if node.role is Role.AUXILIARY:
-        peak, _ = _sequence(node.children, held + current, 0)
-        return peak, current
-    return _sequence(node.children, held, current)  # module, branch, network
+    structure = structure_of(node)
+    if structure is not None:  # how long a structure holds what (structures/)
+        return structure.peak(node, held, current, _sequence)
+    return _sequence(node.children, held, current)  # a branch, the network

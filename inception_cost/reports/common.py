@@ -10,6 +10,7 @@ from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.reports.model import INT, Column, Report
+from inception_cost.structures import structure_of
 
 Row = dict[str, Any]
 
@@ -80,13 +81,8 @@ def module_parts(module: CostNode) -> list[CostNode]:
         return [module]  # a plain sequence (a stem, an auxiliary head): one row
     parts: list[CostNode] = []
     for child in module.children:
-        if child.role is Role.CONCAT:
-            parts.extend(child.children)
-        elif child.role is Role.RESIDUAL:
-            for inner in child.children:
-                parts.extend(inner.children if inner.role is Role.CONCAT else [inner])
-        else:
-            parts.append(child)
+        structure = structure_of(child)
+        parts.extend(structure.parts(child) if structure is not None else [child])
     return parts
 
 
@@ -101,8 +97,7 @@ def chain(node: CostNode) -> str:
     """'conv 1x1 16 -> conv 5x5 32', with parallel parts as '[conv 1x3 | conv 3x1]'."""
     if node.role is Role.LAYER:
         return node.description
-    if node.role is Role.CONCAT:
-        return "[" + " | ".join(chain(branch) for branch in node.children) + "]"
-    if node.role is Role.RESIDUAL:
-        return f"residual x{node.scale:g} (" + " -> ".join(chain(c) for c in node.children) + ")"
+    structure = structure_of(node)
+    if structure is not None:
+        return structure.chain(node, chain)
     return " -> ".join(chain(child) for child in node.children)

@@ -11,11 +11,11 @@ import re
 
 from inception_cost.core.kinds import KINDS
 from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Layer, Module, Rebuild, Residual
+from inception_cost.graph.nodes import Layer, Rebuild
 from inception_cost.source.arguments import ArgReader
 from inception_cost.source.yamlsource import YList, YMap
+from inception_cost.structures import STRUCTURES
 
-STRUCTURES = ("concat", "residual", "module", "auxiliary")
 MAX_LAYERS = 10_000  # the largest built-in has a few hundred
 MAX_BLOCK_NESTING = 16
 
@@ -118,14 +118,8 @@ class Context:
                              f" kernel: 1}}}}{keys}")
         (kind, body), = item.items()
         line = getattr(item, "line", line)
-        if kind == "concat":
-            return [self.concat(body, line, path, args)]
-        if kind == "residual":
-            return [self.residual(body, line, path, args)]
-        if kind == "module":
-            return self.module(body, line, path, args)
-        if kind == "auxiliary":
-            return [self.auxiliary(body, line, path, args)]
+        if kind in STRUCTURES:
+            return STRUCTURES[kind].read(self, body, line, path, args)
         if kind not in KINDS:
             known = list(KINDS) + list(STRUCTURES)
             raise self.error(line, path, f"unknown layer kind '{kind}'{did_you_mean(kind, known)}"
@@ -145,7 +139,8 @@ class Context:
         given = name if merged.get("name") is not None else None
         return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
 
-    def _mapping(self, body, line: int, path: str, what: str, allowed: tuple) -> dict:
+    def mapping(self, body, line: int, path: str, what: str, allowed: tuple) -> dict:
+        """A structure's mapping, with its keys checked."""
         if not isinstance(body, dict):
             raise self.error(line, path, f"'{what}' needs a mapping ({', '.join(allowed)})")
         for key in body:
@@ -154,70 +149,6 @@ class Context:
                                  f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}"
                                  f" (allowed: {', '.join(allowed)})")
         return body
-
-    def concat(self, body, line: int, path: str, args: dict) -> Concat:
-        if not isinstance(body, dict) or not body:
-            raise self.error(line, path, "'concat' maps branch names to lists of layers")
-        branches = []
-        for name, items in body.items():
-            bline = body.line_of(name) if hasattr(body, "line_of") else line
-            bpath = join(path, f"branch {name}")
-            branches.append(Branch(name=str(name), line=bline,
-                                   items=self.items(items, bline, bpath, args)))
-            if not branches[-1].items:
-                raise self.error(bline, bpath, "a branch needs at least one layer")
-        return Concat(branches=branches, line=line)
-
-    def residual(self, body, line: int, path: str, args: dict) -> Residual:
-        body = self._mapping(body, line, path, "residual", ("scale", "layers", "name"))
-        scale = body.get("scale", 1.0)
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 10:
-            raise self.error(body.line_of("scale"), path,
-                             f"'scale' must be a number in (0, 10], got {scale!r}")
-        if "layers" not in body:
-            raise self.error(line, path, "a residual needs 'layers' (the body added to its input)")
-        name = str(body.get("name", "residual"))
-        items = self.items(body["layers"], body.line_of("layers"), join(path, name), args)
-        return Residual(body=items, scale=float(scale), line=line, name=name)
-
-    def module(self, body, line: int, path: str, args: dict) -> list:
-        body = self._mapping(body, line, path, "module",
-                             ("name", "label", "layers", "use", "with", "repeat", "paper"))
-        if "name" not in body:
-            raise self.error(line, path, "a module needs a 'name'")
-        for key in ("name", "label"):
-            if key in body and (isinstance(body[key], (dict, list, bool)) or body[key] is None
-                                or str(body[key]).strip() == ""):
-                raise self.error(body.line_of(key), path, f"a module's '{key}' must be a non-empty"
-                                                          f" string, got {body[key]!r}")
-        if ("layers" in body) == ("use" in body):
-            raise self.error(line, join(path, str(body["name"])),
-                             "a module needs exactly one of 'layers' or 'use' (a block name)")
-        if "with" in body and "use" not in body:
-            raise self.error(body.line_of("with"), join(path, str(body["name"])),
-                             "'with' gives a block's arguments: it needs 'use'")
-        repeat = body.get("repeat", 1)
-        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
-            raise self.error(body.line_of("repeat"), path, f"'repeat' must be 1..1000, got {repeat!r}")
-        modules = []
-        for i in range(1, repeat + 1):
-            name = str(body["name"])
-            if repeat > 1:
-                name = name.replace("{i}", str(i)) if "{i}" in name else f"{name}_{i}"
-            label = str(body.get("label", name)).replace("{i}", str(i))
-            mpath = join(path, label)
-            paper = self.paper(body.get("paper"), body.line_of("paper"), mpath) if "paper" in body else {}
-            if "use" in body:
-                block = str(body["use"])
-                values = self.block_values(block, body.get("with"), body.line_of("use"), mpath)
-                items = self.expand_block(block, values, body.line_of("use"), mpath)
-                modules.append(Module(name=name, label=label, items=items, line=line, block=block,
-                                      paper=paper, arguments=values,
-                                      rebuild=self.rebuilder(block, values, body.line_of("use"), mpath)))
-            else:
-                items = self.items(body["layers"], body.line_of("layers"), mpath, args)
-                modules.append(Module(name=name, label=label, items=items, line=line, paper=paper))
-        return modules
 
     def rebuilder(self, block: str, values: dict, line: int, path: str) -> Rebuild:
         """Rebuilds this one instance with some arguments changed (the sweep's variants)."""
@@ -237,40 +168,6 @@ class Context:
         other.count = 0
         other.block_stack = list(block_stack)
         return other
-
-    def paper(self, value, line: int, path: str) -> dict:
-        """What the source prints for a module: {output: 28x28x576, depth: 2}, checked in reports."""
-        if not isinstance(value, dict):
-            raise self.error(line, path, "'paper' must be a mapping such as {output: 28x28x576}")
-        for key in value:
-            if key not in ("output", "depth"):
-                raise self.error(value.line_of(key), path,
-                                 f"unknown key '{key}' in paper{did_you_mean(key, ('output', 'depth'))}"
-                                 " (a module's printed output and depth)")
-        if "output" in value and not re.fullmatch(r"\s*[0-9]+\s*x\s*[0-9]+\s*x\s*[0-9]+\s*", str(value["output"])):
-            raise self.error(value.line_of("output"), path, "paper output must be like 28x28x576")
-        depth = value.get("depth", 0)
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise self.error(value.line_of("depth"), path, "paper depth must be a whole number >= 0")
-        return dict(value)
-
-    def auxiliary(self, body, line: int, path: str, args: dict) -> Auxiliary:
-        body = self._mapping(body, line, path, "auxiliary",
-                             ("name", "loss_weight", "layers", "use", "with"))
-        name = str(body.get("name", "auxiliary"))
-        apath = join(path, name)
-        weight = body.get("loss_weight")
-        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))):
-            raise self.error(body.line_of("loss_weight"), apath, "'loss_weight' must be a number")
-        if ("layers" in body) == ("use" in body):
-            raise self.error(line, apath, "an auxiliary head needs exactly one of 'layers' or 'use'")
-        if "use" in body:
-            block = str(body["use"])
-            values = self.block_values(block, body.get("with"), body.line_of("use"), apath)
-            items = self.expand_block(block, values, body.line_of("use"), apath)
-        else:
-            items = self.items(body["layers"], body.line_of("layers"), apath, args)
-        return Auxiliary(name=name, items=items, line=line, loss_weight=weight)
 
     def block_values(self, block_name: str, given, line: int, path: str) -> dict:
         """A block's arguments for one use: its defaults, then the `with` values."""

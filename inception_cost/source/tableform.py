@@ -21,6 +21,7 @@ from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import did_you_mean
 from inception_cost.graph.nodes import Branch, Concat, Module
 from inception_cost.source.arguments import MAX_SIZE
+from inception_cost.structures import STRUCTURES
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
            "#5x5 reduce", "#5x5", "pool proj", "params", "ops")
@@ -270,6 +271,6 @@ def read_auxiliary(doc, ctx) -> list:
         body = type(head)(head)
         body.line, body.key_lines = head.line, head.key_lines
         after = str(body.pop("after"))
-        aux = ctx.auxiliary(body, line, "", {})
+        (aux,) = STRUCTURES["auxiliary"].read(ctx, body, line, "", {})
         result.append((after, aux))
     return result
