@@ -21,7 +21,7 @@ from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Item, Layer, Network
 from inception_cost.structures import BY_ITEM
-from inception_cost.structures.base import join
+from inception_cost.structures.base import Scope, join
 
 
 class Analysis:
@@ -116,26 +116,26 @@ class _Walker:
         exc.located(file=self.network.file, line=line, path=where or None)
         return exc
 
-    def sequence(self, items: list[Item], shape: Shape, parent: CostNode, scope: _Scope,
+    def sequence(self, items: list[Item], shape: Shape, parent: CostNode, scope: Scope,
                  where: str) -> Shape:
         for item in items:
             shape = self.item(item, shape, parent, scope, where)
         return shape
 
-    def item(self, item: Item, shape: Shape, parent: CostNode, scope: _Scope, where: str) -> Shape:
+    def item(self, item: Item, shape: Shape, parent: CostNode, scope: Scope, where: str) -> Shape:
         if isinstance(item, Layer):
             return self.layer(item, shape, parent, scope, where)
         return BY_ITEM[type(item)].shape(self, item, shape, parent, scope, where)
 
-    def scope(self, path: str) -> _Scope:
+    def scope(self, path: str) -> Scope:
         return _Scope(path)
 
     def add_layer(self, kind: str, name: str, line: int, args: dict[str, Any], shape: Shape,
-                  parent: CostNode, scope: _Scope, where: str) -> Shape:
+                  parent: CostNode, scope: Scope, where: str) -> Shape:
         """A layer that the analysis adds itself (a residual's addition)."""
         return self.layer(Layer(kind=kind, name=name, line=line, args=args), shape, parent, scope, where)
 
-    def layer(self, layer: Layer, shape: Shape, parent: CostNode, scope: _Scope, where: str) -> Shape:
+    def layer(self, layer: Layer, shape: Shape, parent: CostNode, scope: Scope, where: str) -> Shape:
         kind = CANONICAL[layer.kind]
         lwhere = join(where, layer.name)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError, did_you_mean
 
@@ -21,7 +22,7 @@ class Device:
     name: str
     title: str
     source: str
-    peak_tflops: dict  # dtype -> dense TFLOP/s (TOPS for int8)
+    peak_tflops: dict[str, float]  # dtype -> dense TFLOP/s (TOPS for int8)
     bandwidth_gbs: float  # GB/s = 10^9 bytes per second
     overhead_us: float = 0.0
 
@@ -37,7 +38,7 @@ def device_dir() -> Path:
     return Path(__file__).resolve().parent / "devices"
 
 
-def builtin_devices() -> list:
+def builtin_devices() -> list[str]:
     return sorted(p.stem for p in device_dir().glob("*.yaml"))
 
 
@@ -54,7 +55,7 @@ def load_device(ref: str) -> Device:
     display = path.name if path.parent == device_dir() else ref
     doc = load_file(path, display)
 
-    def fail(key, message):
+    def fail(key: str | None, message: str) -> ArchitectureError:
         line = doc.line_of(key) if hasattr(doc, "line_of") and key else getattr(doc, "line", None)
         return ArchitectureError(message, file=display, line=line)
 
@@ -84,7 +85,7 @@ def load_device(ref: str) -> Device:
                   bandwidth_gbs=float(doc["bandwidth_gbs"]), overhead_us=float(overhead))
 
 
-def _positive(value, allow_zero: bool = False) -> bool:
+def _positive(value: Any, allow_zero: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return value >= 0 if allow_zero else value > 0
+    return bool(value >= 0 if allow_zero else value > 0)

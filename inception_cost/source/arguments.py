@@ -4,6 +4,8 @@ it is wrong, raises an error that names the file, the key's line and the layer."
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import Any
 
 from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import ArchitectureError, did_you_mean
@@ -14,8 +16,8 @@ MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
 class ArgReader:
     """Reads one layer's argument mapping, with errors that name the key's line."""
 
-    def __init__(self, args, line: int, path: str, file: str):
-        self.args = args if args is not None else {}
+    def __init__(self, args: Any, line: int, path: str, file: str) -> None:
+        self.args: Any = args if args is not None else {}
         self.line = line
         self.path = path
         self.file = file
@@ -26,7 +28,7 @@ class ArgReader:
             line = self.args.line_of(key) or self.line
         return ArchitectureError(message, file=self.file, line=line, path=self.path)
 
-    def check_keys(self, allowed) -> None:
+    def check_keys(self, allowed: Collection[str]) -> None:
         if not isinstance(self.args, dict):
             raise self.error(None, f"expected a mapping of arguments, got {_describe(self.args)}")
         for key in self.args:
@@ -34,13 +36,13 @@ class ArgReader:
                 raise self.error(key, f"unknown argument '{key}'{did_you_mean(key, allowed)}"
                                       f" (allowed: {', '.join(sorted(allowed))})")
 
-    def positive_int(self, key: str, default=None, *, allow_zero: bool = False) -> int:
+    def positive_int(self, key: str, default: Any = None, *, allow_zero: bool = False) -> int:
         value = self.args.get(key, default)
         if value is None:
             raise self.error(None, f"missing '{key}' (a positive integer)")
         return self._int(key, value, allow_zero=allow_zero)
 
-    def _int(self, key: str, value, *, allow_zero: bool = False) -> int:
+    def _int(self, key: str, value: Any, *, allow_zero: bool = False) -> int:
         if isinstance(value, Symbol):  # the sweep's trace: the range is checked per variant
             check_range(value, 0 if allow_zero else 1, MAX_SIZE, f"{self.path}: '{key}'")
             return value
@@ -54,9 +56,10 @@ class ArgReader:
             raise self.error(key, f"'{key}' must be {'>= 0' if allow_zero else 'positive'}, got {value}")
         if value > MAX_SIZE:
             raise self.error(key, f"'{key}' is {value:,}, more than the {MAX_SIZE:,} allowed")
-        return value
+        number: int = value
+        return number
 
-    def pair(self, key: str, default=None) -> tuple:
+    def pair(self, key: str, default: Any = None) -> tuple[int, int]:
         """An int `3`, a string `1x7` or a list `[1, 7]`: (height, width)."""
         value = self.args.get(key, default)
         if value is None:
@@ -73,7 +76,7 @@ class ArgReader:
         n = self._int(key, value)
         return (n, n)
 
-    def padding(self, key: str = "padding", default="valid"):
+    def padding(self, key: str = "padding", default: Any = "valid") -> str | tuple[int, int]:
         """'same', 'valid', an int p (p on every side) or [ph, pw]."""
         value = self.args.get(key, default)
         if isinstance(value, str) and value.lower() in ("same", "valid"):
@@ -91,9 +94,9 @@ class ArgReader:
         value = self.args.get(key, default)
         if not isinstance(value, bool):
             raise self.error(key, f"'{key}' must be true or false, got {_describe(value)}")
-        return value
+        return bool(value)
 
-    def choice(self, key: str, choices, default):
+    def choice(self, key: str, choices: Collection[str | None], default: str | None) -> str | None:
         value = self.args.get(key, default)
         if value is None and None in choices:
             return None
@@ -121,7 +124,7 @@ class ArgReader:
         return str(value)
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -30,7 +30,8 @@ def scaled_integer(text: Any) -> int | None:
     if isinstance(text, bool) or not match:
         return None
     whole, _, frac = match.group(1).partition(".")
-    return int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
+    number: int = int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
+    return number
 
 
 def load_network(path: str | os.PathLike[str], display_name: str | None = None,
@@ -50,7 +51,7 @@ def parse_text(text: str, file: str = "<text>", variant: str = "reduced") -> Net
                           variant=variant)
 
 
-def parse_document(doc, file: str, default_name: str = "network",
+def parse_document(doc: Any, file: str, default_name: str = "network",
                    variant: str = "reduced") -> Network:
     if not isinstance(doc, YMap):
         raise ArchitectureError("expected a mapping at the top level (with 'input' and 'layers')",
@@ -85,14 +86,14 @@ def parse_document(doc, file: str, default_name: str = "network",
 
 
 
-def read_text(ctx: Context, doc, key: str, default: str) -> str:
+def read_text(ctx: Context, doc: YMap, key: str, default: str) -> str:
     value = doc.get(key, default)
     if isinstance(value, (dict, list)) or value is None:
         raise ctx.error(doc.line_of(key), None, f"'{key}' must be text")
     return str(value).strip()
 
 
-def read_input(ctx: Context, doc) -> tuple:
+def read_input(ctx: Context, doc: YMap) -> tuple[int, int, int]:
     if "input" not in doc:
         raise ctx.error(doc.line, None, "missing 'input' (e.g. input: 224x224x3)")
     value = doc["input"]
@@ -109,14 +110,14 @@ def read_input(ctx: Context, doc) -> tuple:
         if not 1 <= v <= MAX_SIZE:
             raise ctx.error(line, None, f"'input' sizes must be between 1 and {MAX_SIZE:,},"
                                          f" got {v}")
-    return tuple(value)
+    return (value[0], value[1], value[2])
 
 
-def read_stated(ctx: Context, value, line: int) -> dict:
+def read_stated(ctx: Context, value: Any, line: int) -> dict[str, Any]:
     """Totals the source states: {params: 13.6M, macs: 5.7G, depth: 42} (K/M/G = 10^3/6/9)."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
+    if not isinstance(value, YMap):
         raise ctx.error(line, None, "'stated' must map params / macs / depth to figures")
     result = {}
     for key, figure in value.items():

@@ -8,13 +8,15 @@ arguments, merges defaults, and reads each layer's arguments through its kind.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from inception_cost.core.kinds import KINDS
+from inception_cost.core.kinds import KINDS, Kind
 from inception_cost.errors import ArchitectureError, did_you_mean
-from inception_cost.graph.nodes import Layer, Rebuild
+from inception_cost.graph.nodes import Item, Layer, Rebuild
 from inception_cost.source.arguments import ArgReader
 from inception_cost.source.yamlsource import YList, YMap
 from inception_cost.structures import STRUCTURES
+from inception_cost.structures.base import join
 
 MAX_LAYERS = 10_000  # the largest built-in has a few hundred
 MAX_BLOCK_NESTING = 16
@@ -23,12 +25,13 @@ MAX_BLOCK_NESTING = 16
 class Context:
     """What expanding a document needs: its file, defaults, blocks, and a layer budget."""
 
-    def __init__(self, doc: YMap, file: str):
+    def __init__(self, doc: YMap, file: str) -> None:
         self.file = file
         self.doc = doc
         self.count = 0
-        self.block_stack: list = []
-        self.mentions: dict = {}  # id(node) -> (node, whether `$` occurs in it)
+        self.units: dict[str, Any] = {}  # the table form's printed columns, how they count
+        self.block_stack: list[str] = []
+        self.mentions: dict[int, tuple[Any, bool]] = {}  # id(node) -> (node, whether `$` occurs in it)
         self.defaults = self._read_defaults(doc.get("defaults"), doc.line_of("defaults"))
         self.blocks = self._read_blocks(doc.get("blocks"), doc.line_of("blocks"))
 
@@ -39,21 +42,22 @@ class Context:
 
     # -- defaults and blocks --
 
-    def _read_defaults(self, defaults, line: int) -> dict:
+    def _read_defaults(self, defaults: Any, line: int) -> dict[str, Any]:
         """{kind: {arg: value}} plus {'*': {arg: value}} for args any kind may take."""
-        result = {"*": YMap()}
-        result["*"].line, result["*"].key_lines = line, {}
+        common = YMap()
+        common.line, common.key_lines = line, {}
+        result: dict[str, Any] = {"*": common}
         if defaults is None:
             return result
-        if not isinstance(defaults, dict):
+        if not isinstance(defaults, YMap):
             raise self.error(line, None, "'defaults' must be a mapping, e.g. {conv: {bias: false}}")
         for key, value in defaults.items():
             is_argument = any(key in k.keys for k in KINDS.values()) and key != "name"
             if key in KINDS and isinstance(value, dict):
                 result[KINDS[key].name] = value
             elif is_argument and not isinstance(value, (dict, list)):
-                result["*"][key] = value
-                result["*"].key_lines[key] = defaults.line_of(key)
+                common[key] = value
+                common.key_lines[key] = defaults.line_of(key)
             elif key in KINDS:
                 raise self.error(defaults.line_of(key), None,
                                  f"defaults for '{key}' must be a mapping of arguments")
@@ -63,14 +67,14 @@ class Context:
                                  " (a layer kind, or an argument such as bias or batch_norm)")
         return result
 
-    def _read_blocks(self, blocks, line: int) -> dict:
+    def _read_blocks(self, blocks: Any, line: int) -> dict[str, Any]:
         if blocks is None:
             return {}
-        if not isinstance(blocks, dict):
+        if not isinstance(blocks, YMap):
             raise self.error(line, None, "'blocks' must map block names to {args, layers}")
         for name, block in blocks.items():
             bline = blocks.line_of(name)
-            if not isinstance(block, dict):
+            if not isinstance(block, YMap):
                 raise self.error(bline, f"block {name}", "a block needs 'layers' (and optional 'args')")
             for key in block:
                 if key not in ("args", "layers", "notes"):
@@ -95,16 +99,16 @@ class Context:
 
     # -- items --
 
-    def items(self, value, line: int, path: str, args: dict | None = None) -> list:
+    def items(self, value: Any, line: int, path: str, args: dict[str, Any] | None = None) -> list[Item]:
         if not isinstance(value, list):
             raise self.error(line, path, "expected a list of layers")
-        result = []
+        result: list[Item] = []
         for index, item in enumerate(value):
             item_line = value.line_of(index) if hasattr(value, "line_of") else line
             result.extend(self.item(item, item_line, path, args or {}))
         return result
 
-    def item(self, item, line: int, path: str, args: dict) -> list:
+    def item(self, item: Any, line: int, path: str, args: dict[str, Any]) -> list[Item]:
         self.count += 1
         if self.count > MAX_LAYERS:
             raise self.error(line, path, f"more than {MAX_LAYERS:,} layers")
@@ -127,7 +131,7 @@ class Context:
                                          f" {', '.join(STRUCTURES)})")
         return [self.layer(kind, body, line, path)]
 
-    def layer(self, kind: str, body, line: int, path: str) -> Layer:
+    def layer(self, kind: str, body: Any, line: int, path: str) -> Layer:
         spec = KINDS[kind]
         merged = merge_defaults(self.defaults, spec, body, line)
         own_name = body.get("name") if isinstance(body, dict) else None
@@ -139,7 +143,7 @@ class Context:
         given = name if merged.get("name") is not None else None
         return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
 
-    def mapping(self, body, line: int, path: str, what: str, allowed: tuple) -> dict:
+    def mapping(self, body: Any, line: int, path: str, what: str, allowed: tuple[str, ...]) -> Any:
         """A structure's mapping, with its keys checked."""
         if not isinstance(body, dict):
             raise self.error(line, path, f"'{what}' needs a mapping ({', '.join(allowed)})")
@@ -150,17 +154,17 @@ class Context:
                                  f" (allowed: {', '.join(allowed)})")
         return body
 
-    def rebuilder(self, block: str, values: dict, line: int, path: str) -> Rebuild:
+    def rebuilder(self, block: str, values: dict[str, Any], line: int, path: str) -> Rebuild:
         """Rebuilds this one instance with some arguments changed (the sweep's variants)."""
         stack = list(self.block_stack)
 
-        def rebuild(changes: dict) -> list:
+        def rebuild(changes: dict[str, Any]) -> list[Item]:
             fresh = self.fork(stack)
             return fresh.expand_block(block, {**values, **changes}, line, path)
 
         return rebuild
 
-    def fork(self, block_stack: list) -> Context:
+    def fork(self, block_stack: list[str]) -> Context:
         """A context for rebuilding one module: same file, defaults and blocks, a new budget."""
         import copy  # only when a sweep rebuilds a module
 
@@ -169,7 +173,7 @@ class Context:
         other.block_stack = list(block_stack)
         return other
 
-    def block_values(self, block_name: str, given, line: int, path: str) -> dict:
+    def block_values(self, block_name: str, given: Any, line: int, path: str) -> dict[str, Any]:
         """A block's arguments for one use: its defaults, then the `with` values."""
         if block_name not in self.blocks:
             raise self.error(line, path, f"unknown block '{block_name}'"
@@ -191,7 +195,7 @@ class Context:
             raise self.error(line, path, f"block '{block_name}' needs {', '.join(missing)}")
         return values
 
-    def expand_block(self, block_name: str, values: dict, line: int, path: str) -> list:
+    def expand_block(self, block_name: str, values: dict[str, Any], line: int, path: str) -> list[Item]:
         """The items of one use of a block, with its arguments substituted."""
         if len(self.block_stack) >= MAX_BLOCK_NESTING:
             raise self.error(line, path, f"blocks nested more than {MAX_BLOCK_NESTING} deep"
@@ -207,11 +211,7 @@ class Context:
             self.block_stack.pop()
 
 
-def join(path: str, name: str) -> str:
-    return f"{path} / {name}" if path else name
-
-
-def merge_defaults(defaults: dict, spec, body, line: int = 0):
+def merge_defaults(defaults: dict[str, Any], spec: Kind, body: Any, line: int = 0) -> YMap:
     """The layer's own arguments over its kind's defaults over the file-wide ones."""
     own = body if isinstance(body, dict) else {}
     merged = YMap()
@@ -230,7 +230,7 @@ def merge_defaults(defaults: dict, spec, body, line: int = 0):
 _ARG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def substitute(value, args: dict, ctx: Context, line: int, path: str):
+def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: str) -> Any:
     """Replace `$name` by a block argument: a whole value keeps the argument's type.
 
     Returns `value` itself where nothing inside it changes (most of a block)."""
@@ -249,23 +249,23 @@ def substitute(value, args: dict, ctx: Context, line: int, path: str):
                  for key, item in value.items()}
         if all(items[key] is value[key] for key in items):
             return value
-        result = YMap(items)
-        result.line = getattr(value, "line", line)
-        result.key_lines = dict(lines)
-        return result
+        mapping = YMap(items)
+        mapping.line = getattr(value, "line", line)
+        mapping.key_lines = dict(lines)
+        return mapping
     if isinstance(value, list):
 
-        items = [substitute(v, args, ctx, line, path) for v in value]
-        if all(new is old for new, old in zip(items, value)):
+        values = [substitute(v, args, ctx, line, path) for v in value]
+        if all(new is old for new, old in zip(values, value)):
             return value
-        result = YList(items)
-        result.line = getattr(value, "line", line)
-        result.item_lines = list(getattr(value, "item_lines", []))
-        return result
+        sequence = YList(values)
+        sequence.line = getattr(value, "line", line)
+        sequence.item_lines = list(getattr(value, "item_lines", []))
+        return sequence
     return value
 
 
-def _mentions_argument(value, memo: dict) -> bool:
+def _mentions_argument(value: Any, memo: dict[int, tuple[Any, bool]]) -> bool:
     """Whether `$` occurs anywhere inside a YAML value (memoised per document: a block's
     template is walked once however often it is used)."""
     if isinstance(value, str):
@@ -281,7 +281,7 @@ def _mentions_argument(value, memo: dict) -> bool:
     return found
 
 
-def _arg(name: str, args: dict, ctx: Context, line: int, path: str):
+def _arg(name: str, args: dict[str, Any], ctx: Context, line: int, path: str) -> Any:
     if name not in args:
         raise ctx.error(line, path, f"unknown block argument '${name}'{did_you_mean(name, list(args))}")
     return args[name]

@@ -16,12 +16,18 @@ without the pool projection (the paper's Figure 2a).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import did_you_mean
-from inception_cost.graph.nodes import Branch, Concat, Module
+from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Item, Layer, Module, Network
 from inception_cost.source.arguments import MAX_SIZE
+from inception_cost.source.yamlsource import YList, YMap
 from inception_cost.structures import STRUCTURES
+
+if TYPE_CHECKING:
+    from inception_cost.source.graphform import Context
 
 COLUMNS = ("type", "patch size/stride", "output", "depth", "#1x1", "#3x3 reduce", "#3x3",
            "#5x5 reduce", "#5x5", "pool proj", "params", "ops")
@@ -30,10 +36,10 @@ ROW_TYPES = ("convolution", "max pool", "avg pool", "inception", "dropout", "lin
 UNIT_KEYS = ("params", "ops")
 
 
-def expand(doc, ctx, network, variant: str = "reduced") -> None:
+def expand(doc: YMap, ctx: Context, network: Network, variant: str = "reduced") -> None:
     table = doc["table"]
     tline = doc.line_of("table")
-    if not isinstance(table, dict) or "rows" not in table:
+    if not isinstance(table, YMap) or "rows" not in table:
         raise ctx.error(tline, None, "'table' needs 'columns' and 'rows'")
     for key in table:
         if key not in ("columns", "rows"):
@@ -54,10 +60,10 @@ def expand(doc, ctx, network, variant: str = "reduced") -> None:
         raise ctx.error(table.line_of("columns"), None, "the table needs a 'type' column")
     network.units = ctx.units = read_units(doc, ctx)
     rows = table["rows"]
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(rows, YList) or not rows:
         raise ctx.error(table.line_of("rows"), None, "'rows' must be a non-empty list of rows")
-    counts: dict = {}
-    by_name: dict = {}
+    counts: dict[str, int] = {}
+    by_name: dict[str, Module] = {}
     for index, row in enumerate(rows):
         line = rows.line_of(index)
         if not isinstance(row, list) or len(row) != len(columns):
@@ -78,13 +84,15 @@ def expand(doc, ctx, network, variant: str = "reduced") -> None:
         network.items.insert(network.items.index(by_name[after]) + 1, aux)
 
 
-def read_units(doc, ctx) -> dict:
+def read_units(doc: YMap, ctx: Context) -> dict[str, Any]:
     """How the printed params / ops columns count: {column: (suffix -> scale, counts)}."""
-    units = doc.get("units", {})
+    units = doc.get("units")
     line = doc.line_of("units")
-    if not isinstance(units, dict):
+    if units is None:
+        return {}
+    if not isinstance(units, YMap):
         raise ctx.error(line, None, "'units' must map params / ops to {K: 1024, counts: weights}")
-    result = {}
+    result: dict[str, Any] = {}
     for column, spec in units.items():
         cline = units.line_of(column)
         if column not in UNIT_KEYS:
@@ -96,7 +104,7 @@ def read_units(doc, ctx) -> dict:
         allowed = ("weights", "params") if column == "params" else ("macs",)
         if counts not in allowed:
             raise ctx.error(cline, None, f"'{column}' can count {' or '.join(allowed)}, got {counts!r}")
-        scales = {}
+        scales: dict[str, int] = {}
         for suffix, scale in spec.items():
             if suffix == "counts":
                 continue
@@ -107,7 +115,8 @@ def read_units(doc, ctx) -> dict:
     return result
 
 
-def parse_reported(text, units: dict, column: str, ctx, line: int, path: str) -> dict:
+def parse_reported(text: Any, units: dict[str, Any], column: str, ctx: Context, line: int,
+                   path: str) -> dict[str, Any]:
     """'159K' -> {'text': '159K', 'value': 159 * 1024, 'step': 1024} (step: one unit of the last digit)."""
     spec = units.get(column)
     if spec is None:
@@ -117,6 +126,7 @@ def parse_reported(text, units: dict, column: str, ctx, line: int, path: str) ->
     if not match or (suffix and suffix not in spec["scales"]):
         raise ctx.error(line, path, f"cannot read {column} '{text}' (expected a number with one of"
                                     f" the suffixes {', '.join(spec['scales']) or '(none)'})")
+    assert match is not None
     decimals = len(match.group(2) or "")
     scale = spec["scales"].get(suffix, 1)
     number = match.group(1).replace(".", "")
@@ -125,19 +135,20 @@ def parse_reported(text, units: dict, column: str, ctx, line: int, path: str) ->
             "step_numerator": scale, "counts": spec["counts"]}
 
 
-def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Module:
+def expand_row(cells: dict[str, Any], line: int, ctx: Context, counts: dict[str, int],
+               variant: str) -> Module:
     type_text = str(cells.get("type", "")).strip()
     match = re.fullmatch(r"([a-z ]+?)\s*(?:\((.+)\))?", type_text)
     base = match.group(1) if match else type_text
     if base not in ROW_TYPES:
         raise ctx.error(line, None, f"unknown row type '{type_text}'{did_you_mean(base, ROW_TYPES)}"
                                     f" (known: {', '.join(ROW_TYPES)})")
-    detail = match.group(2)
+    detail = match.group(2) if match else None
     name = row_name(base, detail, counts)
     path = type_text
     kernel, stride = read_patch(cells.get("patch size/stride"), ctx, line, path)
     out = read_output(cells.get("output"), ctx, line, path)
-    widths = {}
+    widths: dict[str, Any] = {}
     for column in WIDTHS:
         if column in cells:
             value = cells[column]
@@ -147,7 +158,7 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
                 raise ctx.error(line, path, f"'{column}' must be a positive integer, got {value!r}")
             widths[column] = value
 
-    def layer(kind, **args):
+    def layer(kind: str, **args: Any) -> Layer:
         return ctx.layer(kind, args, line, path)
 
     if base == "convolution":
@@ -158,15 +169,15 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
             filters = out[2]
         if filters is None:
             raise ctx.error(line, path, "a convolution row needs its output depth or a width column")
-        items = []
+        items: list[Item] = []
         reduce = widths.get(f"#{kernel[0]}x{kernel[1]} reduce")
         if reduce is not None:
             items.append(layer("conv", filters=reduce, kernel=1))
-        items.append(layer("conv", filters=filters, kernel=list(kernel), stride=list(stride)))
+        items.append(layer("conv", filters=filters, kernel=list(kernel), stride=list(stride or (1, 1))))
     elif base in ("max pool", "avg pool"):
         if kernel is None:
             raise ctx.error(line, path, f"a {base} row needs its patch size/stride, e.g. 3x3/2")
-        items = [layer(base.replace(" ", "_"), kernel=list(kernel), stride=list(stride))]
+        items = [layer(base.replace(" ", "_"), kernel=list(kernel), stride=list(stride or (1, 1)))]
     elif base == "inception":
         items = [inception(widths, variant, layer, ctx, line, path)]
     elif base == "dropout":
@@ -180,7 +191,7 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
         items = [layer("linear", out=out[2])]
     else:
         items = [layer("softmax")]
-    paper = {}
+    paper: dict[str, Any] = {}
     if "output" in cells:
         paper["output"] = cells["output"]
     if "depth" in cells:
@@ -192,18 +203,20 @@ def expand_row(cells: dict, line: int, ctx, counts: dict, variant: str) -> Modul
         if column in cells:
             paper[column] = parse_reported(cells[column], ctx.units, column, ctx, line, path)
     label = f"{type_text} {cells['patch size/stride']}" if "patch size/stride" in cells else type_text
-    def rebuild(changes: dict) -> list:
+    def rebuild(changes: dict[str, Any]) -> list[Item]:
         return expand_row({**cells, **changes}, line, ctx.fork([]), {}, variant).items
 
     return Module(name=name, label=label, items=items, line=line, block=base, paper=paper,
                   arguments=widths, rebuild=rebuild)
 
 
-def inception(widths: dict, variant: str, layer, ctx, line: int, path: str) -> Concat:
+def inception(widths: dict[str, Any], variant: str, layer: Callable[..., Layer], ctx: Context, line: int,
+              path: str) -> Concat:
     missing = [c for c in WIDTHS if c not in widths]
     if missing:
         raise ctx.error(line, path, f"an inception row needs {', '.join(missing)}")
     w = widths
+    branches: dict[str, list[Item]]
     if variant == "naive":  # Figure 2(a): no reductions, the pool passes its input through
         branches = {
             "1x1": [layer("conv", filters=w["#1x1"], kernel=1)],
@@ -225,7 +238,7 @@ def inception(widths: dict, variant: str, layer, ctx, line: int, path: str) -> C
                   line=line)
 
 
-def row_name(base: str, detail: str | None, counts: dict) -> str:
+def row_name(base: str, detail: str | None, counts: dict[str, int]) -> str:
     """inception (3a) -> 3a; convolution -> conv1, conv2; max pool -> maxpool1 ..."""
     if base == "inception" and detail:
         return detail.strip()
@@ -235,7 +248,8 @@ def row_name(base: str, detail: str | None, counts: dict) -> str:
     return f"{short}{counts[short]}" if numbered or counts[short] > 1 else short
 
 
-def read_patch(text, ctx, line: int, path: str):
+def read_patch(text: Any, ctx: Context, line: int,
+               path: str) -> tuple[tuple[int, int], tuple[int, int]] | tuple[None, None]:
     if text is None:
         return None, None
     match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*(?:/\s*([0-9]+))?\s*", str(text))
@@ -247,30 +261,32 @@ def read_patch(text, ctx, line: int, path: str):
     return (kh, kw), (s, s)
 
 
-def read_output(text, ctx, line: int, path: str):
+def read_output(text: Any, ctx: Context, line: int, path: str) -> tuple[int, int, int] | None:
     if text is None:
         return None
     match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*x\s*([0-9]+)\s*", str(text))
     if not match:
         raise ctx.error(line, path, f"cannot read output '{text}' (expected e.g. 28x28x256)")
-    return tuple(int(g) for g in match.groups())
+    h, w, c = (int(g) for g in match.groups())
+    return h, w, c
 
 
-def read_auxiliary(doc, ctx) -> list:
+def read_auxiliary(doc: YMap, ctx: Context) -> list[tuple[str, Auxiliary]]:
     """[(after_row_name, Auxiliary)] from the table form's `auxiliary:` list."""
-    heads = doc.get("auxiliary", [])
+    heads = doc.get("auxiliary")
     if heads is None:
         return []
-    if not isinstance(heads, list):
+    if not isinstance(heads, YList):
         raise ctx.error(doc.line_of("auxiliary"), None, "'auxiliary' must be a list of heads")
-    result = []
+    result: list[tuple[str, Auxiliary]] = []
     for index, head in enumerate(heads):
         line = heads.line_of(index)
-        if not isinstance(head, dict) or "after" not in head:
+        if not isinstance(head, YMap) or "after" not in head:
             raise ctx.error(line, None, "an auxiliary head needs 'after' (the row it reads from)")
-        body = type(head)(head)
+        body = YMap(head)
         body.line, body.key_lines = head.line, head.key_lines
         after = str(body.pop("after"))
         (aux,) = STRUCTURES["auxiliary"].read(ctx, body, line, "", {})
+        assert isinstance(aux, Auxiliary)
         result.append((after, aux))
     return result

@@ -22,21 +22,21 @@ MAX_DEPTH = 64
 MAX_ALIAS_VALUES = 100_000  # values reached again through aliases
 
 
-class YMap(dict):
+class YMap(dict[str, Any]):
     """A mapping that knows its own line and the line of each key (1-based)."""
 
     line: int = 0
-    key_lines: dict
+    key_lines: dict[str, int]
 
-    def line_of(self, key) -> int:
+    def line_of(self, key: Any) -> int:
         return self.key_lines.get(key, self.line)
 
 
-class YList(list):
+class YList(list[Any]):
     """A list that knows its own line and the line of each item (1-based)."""
 
     line: int = 0
-    item_lines: list
+    item_lines: list[int]
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
@@ -68,7 +68,7 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> 
     return load_bytes(raw, name)
 
 
-def load_bytes(raw: bytes, name: str):
+def load_bytes(raw: bytes, name: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -79,7 +79,7 @@ def load_bytes(raw: bytes, name: str):
     return load_text(text, name)
 
 
-def load_text(text: str, name: str):
+def load_text(text: str, name: str) -> Any:
     if not text.strip():
         raise ArchitectureError("file is empty (expected a YAML mapping with 'input' and 'layers')",
                                 file=name)
@@ -117,8 +117,9 @@ def _check_depth(text: str, name: str) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
+                mark = event.start_mark
                 raise ArchitectureError(f"nesting deeper than {MAX_DEPTH} levels", file=name,
-                                        line=event.start_mark.line + 1)
+                                        line=mark.line + 1 if mark is not None else None)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -142,10 +143,10 @@ class _Builder:
     def __init__(self, loader: yaml.SafeLoader, name: str):
         self.loader = loader
         self.name = name
-        self.seen: set = set()
+        self.seen: set[int] = set()
         self.repeated = 0
 
-    def build(self, node, depth: int):
+    def build(self, node: Any, depth: int) -> Any:
         line = node.start_mark.line + 1
         if id(node) in self.seen:  # reached again through an alias: that costs expansion
             self.repeated += 1
@@ -169,7 +170,7 @@ class _Builder:
             return result
         return self._scalar(node, line)
 
-    def _mapping(self, node, depth: int, line: int) -> YMap:
+    def _mapping(self, node: Any, depth: int, line: int) -> YMap:
         if node.tag != "tag:yaml.org,2002:map":
             raise ArchitectureError(f"tag {_tag(node.tag)} is not allowed (plain YAML only)",
                                     file=self.name, line=line)
@@ -194,7 +195,7 @@ class _Builder:
             result.key_lines[key] = key_line
         return result
 
-    def _scalar(self, node, line: int):
+    def _scalar(self, node: Any, line: int) -> Any:
         if node.tag == "tag:yaml.org,2002:str":  # most scalars: no conversion to make
             return node.value
         try:

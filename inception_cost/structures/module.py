@@ -10,6 +10,7 @@ from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import did_you_mean
 from inception_cost.graph.nodes import Item, Module
+from inception_cost.source.yamlsource import YMap
 from inception_cost.structures.base import Reader, Scope, Structure, Walker, join
 
 KEYS = ("name", "label", "layers", "use", "with", "repeat", "paper")
@@ -73,7 +74,7 @@ class ModuleStructure(Structure):
 
 def _paper(reader: Reader, value: Any, line: int, path: str) -> dict[str, Any]:
     """What the source prints for a module: {output: 28x28x576, depth: 2}, checked in reports."""
-    if not isinstance(value, dict):
+    if not isinstance(value, YMap):
         raise reader.error(line, path, "'paper' must be a mapping such as {output: 28x28x576}")
     for key in value:
         if key not in ("output", "depth"):
