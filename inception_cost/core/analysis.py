@@ -9,7 +9,7 @@ network). Every report, estimate and transformation reads the `Analysis` this re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core import columns as col
 from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
@@ -21,7 +21,10 @@ from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Item, Layer, Network
 from inception_cost.structures import BY_ITEM
-from inception_cost.structures.base import Scope, join
+from inception_cost.structures.base import join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Scope
 
 
 class Analysis:

@@ -3,12 +3,15 @@ current tensor, counted only with `--train`; the main path goes on from its inpu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.graph.nodes import Auxiliary, Item
-from inception_cost.structures.base import Reader, Run, Scope, Structure, Walker, join
+from inception_cost.structures.base import Structure, join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Reader, Run, Scope, Walker
 
 
 class AuxiliaryStructure(Structure):

@@ -9,57 +9,55 @@ into the registry (`structures/__init__.py`) and know no structure by name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the protocols are for the type checker only: building them costs start-up time
+    from typing import Protocol
+
     from inception_cost.errors import ArchitectureError, ShapeError
     from inception_cost.graph.nodes import Item, Rebuild
 
+    class Reader(Protocol):
+        """What `source.graphform.Context` offers a structure while reading one."""
 
-class Reader(Protocol):
-    """What `source.graphform.Context` offers a structure while reading one."""
+        def error(self, line: int, path: str | None, message: str) -> ArchitectureError: ...
 
-    def error(self, line: int, path: str | None, message: str) -> ArchitectureError: ...
+        def mapping(self, body: Any, line: int, path: str, what: str, allowed: tuple[str, ...]) -> Any: ...
 
-    def mapping(self, body: Any, line: int, path: str, what: str, allowed: tuple[str, ...]) -> Any: ...
+        def items(self, value: Any, line: int, path: str, args: dict[str, Any] | None = None) -> list[Item]: ...
 
-    def items(self, value: Any, line: int, path: str, args: dict[str, Any] | None = None) -> list[Item]: ...
+        def block_values(self, block_name: str, given: Any, line: int, path: str) -> dict[str, Any]: ...
 
-    def block_values(self, block_name: str, given: Any, line: int, path: str) -> dict[str, Any]: ...
+        def expand_block(self, block_name: str, values: dict[str, Any], line: int, path: str) -> list[Item]: ...
 
-    def expand_block(self, block_name: str, values: dict[str, Any], line: int, path: str) -> list[Item]: ...
+        def rebuilder(self, block: str, values: dict[str, Any], line: int, path: str) -> Rebuild: ...
 
-    def rebuilder(self, block: str, values: dict[str, Any], line: int, path: str) -> Rebuild: ...
+    class Scope(Protocol):
+        path: str
 
+        def child(self, name: str, numbered: bool = False) -> str: ...
 
-class Scope(Protocol):
-    path: str
+    class Walker(Protocol):
+        """What `core.analysis` offers a structure while propagating shapes."""
 
-    def child(self, name: str, numbered: bool = False) -> str: ...
+        train: bool
+        training_only: list[str]
 
+        def sequence(self, items: list[Item], shape: Shape, parent: CostNode, scope: Scope,
+                     where: str) -> Shape: ...
 
-class Walker(Protocol):
-    """What `core.analysis` offers a structure while propagating shapes."""
+        def scope(self, path: str) -> Scope: ...
 
-    train: bool
-    training_only: list[str]
+        def add_layer(self, kind: str, name: str, line: int, args: dict[str, Any], shape: Shape,
+                      parent: CostNode, scope: Scope, where: str) -> Shape: ...
 
-    def sequence(self, items: list[Item], shape: Shape, parent: CostNode, scope: Scope,
-                 where: str) -> Shape: ...
+        def fail(self, exc: ShapeError, line: int, where: str) -> ShapeError: ...
 
-    def scope(self, path: str) -> Scope: ...
-
-    def add_layer(self, kind: str, name: str, line: int, args: dict[str, Any], shape: Shape,
-                  parent: CostNode, scope: Scope, where: str) -> Shape: ...
-
-    def fail(self, exc: ShapeError, line: int, where: str) -> ShapeError: ...
-
-
-# (peak elements alive while a node runs, its output's elements): children, held, current
-Run = Callable[[list[CostNode], int, int], tuple[int, int]]
+    # (peak elements alive while a node runs, its output's elements): children, held, current
+    Run = Callable[[list[CostNode], int, int], tuple[int, int]]
 
 
 class Structure:

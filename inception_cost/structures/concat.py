@@ -4,13 +4,16 @@ channels; every branch must give the same height and width."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Branch, Concat, Item
-from inception_cost.structures.base import Reader, Run, Scope, Structure, Walker, join
+from inception_cost.structures.base import Structure, join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Reader, Run, Scope, Walker
 
 
 class ConcatStructure(Structure):

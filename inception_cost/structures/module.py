@@ -4,14 +4,17 @@ a named group of items, written inline or made from a block; reports and `--modu
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import did_you_mean
 from inception_cost.graph.nodes import Item, Module
 from inception_cost.source.yamlsource import YMap
-from inception_cost.structures.base import Reader, Scope, Structure, Walker, join
+from inception_cost.structures.base import Structure, join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Reader, Scope, Walker
 
 KEYS = ("name", "label", "layers", "use", "with", "repeat", "paper")
 MAX_REPEAT = 1000

@@ -4,14 +4,17 @@ input's shape back. The addition is a layer of its own (`residual_add`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape, format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Item, Residual
-from inception_cost.structures.base import Reader, Run, Scope, Structure, Walker, join
+from inception_cost.structures.base import Structure, join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Reader, Run, Scope, Walker
 
 
 class ResidualStructure(Structure):
