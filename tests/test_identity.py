@@ -99,6 +99,11 @@ def test_roofline_and_memory_rows_have_paths(repeated):
     assert [r["path"] for r in rows] == ["m/a/conv_1", "m/b/conv_1", "m/a_2/conv_1", "m/module total/conv_1"]
 
 
+def test_a_path_may_start_below_the_node_asked():
+    three_a = ic.analyse("googlenet").module("3a")
+    assert three_a.module("5x5").macs == three_a.module("3a/5x5").macs == 12_443_648
+
+
 def test_json_rows_carry_paths():
     rows = as_json("googlenet")["sections"][0]["rows"]
     assert rows[4]["path"] == "3a"

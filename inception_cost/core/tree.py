@@ -115,13 +115,18 @@ class CostNode:
         Raises UsageError when a name matches several modules (give a path then)."""
         wanted = query.strip().strip("/")
         candidates = self.selectable()
-        for node in candidates:
-            if node.path == wanted:
-                return node
+        # a path from the top, or from this node ('5x5' below '3a')
+        paths = [wanted, f"{self.path}/{wanted}"] if self.path else [wanted]
+        for path in paths:
+            for node in candidates:
+                if node.path == path:
+                    return node
+        for path in paths:
+            folded = path.lower()
+            for node in candidates:
+                if node.path.lower() == folded:
+                    return node
         folded = wanted.lower()
-        for node in candidates:
-            if node.path.lower() == folded:
-                return node
         named = [n for n in candidates if n.role in (Role.MODULE, Role.AUXILIARY)
                  and folded in (n.name.lower(), n.label.lower())]
         if len(named) > 1:
