@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from inception_cost.cli import compare as compare_command
 from inception_cost.cli import options
+from inception_cost.cli import sweep as sweep_command
 from inception_cost.core import conventions
 from inception_cost.core.kinds import CANONICAL, KINDS
 from inception_cost.core.terms import OPERATION_TERMS, PARAMETER_TERMS, Group, Term
@@ -52,10 +54,11 @@ def test_conventions_weigh_registered_terms_of_the_right_group(convention):
 
 def test_command_line_choices_are_the_enums():
     assert options.FORMATS == tuple(f.value for f in Format)
-    assert options.DTYPES == tuple(d.value for d in Dtype)
-    assert options.RULES == tuple(r.value for r in Rule)
+    assert compare_command.RULES == tuple(r.value for r in Rule)
     assert options.CONVENTIONS == tuple(conventions.PRESETS)
-    assert options.SORT_KEYS == tuple(k.value for k in SortKey)
+    assert sweep_command.SORT_KEYS == tuple(k.value for k in SortKey)
+    dtype = next(p for p in compare_command.compare.params if p.name == "dtype")
+    assert tuple(dtype.type.choices) == tuple(d.value for d in Dtype)
 
 
 def test_explain_covers_every_term_of_every_convention():

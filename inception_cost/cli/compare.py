@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from inception_cost.cli.options import (
-    RULES,
     convention_option,
     emit,
     hardware_options,
@@ -14,6 +13,9 @@ from inception_cost.cli.options import (
     train_option,
 )
 from inception_cost.errors import UsageError
+from inception_cost.transforms.factorize import Rule
+
+RULES = tuple(r.value for r in Rule)
 
 
 @click.command()

@@ -8,21 +8,17 @@ from typing import Any, TypeVar
 import click
 
 from inception_cost.core.conventions import PRESETS
-from inception_cost.estimates.dtypes import Dtype
 from inception_cost.reports.render import Format
-from inception_cost.reports.sweep import SortKey
-from inception_cost.transforms.factorize import Rule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # The closed choices come from the enums and registries they stand for; this module is
 # imported only when a command is loaded (cli/app.py), so `inception-cost` itself starts
 # without them.
+# (The choices of one command alone, --rule, --sort and --dtype, are made where that
+# command is.)
 FORMATS = tuple(f.value for f in Format)
-DTYPES = tuple(d.value for d in Dtype)
-RULES = tuple(r.value for r in Rule)
 CONVENTIONS = tuple(PRESETS)
-SORT_KEYS = tuple(k.value for k in SortKey)
 DEFAULT_DEVICE = "h100-sxm"
 
 
@@ -62,10 +58,13 @@ def module_option(help_text: str, required: bool = False) -> Callable[[F], F]:
 
 def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F], F]:
     """--device, --dtype and --batch for the memory and time estimates."""
+    from inception_cost.estimates.dtypes import Dtype
+
     def wrap(func: F) -> F:
         func = click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
                             help="Images per batch.")(func)
-        func = click.option("--dtype", type=click.Choice(DTYPES), default="fp16", show_default=True,
+        func = click.option("--dtype", type=click.Choice([d.value for d in Dtype]), default="fp16",
+                            show_default=True,
                             help="Element type of activations and weights.")(func)
         if default_device is not None:
             func = click.option("--device", default=default_device, show_default=True,

@@ -7,14 +7,15 @@ import sys
 import click
 
 from inception_cost.cli.options import (
-    SORT_KEYS,
     convention_option,
     emit,
     module_option,
     report_options,
     train_option,
 )
+from inception_cost.reports.sweep import SortKey
 
+SORT_KEYS = tuple(k.value for k in SortKey)
 PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
 
 
