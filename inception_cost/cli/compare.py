@@ -79,7 +79,7 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
     \b
     Examples:
       inception-cost factorize googlenet --module 3a
-      inception-cost factorize inception-v3 --rule nxn-to-1xn -m Mixed_6b
+      inception-cost factorize inception-v3 --rule nxn-to-1xn -m Mixed_5b
       inception-cost factorize                      (a lone 5x5: two 3x3 cost 72%)
       inception-cost factorize --rule nxn-to-1xn    (a lone 3x3: 1x3 + 3x1 cost 67%)
     """
