@@ -25,7 +25,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from inception_cost.core import columns as col
@@ -105,7 +105,6 @@ class SweepResult:
     method: str  # "affine" or "rebuilt"
     convention: Convention
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
