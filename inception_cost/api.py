@@ -127,10 +127,8 @@ class Cost(_Renderable):
     # -- structure --
     def module(self, name: str) -> Cost:
         """A module (or branch, residual, auxiliary head) by path or unique name."""
-        found = self.node.find(name)
-        if found is None:  # also within the whole network, for a path given from the top
-            found = self.analysis.find(name)
-        return Cost(self.analysis, found)
+        found = self.node.find(name)  # below this node, then in the whole network
+        return Cost(self.analysis, found if found is not None else self.analysis.find(name))
 
     @property
     def branches(self) -> list[Cost]:
@@ -142,9 +140,8 @@ class Cost(_Renderable):
     @property
     def children(self) -> list[Cost]:
         """The rows below this node (for the network: its top-level rows)."""
-        nodes = [c for c in self.node.children]
         flat: list[CostNode] = []
-        for c in nodes:  # a concat has no row of its own: its branches stand for it
+        for c in self.node.children:  # a concat has no row of its own: its branches stand for it
             flat.extend(c.children if c.role is Role.CONCAT else [c])
         return [Cost(self.analysis, c) for c in flat]
 
