@@ -8,6 +8,7 @@ from inception_cost.cli import compare as compare_command
 from inception_cost.cli import options
 from inception_cost.cli import sweep as sweep_command
 from inception_cost.core import conventions
+from inception_cost.core.columns import FIELDS
 from inception_cost.core.kinds import CANONICAL, KINDS
 from inception_cost.core.terms import OPERATION_TERMS, PARAMETER_TERMS, Group, Term
 from inception_cost.estimates.memory import Dtype
@@ -15,8 +16,7 @@ from inception_cost.reports.render import Format
 from inception_cost.reports.sweep import SortKey
 from inception_cost.transforms.factorize import Rule
 
-ONE_ROW = {name: [2] for name in ("kh", "kw", "cin", "cout", "groups", "hin", "win", "hout", "wout",
-                                  "bias", "bn", "act", "functional", "scaled")}
+ONE_ROW = {name: [2] for name in FIELDS}
 
 
 @pytest.mark.parametrize("kind", list(CANONICAL.values()), ids=lambda k: k.name)

@@ -74,7 +74,7 @@ def where(values: Column, flags: Column, wanted: int = 1) -> Column:
 
 # What the kinds' column rules read: kernel, channels, sizes and per-layer flags.
 FIELDS = ("kh", "kw", "cin", "cout", "groups", "hin", "win", "hout", "wout", "bias", "bn", "act",
-          "functional", "scaled")
+          "functional", "scaled", "mult")
 
 
 class LayerTable:

@@ -49,15 +49,23 @@ def pad_text(pad: Padding) -> str:
 
 
 def spatial_out(a: dict[str, Any], shape: Shape, path: str) -> Pair:
-    """(height, width) after a window layer with kernel, stride, padding and rounding."""
+    """(height, width) after a window layer with kernel, stride, padding, dilation and
+    rounding; a dilated kernel spans dilation * (k - 1) + 1 inputs."""
     h, w, _ = shape
     kh, kw = a["kernel"]
     sh, sw = a["stride"]
+    dh, dw = a.get("dilation", (1, 1))
     pad = a["padding"]
     ceil = a.get("rounding") == "ceil"
-    ho = window_out(h, kh, sh, _axis_pad(pad, 0), ceil=ceil)
-    wo = window_out(w, kw, sw, _axis_pad(pad, 1), ceil=ceil)
+    ho = window_out(h, _span(kh, dh), sh, _axis_pad(pad, 0), ceil=ceil)
+    wo = window_out(w, _span(kw, dw), sw, _axis_pad(pad, 1), ceil=ceil)
     if ho is None or wo is None or ho < 1 or wo < 1:
+        dilated = f", dilation {dh}x{dw}" if (dh, dw) != (1, 1) else ""
         raise ShapeError(f"kernel {kh}x{kw} does not fit its {h}x{w} input"
-                         f" (padding {pad_text(pad)})", path=path)
+                         f" (padding {pad_text(pad)}{dilated})", path=path)
     return ho, wo
+
+
+def _span(kernel: int, dilation: int) -> int:
+    """How many inputs a dilated kernel spans (the kernel itself when not dilated)."""
+    return kernel if dilation == 1 else dilation * (kernel - 1) + 1

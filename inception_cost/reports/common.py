@@ -100,4 +100,4 @@ def chain(node: CostNode) -> str:
     structure = structure_of(node)
     if structure is not None:
         return structure.chain(node, chain)
-    return " -> ".join(chain(child) for child in node.children)
+    return " -> ".join(chain(child) for child in node.children) or "identity"  # an empty branch

@@ -94,14 +94,21 @@ def read_text(ctx: Context, doc: YMap, key: str, default: str) -> str:
 
 
 def read_input(ctx: Context, doc: YMap) -> tuple[int, int, int]:
+    """`input: 224x224x3`, `[224, 224, 3]` or `{height: 224, width: 224, channels: 3}`."""
     if "input" not in doc:
         raise ctx.error(doc.line, None, "missing 'input' (e.g. input: 224x224x3)")
     value = doc["input"]
     line = doc.line_of("input")
+    written = value
     if isinstance(value, str):
         parts = re.split(r"\s*[xX×]\s*", value.strip())
         ascii_digits = all(re.fullmatch(r"[0-9]{1,9}", p) for p in parts)
         value = [int(p) for p in parts] if ascii_digits else None
+    elif isinstance(value, YMap):
+        keys = ("height", "width", "channels")
+        if set(value) != set(keys):
+            raise ctx.error(line, None, "'input' as a mapping needs exactly height, width and channels")
+        value = [value[k] for k in keys]
     if not isinstance(value, list) or len(value) != 3 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise ctx.error(line, None, "'input' must be height x width x channels,"
@@ -110,7 +117,12 @@ def read_input(ctx: Context, doc: YMap) -> tuple[int, int, int]:
         if not 1 <= v <= MAX_SIZE:
             raise ctx.error(line, None, f"'input' sizes must be between 1 and {MAX_SIZE:,},"
                                          f" got {v}")
-    return (value[0], value[1], value[2])
+    h, w, c = value
+    if h <= 4 and w == c and w >= 16 and not isinstance(written, YMap):
+        raise ctx.error(line, None, f"'input' {h}x{w}x{c} looks like channels first (PyTorch's order);"
+                                     f" inception-cost reads height x width x channels: write {w}x{c}x{h}"
+                                     f" (or {{height: {w}, width: {c}, channels: {h}}})")
+    return (h, w, c)
 
 
 def read_stated(ctx: Context, value: Any, line: int) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """`concat: {NAME: [layers], ...}`: parallel branches from the same input, concatenated on
-channels; every branch must give the same height and width."""
+channels; every branch must give the same height and width; `[]` is the identity branch."""
 
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ class ConcatStructure(Structure):
         for name, items in body.items():
             bline = body.line_of(name) if hasattr(body, "line_of") else line
             bpath = join(path, f"branch {name}")
+            # an empty list is the identity: the branch passes its input on (DenseNet)
             branches.append(Branch(name=str(name), line=bline, items=reader.items(items, bline, bpath, args)))
-            if not branches[-1].items:
-                raise reader.error(bline, bpath, "a branch needs at least one layer")
         return [Concat(branches=branches, line=line)]
 
     def shape(self, walker: Walker, item: Concat, shape: Shape, parent: CostNode, scope: Scope,
@@ -63,7 +62,9 @@ class ConcatStructure(Structure):
             last = i == len(node.children) - 1
             # the input stays alive for the branches still to run; finished outputs wait
             keep = held + outs + (0 if last else current)
-            branch_peak, out = run(branch.children, keep, current if last else 0)
+            branch_peak, _ = run(branch.children, keep, current if last else 0)
+            # an identity branch's output is the input itself; torch.cat copies it all the same
+            out = branch.out_shape[0] * branch.out_shape[1] * branch.out_shape[2]
             peak, outs = max(peak, branch_peak), outs + out
         return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
 

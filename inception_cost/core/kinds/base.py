@@ -1,0 +1,70 @@
+"""The base of every layer kind: its argument, shape and cost rules, its terms and flags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from inception_cost.core import columns as col
+from inception_cost.core.shapes import Shape
+from inception_cost.core.terms import Term
+from inception_cost.source.arguments import ArgReader
+
+Args = dict[str, Any]
+Rule = Callable[[], col.Column]
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
+               "hard_swish", "hard_sigmoid", "elu")
+
+
+class Kind:
+    """Base: a kind that changes nothing and costs nothing."""
+
+    name = ""
+    aliases: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ("name",)  # the arguments a file may give
+    produces: tuple[Term, ...] = ()  # the terms `rules` may give
+    weighted = False  # a layer with weights: counts towards depth
+    view = False  # in inference its output is a view of its input: it moves no memory
+    factorizable = False  # the factorisation rules may rewrite it
+    internal = False  # made by the analysis (residual additions), not written in files
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return {}
+
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        return shape
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        """The LayerTable fields of one layer of this kind."""
+        h, w, c = in_shape
+        ho, wo, co = out_shape
+        return dict(cin=c, cout=co, hin=h, win=w, hout=ho, wout=wo, groups=1)
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        """Column rules: term -> a function giving one value per row (terms in `produces`)."""
+        return {}
+
+    def terms(self, c: col.Columns, wanted: Collection[Term] | None = None) -> col.TermColumns:
+        """The columns of the terms in `wanted` (default: all it produces); a term nobody
+        wants is not computed."""
+        return {t: rule() for t, rule in self.rules(c).items() if wanted is None or t in wanted}
+
+    def describe(self, a: Args) -> str:
+        return self.name.replace("_", " ")
+
+
+def _lazy(rule: Callable[..., col.Column], *args: Any) -> Rule:
+    """A column computed on first use and shared by the terms that need it."""
+    cached: list[col.Column] = []
+
+    def get() -> col.Column:
+        if not cached:
+            cached.append(rule(*args))
+        return cached[0]
+
+    return get
+
+
+def _has_activation(a: Args) -> int:
+    return int(a.get("activation") not in (None, "none"))

@@ -1,0 +1,157 @@
+"""Kinds with weights: convolutions (plain, grouped, dilated, separable) and linear layers."""
+
+from __future__ import annotations
+
+from inception_cost.core import columns as col
+from inception_cost.core.kinds.base import ACTIVATIONS, Args, Kind, Rule, _has_activation, _lazy
+from inception_cost.core.shapes import Shape, spatial_out
+from inception_cost.core.terms import Term
+from inception_cost.errors import ShapeError
+from inception_cost.source.arguments import ArgReader
+
+
+class Conv(Kind):
+    name = "conv"
+    keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias",
+                             "batch_norm", "activation")
+    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.CONV_BIAS_OUT,
+                Term.BN_OUT, Term.ACT_FN_OUT)
+    weighted = True
+    factorizable = True
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(filters=r.positive_int("filters"), kernel=r.pair("kernel"),
+                    stride=r.pair("stride", 1), padding=r.padding(default="same"),
+                    dilation=r.pair("dilation", 1),
+                    groups=r.positive_int("groups", 1), bias=r.flag("bias", True),
+                    batch_norm=r.flag("batch_norm", False),
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        c = shape[2]
+        if a["groups"] != 1 and (c % a["groups"] or a["filters"] % a["groups"]):
+            raise ShapeError(f"groups={a['groups']} must divide both input channels ({c}) and"
+                             f" filters ({a['filters']})", path=path)
+        return (*spatial_out(a, shape, path), a["filters"])
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=a["kernel"][0], kw=a["kernel"][1], groups=a["groups"],
+                 bias=int(a["bias"]), bn=int(a["batch_norm"]), act=_has_activation(a))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {
+            Term.CONV_MACS: lambda: col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"],
+                                                  c["hout"], c["wout"]),
+            Term.WEIGHTS: lambda: col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
+            Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
+            Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+            Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
+            Term.BN_OUT: lambda: col.where(out(), c["bn"]),
+            Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+
+    def describe(self, a: Args) -> str:
+        kh, kw = a["kernel"]
+        text = f"conv {kh}x{kw}"
+        sh, sw = a["stride"]
+        if (sh, sw) != (1, 1):
+            text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
+        text += f" {a['filters']}"
+        if a.get("dilation", (1, 1)) != (1, 1):
+            text += f" d{a['dilation'][0]}" if a["dilation"][0] == a["dilation"][1] else \
+                f" d{a['dilation'][0]}x{a['dilation'][1]}"
+        if a["groups"] > 1:
+            text += f" g{a['groups']}"
+        return text
+
+
+class SeparableConv(Kind):
+    """Keras's SeparableConv2D: a depthwise kh x kw conv with `depth_multiplier` filters per
+    input channel, then a pointwise 1x1 conv to `filters`; one bias per output channel."""
+
+    name = "separable_conv"
+    keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "depth_multiplier",
+                             "bias", "batch_norm", "activation")
+    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS,
+                                  Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT)
+    weighted = True
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(filters=r.positive_int("filters"), kernel=r.pair("kernel"),
+                    stride=r.pair("stride", 1), padding=r.padding(default="same"),
+                    dilation=r.pair("dilation", 1), depth_multiplier=r.positive_int("depth_multiplier", 1),
+                    bias=r.flag("bias", True), batch_norm=r.flag("batch_norm", False),
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        return (*spatial_out(a, shape, path), a["filters"])
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=a["kernel"][0], kw=a["kernel"][1], mult=a["depth_multiplier"], bias=int(a["bias"]),
+                 bn=int(a["batch_norm"]), act=_has_activation(a))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        # depthwise: kh*kw per (input channel x multiplier); pointwise: Cin*mult -> Cout
+        hidden = _lazy(lambda: [i * m for i, m in zip(c["cin"], c["mult"])])
+        ones = [1] * len(c["cin"])
+        return {
+            Term.CONV_MACS: lambda: [
+                d + p for d, p in zip(col.conv_macs(c["kh"], c["kw"], hidden(), hidden(), hidden(),
+                                                    c["hout"], c["wout"]),
+                                      col.conv_macs(ones, ones, hidden(), ones, c["cout"], c["hout"], c["wout"]))],
+            Term.WEIGHTS: lambda: [
+                d + p for d, p in zip(col.conv_weights(c["kh"], c["kw"], hidden(), hidden(), hidden()),
+                                      col.conv_weights(ones, ones, hidden(), ones, c["cout"]))],
+            Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
+            Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+            Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
+            Term.BN_OUT: lambda: col.where(out(), c["bn"]),
+            Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+
+    def describe(self, a: Args) -> str:
+        kh, kw = a["kernel"]
+        text = f"separable conv {kh}x{kw}"
+        sh, sw = a["stride"]
+        if (sh, sw) != (1, 1):
+            text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
+        return text + f" {a['filters']}" + (f" x{a['depth_multiplier']}" if a["depth_multiplier"] > 1 else "")
+
+
+class Linear(Kind):
+    name = "linear"
+    aliases: tuple[str, ...] = ("dense", "fc")
+    keys: tuple[str, ...] = ("name", "out", "bias", "activation")
+    produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT)
+    weighted = True
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(out=r.positive_int("out"), bias=r.flag("bias", True),
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        if shape[0] != 1 or shape[1] != 1:
+            raise ShapeError(f"linear needs a flat input (1x1xC), got {shape[0]}x{shape[1]}x{shape[2]}"
+                             " (add 'flatten' or a global pool before it)", path=path)
+        return (1, 1, a["out"])
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(kh=1, kw=1, bias=int(a["bias"]), act=_has_activation(a))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        weights = _lazy(col.linear_weights, c["cin"], c["cout"])
+        biases = _lazy(col.per_channel, c["cout"], c["bias"])
+        return {Term.LINEAR_MACS: weights, Term.WEIGHTS: weights, Term.BIASES: biases,
+                Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"])}
+
+    def describe(self, a: Args) -> str:
+        return f"linear {a['out']}"

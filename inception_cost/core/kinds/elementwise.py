@@ -1,0 +1,113 @@
+"""Kinds that keep the shape or only flatten it: batch norm, activations, dropout,
+flatten, softmax, identity, and the residual addition the analysis adds."""
+
+from __future__ import annotations
+
+from inception_cost.core import columns as col
+from inception_cost.core.kinds.base import ACTIVATIONS, Args, Kind, Rule, _lazy
+from inception_cost.core.shapes import Shape
+from inception_cost.core.terms import Term
+from inception_cost.source.arguments import ArgReader
+
+
+class BatchNorm(Kind):
+    name = "batch_norm"
+    produces: tuple[Term, ...] = (Term.BN_PARAMS, Term.BN_OUT)
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(bn=1)
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+                Term.BN_OUT: lambda: col.out_numel(c)}
+
+
+class Activation(Kind):
+    name = "activation"
+    keys: tuple[str, ...] = ("name", "function", "functional")
+    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_FN_OUT)
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(function=r.choice("function", ACTIVATIONS, "relu"),
+                    functional=r.flag("functional", False))
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(functional=int(a["functional"]))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {Term.ACT_MODULE_OUT: lambda: col.where(out(), c["functional"], 0),
+                Term.ACT_FN_OUT: lambda: col.where(out(), c["functional"], 1)}
+
+    def describe(self, a: Args) -> str:
+        return str(a["function"])
+
+
+class Relu(Activation):
+    name = "relu"
+    keys: tuple[str, ...] = ("name", "functional")
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(function="relu", functional=r.flag("functional", False))
+
+
+class Dropout(Kind):
+    name = "dropout"
+    keys: tuple[str, ...] = ("name", "rate")
+    view = True
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(rate=r.fraction("rate", 0.5))
+
+    def describe(self, a: Args) -> str:
+        return f"dropout {a['rate'] * 100:g}%"
+
+
+class Flatten(Kind):
+    name = "flatten"
+    view = True
+
+    def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        return (1, 1, shape[0] * shape[1] * shape[2])
+
+
+class Softmax(Kind):
+    name = "softmax"
+    produces: tuple[Term, ...] = (Term.SOFTMAX_OUT, Term.SOFTMAX_ROWS)
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.SOFTMAX_OUT: lambda: col.out_numel(c),
+                Term.SOFTMAX_ROWS: lambda: [h * w for h, w in zip(c["hout"], c["wout"])]}
+
+
+class Identity(Kind):
+    """The input, unchanged (DenseNet's "keep the input" branch, a residual's shortcut)."""
+
+    name = "identity"
+
+
+class ResidualAdd(Kind):
+    """input + scale * body: not written in files; the analysis adds one per residual."""
+
+    name = "residual_add"
+    produces: tuple[Term, ...] = (Term.ADD_OUT, Term.SCALE_OUT)
+    internal = True
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(scaled=int(a["scale"] != 1))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        return {Term.ADD_OUT: out, Term.SCALE_OUT: lambda: col.where(out(), c["scaled"])}
+
+    def describe(self, a: Args) -> str:
+        return f"add (x{a['scale']:g})" if a["scale"] != 1 else "add"
