@@ -105,9 +105,12 @@ class CostNode:
     # -- lookup --
 
     def selectable(self) -> list[CostNode]:
-        """What `--module` accepts: every module, auxiliary head, residual and branch."""
-        return [n for n in self.walk() if n.role in (Role.MODULE, Role.AUXILIARY, Role.RESIDUAL,
-                                                      Role.BRANCH)]
+        """What `--module` accepts: every module, auxiliary head, residual and branch, and the
+        layers that are rows of the network report (its top level)."""
+        top = set(map(id, self.children)) if self.role is Role.NETWORK else set()
+        return [n for n in self.walk()
+                if n.role in (Role.MODULE, Role.AUXILIARY, Role.RESIDUAL, Role.BRANCH)
+                or (n.role is Role.LAYER and id(n) in top)]
 
     def find(self, query: str) -> CostNode | None:
         """The node at a path, or the one module / auxiliary head with that name or label.
@@ -127,7 +130,7 @@ class CostNode:
                 if node.path.lower() == folded:
                     return node
         folded = wanted.lower()
-        named = [n for n in candidates if n.role in (Role.MODULE, Role.AUXILIARY)
+        named = [n for n in candidates if n.role in (Role.MODULE, Role.AUXILIARY, Role.LAYER)
                  and folded in (n.name.lower(), n.label.lower())]
         if len(named) > 1:
             raise UsageError(f"'{query}' names {len(named)} modules: "
@@ -137,8 +140,12 @@ class CostNode:
     def find_or_fail(self, query: str, network: str) -> CostNode:
         node = self.find(query)
         if node is None:
-            names = [n.path for n in self.selectable() if n.role in (Role.MODULE, Role.AUXILIARY)]
-            shown = ", ".join(names[:60]) + (f" ... ({len(names)} in all)" if len(names) > 60 else "")
-            raise UsageError(f"no module '{query}' in {network}{did_you_mean(query, names)};"
-                             f" modules: {shown or 'none'}")
+            accepted = self.selectable()
+            rows = [n.path for n in accepted if n.role in (Role.MODULE, Role.AUXILIARY, Role.LAYER)]
+            parts = [n.path for n in accepted if n.role in (Role.RESIDUAL, Role.BRANCH)]
+            shown = ", ".join(rows[:60]) + (f" ... ({len(rows)} in all)" if len(rows) > 60 else "")
+            more = f"; and their parts by path, e.g. {parts[0]}" if parts else ""
+            raise UsageError(f"no module '{query}' in {network}"
+                             f"{did_you_mean(query, [n.path for n in accepted])};"
+                             f" modules: {shown or 'none'}{more}")
         return node
