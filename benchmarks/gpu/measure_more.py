@@ -67,7 +67,7 @@ warnings.filterwarnings("ignore")
 
 GROUP_ORDER = ["peaks", "convs", "kernels", "networks", "training", "fusion"]
 # Shares of the time budget, in the order above; the deadlines are cumulative.
-GROUP_SHARE = {"peaks": 4, "convs": 150, "kernels": 22, "networks": 50, "training": 30, "fusion": 70}
+GROUP_SHARE = {"peaks": 5, "convs": 110, "kernels": 25, "networks": 80, "training": 30, "fusion": 80}
 
 MODES = {  # name: (dtype, TF32 allowed for cuDNN convolutions and cuBLAS matmuls)
     "fp16": (torch.float16, False),
@@ -108,10 +108,13 @@ def set_mode(mode):
 
 
 def precision_state():
-    return dict(matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32,
+    matmul = torch.backends.cuda.matmul
+    return dict(matmul_allow_tf32=matmul.allow_tf32,
                 cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
                 cudnn_benchmark=torch.backends.cudnn.benchmark,
-                cudnn_deterministic=torch.backends.cudnn.deterministic)
+                cudnn_deterministic=torch.backends.cudnn.deterministic,
+                matmul_fp16_reduced_precision_reduction=getattr(matmul, "allow_fp16_reduced_precision_reduction", None),
+                matmul_bf16_reduced_precision_reduction=getattr(matmul, "allow_bf16_reduced_precision_reduction", None))
 
 
 def memory_format(name):
@@ -214,6 +217,9 @@ def add_rates(rec, flop=None, nbytes=None):
 
 
 def timing_str(rec):
+    if "timings_eager" in rec:  # a training record
+        t = rec["timings_eager"]
+        return "  ".join(f"{k} {v['median_us']:9.1f} us" for k, v in t.items())
     e = rec.get("eager", {}).get("median_us", float("nan"))
     g = rec.get("graph", {}).get("median_us", float("nan"))
     s = f"eager {e:9.1f} us  graph {g:9.1f} us"
@@ -520,7 +526,9 @@ def measure_kernel(run, c):
     esize = x.element_size()
     nbytes = (reads * x.numel() + out_elems) * esize
     rec = dict(c)
-    rec.update(params=params, dtype=str(dtype).replace("torch.", ""), in_shape=list(x.shape), out_shape=out_shape,
+    rec.update(params=params, dtype=str(dtype).replace("torch.", ""), tf32_allowed=MODES[c["mode"]][1],
+               cin=c["c"], cout=out_shape[1], hin=c["h"], win=c["w"], hout=out_shape[2], wout=out_shape[3],
+               in_shape=list(x.shape), out_shape=out_shape,
                in_elems=x.numel(), out_elems=out_elems, bytes_moved=nbytes,
                bytes_note="minimum traffic: every input read once, every output written once", **res)
     add_rates(rec, nbytes=nbytes)
@@ -618,7 +626,7 @@ def measure_network(run, c):
     model = copy.deepcopy(run.base_model(c["net"])).to(device=run.device, dtype=dtype, memory_format=mf).eval()
     x = torch.randn(c["batch"], 3, c["hw"], c["hw"], device=run.device, dtype=dtype).contiguous(memory_format=mf)
     with torch.no_grad():
-        res = bench(run.timer, lambda: model(x), run.args, target_scale=2.5)
+        res = bench(run.timer, lambda: model(x), run.args, target_scale=5.0)
     rec = dict(c)
     rec.update(dtype=str(dtype).replace("torch.", ""), tf32_allowed=MODES[c["mode"]][1], precision=precision_state(),
                layer_table=f"{c['net']}_{c['hw']}", macs_per_image=table["macs_per_image"],
@@ -633,7 +641,7 @@ def measure_network(run, c):
 
 
 def training_cases(quick):
-    b, hw = (2, 64) if quick else (32, 224)
+    b, hw = (2, 32) if quick else (32, 224)
     return [dict(net="googlenet", hw=hw, batch=b, precision=p, optimizer=o)
             for p in ("fp32_tf32", "amp_fp16") for o in ("sgd", "sgd_momentum", "adam")]
 
@@ -662,13 +670,19 @@ def measure_training(run, c):
     dev, cuda = run.device, run.timer.cuda
     amp = c["precision"] == "amp_fp16"
     table = run.layer_table(c["net"], c["hw"])
+    memory = {}
+    if cuda:
+        torch.cuda.synchronize()
+        memory["allocated_before_case"] = torch.cuda.memory_allocated()  # e.g. cuBLAS workspaces held
     model = copy.deepcopy(run.base_model(c["net"])).to(dev).train()
     params = list(model.parameters())
     x = torch.randn(c["batch"], 3, c["hw"], c["hw"], device=dev)
     target = torch.randint(0, 1000, (c["batch"],), device=dev)
     criterion = nn.CrossEntropyLoss()
     opt = make_optimizer(c["optimizer"], params)
-    scaler = torch.amp.GradScaler(dev.type) if amp else None
+    # init_scale 2**10 instead of 2**16 only shortens the warm-up: a step whose scaled gradients overflow
+    # is skipped (no optimizer update) and halves the scale, and such steps must not be timed.
+    scaler = torch.amp.GradScaler(dev.type, init_scale=2.0 ** 10) if amp else None
 
     def mem():
         return torch.cuda.memory_allocated() if cuda else None
@@ -707,7 +721,6 @@ def measure_training(run, c):
         update()
         opt.zero_grad(set_to_none=True)
 
-    memory = {}
     reset_peak()
     memory["allocated_model_and_batch"] = mem()
     t = time.perf_counter()
@@ -715,8 +728,12 @@ def measure_training(run, c):
     run.timer.sync()
     first_step_ms = (time.perf_counter() - t) * 1e3
     memory["peak_first_step"] = peak()
-    for _ in range(1 if run.args.quick else 4):
+    warm_steps, stable = 1, 0
+    while warm_steps < (8 if run.args.quick else 30) and stable < (1 if run.args.quick else 3):
+        scale = scaler.get_scale() if scaler else None
         step()
+        warm_steps += 1
+        stable = stable + 1 if not scaler or scaler.get_scale() >= scale else 0
     # One instrumented step: what is held after the forward pass, the backward pass and the update.
     reset_peak()
     memory["allocated_before_step"] = mem()  # weights + optimizer state + batch (+ scaler)
@@ -737,7 +754,7 @@ def measure_training(run, c):
     memory["allocated_after_step"] = mem()
     if cuda:
         memory["reserved"] = torch.cuda.memory_reserved()
-    state = [t for s in opt.state.values() for t in s.values() if torch.is_tensor(t)]
+    state = [v for per_param in opt.state.values() for v in per_param.values() if torch.is_tensor(v)]
     timings = {}
     scale_before = scaler.get_scale() if scaler else None
     iters = 1 if run.args.quick else 2
@@ -762,7 +779,9 @@ def measure_training(run, c):
         memory_bytes=memory, first_step_ms=round(first_step_ms, 3), timings_eager=timings,
         step_median_us=timings["step"]["median_us"],
         timing_note="eager (no CUDA graph); times are per call of the whole batch",
+        warmup_steps=warm_steps, grad_scaler_init_scale=2.0 ** 10 if amp else None,
         grad_scale_before_timing=scale_before, grad_scale_after_timing=scaler.get_scale() if scaler else None,
+        note_grad_scale="a lower scale after timing means some timed steps overflowed and skipped the update",
     )
     run.free_after = True
     return rec
@@ -838,8 +857,10 @@ def compile_worker(args):
     """Child process: torch.compile cases from a spec file; writes its results after every case."""
     global LOG_PREFIX
     LOG_PREFIX = " [compile child]"
+    global T0
     with open(args.compile_worker) as f:
         spec = json.load(f)
+    T0 = spec["t0"]  # log on the parent's clock
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = True
     run = Run(args, device, child=True)
@@ -860,7 +881,7 @@ def compile_worker(args):
 
     save()
     for i, c in enumerate(spec["cases"]):
-        if time.time() - T0 > spec["start_limit_s"]:
+        if time.time() > spec["start_deadline"]:
             out["not_run"] = len(spec["cases"]) - i
             log(f"time limit: {out['not_run']} compile cases not run")
             break
@@ -884,7 +905,7 @@ def run_compile_child(run, cases, limit_s):
     with tempfile.TemporaryDirectory(prefix="measure_more_") as tmp:
         spec_path, out_path = os.path.join(tmp, "spec.json"), os.path.join(tmp, "out.json")
         with open(spec_path, "w") as f:
-            json.dump(dict(cases=cases, start_limit_s=max(5.0, limit_s - 15.0)), f)
+            json.dump(dict(cases=cases, t0=T0, start_deadline=time.time() + max(5.0, limit_s - 15.0)), f)
         cmd = [sys.executable, os.path.abspath(__file__), "--compile-worker", spec_path, "--out", out_path,
                "--device", run.args.device, "--repeats", str(run.args.repeats), "--target-us", str(run.args.target_us)]
         if run.args.quick:
@@ -1100,7 +1121,7 @@ def est_bench_s(call_us, args, search_calls):
     reps = args.repeats if call_us < 5000 else max(3, args.repeats - 2)
     per_repeat = max(args.target_us, call_us)
     calls = search_calls + 2 + 3 + 2 + 1 + 1 + 1  # search, warm-up, estimate, side stream, capture, replays
-    return 0.04 + calls * call_us * 1e-6 + 2 * reps * per_repeat * 1e-6
+    return 0.07 + calls * call_us * 1e-6 + 2 * reps * per_repeat * 1e-6
 
 
 def est_conv_us(c):
@@ -1124,9 +1145,11 @@ def plan(args):
     def net_us(c):
         return max(floor[c["net"]], 1e6 * 2 * gmacs[c["net"]] * c["batch"] / (0.25 * EST_RATE[c["mode"]]))
 
-    rows["networks"] = (len(nets), sum(1.0 + est_bench_s(net_us(c), args, 20) for c in nets))
+    # cudnn.benchmark searches every new conv shape of the network (some 60): about 2.5 s a case
+    rows["networks"] = (len(nets), sum(2.5 + est_bench_s(net_us(c), args, 20) for c in nets))
     train = training_cases(args.quick)
-    rows["training"] = (len(train), 2 * 3.0 + len(train) * (10 + 3 * args.repeats * 2) * 15e-3)
+    # the first step of each precision searches forward and backward algorithms (~6 s)
+    rows["training"] = (len(train), 2 * 6.0 + len(train) * (10 + 3 * args.repeats * 2) * 15e-3)
     eager, compiled = fusion_cases(args.quick)
     fus = sum(est_bench_s(est_conv_us(c) * 1.5, args, 20) for c in eager)
     rows["fusion"] = (len(eager) + len(compiled), fus + min(args.compile_timeout, 10 + 4 * len(compiled)))
