@@ -84,5 +84,5 @@ def test_structures_are_registered_once_by_key_node_and_role():
         assert hasattr(structure.item_type, "parts") and hasattr(structure.item_type, "with_parts")
         assert key not in KINDS  # a structure's key is never a layer kind's
     # every graph node class but the layer is a structure's
-    graph_classes = {nodes.Concat, nodes.Residual, nodes.Module, nodes.Auxiliary}
+    graph_classes = {nodes.Concat, nodes.Add, nodes.Residual, nodes.Gate, nodes.Module, nodes.Auxiliary}
     assert set(BY_ITEM) == graph_classes

@@ -49,8 +49,9 @@ class Term(str, enum.Enum):
                                "adaptive/global avg pool output elements, functions")
     SOFTMAX_OUT = "softmax_out", "softmax output elements"
     SOFTMAX_ROWS = "softmax_rows", "softmax rows"
-    ADD_OUT = "add_out", "residual additions (output elements)"
+    ADD_OUT = "add_out", "elementwise additions of residuals and add merges (output elements)"
     SCALE_OUT = "scale_out", "residual scalings (output elements)"
+    MUL_OUT = "mul_out", "elementwise products of gates (output elements)"
     WEIGHTS = "weights", "weights", Group.PARAMETER
     BIASES = "biases", "biases", Group.PARAMETER
     BN_PARAMS = "bn_params", "batch-norm scale and shift (2 per channel)", Group.PARAMETER

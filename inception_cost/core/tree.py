@@ -26,6 +26,8 @@ class Role(str, enum.Enum):
     BRANCH = "branch"
     CONCAT = "concat"
     RESIDUAL = "residual"
+    ADD = "add"
+    GATE = "gate"
     AUXILIARY = "auxiliary"
     LAYER = "layer"
 

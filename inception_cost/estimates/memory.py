@@ -47,8 +47,8 @@ def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
         i = leaf.row
         kind = CANONICAL[leaf.kind]
         out = table.hout[i] * table.wout[i] * table.cout[i]
-        # a residual addition reads its two summands
-        inputs = 2 * out if kind.internal else table.hin[i] * table.win[i] * table.cin[i]
+        # an addition or product the analysis adds reads its summands (two, or an add's n)
+        inputs = max(table.mult[i], 2) * out if kind.internal else table.hin[i] * table.win[i] * table.cin[i]
         weight_bytes = sum(terms[t][i] for t in PARAMETER_TERMS) * size
         moved = 0 if kind.view else (inputs + out) * batch * size + weight_bytes
         flops = 2 * sum(terms[t][i] for t in MAC_TERMS) * batch

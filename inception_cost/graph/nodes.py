@@ -104,6 +104,40 @@ class Residual(Record):
         return self.replace(body=parts[0])
 
 
+class Add(Record):
+    """Parallel paths from the same input, summed elementwise; `[]` is the identity path."""
+
+    __slots__ = ("paths", "line", "name")
+
+    def __init__(self, paths: list[Branch], line: int, name: str = "add") -> None:
+        self.paths = paths
+        self.line = line
+        self.name = name
+
+    def parts(self) -> list[list[Item]]:
+        return [p.items for p in self.paths]
+
+    def with_parts(self, parts: Sequence[list[Item]]) -> Add:
+        return self.replace(paths=[p.replace(items=items) for p, items in zip(self.paths, parts)])
+
+
+class Gate(Record):
+    """input x body(input): the body gives the input's shape or 1 x 1 x C (squeeze-and-excitation)."""
+
+    __slots__ = ("body", "line", "name")
+
+    def __init__(self, body: list[Item], line: int, name: str = "gate") -> None:
+        self.body = body
+        self.line = line
+        self.name = name
+
+    def parts(self) -> list[list[Item]]:
+        return [self.body]
+
+    def with_parts(self, parts: Sequence[list[Item]]) -> Gate:
+        return self.replace(body=parts[0])
+
+
 # Rebuilds a module instance's items with some of its arguments changed (the sweep).
 Rebuild = Callable[[dict[str, Any]], list["Item"]]
 
@@ -150,7 +184,7 @@ class Auxiliary(Record):
         return self.replace(items=parts[0])
 
 
-Item = Layer | Concat | Residual | Module | Auxiliary
+Item = Layer | Concat | Residual | Add | Gate | Module | Auxiliary
 
 
 class Network(Record):

@@ -1,5 +1,5 @@
-"""Structures: the one registry of what groups layers (concat, residual, module,
-auxiliary). To add one: a graph node class with `parts()` / `with_parts()` in
+"""Structures: the one registry of what groups layers (concat, add, residual, gate,
+module, auxiliary). To add one: a graph node class with `parts()` / `with_parts()` in
 `graph/nodes.py`, a `Role` in `core/tree.py`, and a module here with a `Structure`
 subclass (how it is read, shaped, held in memory, listed and drawn), added to `_ALL`.
 """
@@ -7,13 +7,16 @@ subclass (how it is read, shaped, held in memory, listed and drawn), added to `_
 from __future__ import annotations
 
 from inception_cost.core.tree import CostNode, Role
+from inception_cost.structures.add import AddStructure
 from inception_cost.structures.auxiliary import AuxiliaryStructure
 from inception_cost.structures.base import Structure
 from inception_cost.structures.concat import ConcatStructure
+from inception_cost.structures.gate import GateStructure
 from inception_cost.structures.module import ModuleStructure
 from inception_cost.structures.residual import ResidualStructure
 
-_ALL: tuple[Structure, ...] = (ConcatStructure(), ResidualStructure(), ModuleStructure(), AuxiliaryStructure())
+_ALL: tuple[Structure, ...] = (ConcatStructure(), AddStructure(), ResidualStructure(), GateStructure(),
+                               ModuleStructure(), AuxiliaryStructure())
 
 STRUCTURES: dict[str, Structure] = {s.key: s for s in _ALL}  # by YAML key
 BY_ITEM: dict[type, Structure] = {s.item_type: s for s in _ALL}  # by graph node class

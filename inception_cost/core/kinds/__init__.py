@@ -16,6 +16,8 @@ from inception_cost.core.kinds.elementwise import (
     Activation,
     BatchNorm,
     Dropout,
+    ElementwiseAdd,
+    ElementwiseMul,
     Flatten,
     Identity,
     Relu,
@@ -26,7 +28,7 @@ from inception_cost.core.kinds.pooling import AdaptiveAvgPool, AvgPool, GlobalAv
 
 _ALL: tuple[Kind, ...] = (Conv(), SeparableConv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(),
                           BatchNorm(), Activation(), Relu(), Dropout(), Flatten(), Linear(),
-                          Softmax(), Identity(), ResidualAdd())
+                          Softmax(), Identity(), ResidualAdd(), ElementwiseAdd(), ElementwiseMul())
 
 # every kind by its canonical name (what the LayerTable and the graph store)
 CANONICAL: dict[str, Kind] = {k.name: k for k in _ALL}

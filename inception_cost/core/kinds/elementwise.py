@@ -111,3 +111,38 @@ class ResidualAdd(Kind):
 
     def describe(self, a: Args) -> str:
         return f"add (x{a['scale']:g})" if a["scale"] != 1 else "add"
+
+
+class ElementwiseAdd(Kind):
+    """The sum of an `add` merge's paths: not written in files; one per `add`."""
+
+    name = "elementwise_add"
+    produces: tuple[Term, ...] = (Term.ADD_OUT,)
+    internal = True
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(mult=a["inputs"])
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        # n summands: n - 1 additions per output element
+        return {Term.ADD_OUT: lambda: [o * (m - 1) for o, m in zip(col.out_numel(c), c["mult"])]}
+
+    def describe(self, a: Args) -> str:
+        return f"add of {a['inputs']}"
+
+
+class ElementwiseMul(Kind):
+    """A gate's product, input x body output (broadcast over height and width): not written
+    in files; one per `gate`."""
+
+    name = "elementwise_mul"
+    produces: tuple[Term, ...] = (Term.MUL_OUT,)
+    internal = True
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.MUL_OUT: lambda: col.out_numel(c)}
+
+    def describe(self, a: Args) -> str:
+        return "multiply"

@@ -1,0 +1,77 @@
+"""`add: {NAME: [layers], NAME2: [layers]}`: parallel paths from the same input, summed
+elementwise (a ResNet block: `{body: [...], shortcut: []}`); every path must give the
+same shape; `[]` is the identity path. The sum is a layer of its own (`elementwise_add`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from inception_cost.core.shapes import Shape, format_shape
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.errors import ShapeError
+from inception_cost.graph.nodes import Add, Branch, Item
+from inception_cost.structures.base import Structure, join
+
+if TYPE_CHECKING:
+    from inception_cost.structures.base import Reader, Run, Scope, Walker
+
+
+class AddStructure(Structure):
+    key = "add"
+    role = Role.ADD
+    item_type = Add
+    parallel = True
+
+    def read(self, reader: Reader, body: Any, line: int, path: str, args: dict[str, Any]) -> list[Item]:
+        if not isinstance(body, dict) or len(body) < 2:
+            raise reader.error(line, path, "'add' maps two or more path names to lists of layers"
+                                           " ([] for the identity)")
+        paths = []
+        for name, items in body.items():
+            pline = body.line_of(name) if hasattr(body, "line_of") else line
+            paths.append(Branch(name=str(name), line=pline,
+                                items=reader.items(items, pline, join(path, f"path {name}"), args)))
+        return [Add(paths=paths, line=line)]
+
+    def shape(self, walker: Walker, item: Add, shape: Shape, parent: CostNode, scope: Scope,
+              where: str) -> Shape:
+        # like a concat, an add names its paths in the parent's scope
+        node = CostNode(name=item.name, role=Role.ADD, label="add", line=item.line, in_shape=shape,
+                        out_shape=shape, path=scope.child("add", True), source=item)
+        first: Shape | None = None
+        for branch in item.paths:
+            bnode = CostNode(name=branch.name, role=Role.BRANCH, label=branch.name, line=branch.line,
+                             in_shape=shape, out_shape=shape, path=scope.child(branch.name), source=branch)
+            bwhere = join(where, f"path {branch.name}")
+            bnode.out_shape = walker.sequence(branch.items, shape, bnode, walker.scope(bnode.path), bwhere)
+            if first is not None and bnode.out_shape != first:
+                raise walker.fail(ShapeError(
+                    f"add needs {format_shape(first)}, got {format_shape(bnode.out_shape)}"
+                    f" (path {item.paths[0].name} gives {format_shape(first)})"), item.line, bwhere)
+            first = first or bnode.out_shape
+            node.children.append(bnode)
+        assert first is not None
+        node.out_shape = first
+        walker.add_layer("elementwise_add", "add", item.line, {"inputs": len(item.paths)}, first, node,
+                         walker.scope(node.path), where)
+        parent.children.append(node)
+        return first
+
+    def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
+        paths = [c for c in node.children if c.role is Role.BRANCH]
+        outs, peak = 0, held + current
+        for i, path in enumerate(paths):
+            last = i == len(paths) - 1
+            keep = held + outs + (0 if last else current)  # the input stays for the paths to come
+            path_peak, _ = run(path.children, keep, current if last else 0)
+            out = path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
+            peak, outs = max(peak, path_peak), outs + out
+        total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
+        return max(peak, held + outs + total), total  # the sum is a new tensor
+
+    def parts(self, node: CostNode) -> list[CostNode]:
+        return [c for c in node.children if c.role is Role.BRANCH]  # its paths
+
+    def chain(self, node: CostNode, chain: Callable[[CostNode], str]) -> str:
+        return "(" + " + ".join(chain(p) for p in self.parts(node)) + ")"
