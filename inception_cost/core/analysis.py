@@ -20,7 +20,7 @@ from inception_cost.core.terms import PARAMETER_TERMS, Term
 from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Item, Layer, Network
-from inception_cost.structures import BY_ITEM
+from inception_cost.structures import BY_ITEM, BY_ROLE
 from inception_cost.structures.base import join
 
 if TYPE_CHECKING:
@@ -163,7 +163,6 @@ def roll_up(node: CostNode, costs: dict[str, list[int]]) -> None:
         roll_up(child, costs)
     for name in COST_FIELDS:
         setattr(node, name, sum(getattr(c, name) for c in node.children))
-    if node.role is Role.CONCAT:
-        node.depth = max((c.depth for c in node.children), default=0)
-    else:  # a sequence: depths add up; a side output does not lengthen the main path
-        node.depth = sum(c.depth for c in node.children if c.role is not Role.AUXILIARY)
+    structure = BY_ROLE.get(node.role)
+    node.depth = structure.depth(node) if structure is not None else \
+        sum(c.depth for c in node.children if c.role is not Role.AUXILIARY)

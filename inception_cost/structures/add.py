@@ -70,6 +70,9 @@ class AddStructure(Structure):
         total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
         return max(peak, held + outs + total), total  # the sum is a new tensor
 
+    def depth(self, node: CostNode) -> int:
+        return max((c.depth for c in node.children), default=0)  # the deepest parallel part
+
     def parts(self, node: CostNode) -> list[CostNode]:
         return [c for c in node.children if c.role is Role.BRANCH]  # its paths
 

@@ -77,6 +77,11 @@ class Structure:
         """(peak activation elements while `node` runs, its output's elements)."""
         return run(node.children, held, current)
 
+    def depth(self, node: CostNode) -> int:
+        """Layers with weights on the longest path through the node: in sequence, they add
+        up (a side output does not lengthen the main path)."""
+        return sum(c.depth for c in node.children if c.role is not Role.AUXILIARY)
+
     def parts(self, node: CostNode) -> list[CostNode]:
         """What a module report lists for this child of a module."""
         return [node]

@@ -68,6 +68,9 @@ class ConcatStructure(Structure):
             peak, outs = max(peak, branch_peak), outs + out
         return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
 
+    def depth(self, node: CostNode) -> int:
+        return max((c.depth for c in node.children), default=0)  # the deepest parallel part
+
     def parts(self, node: CostNode) -> list[CostNode]:
         return list(node.children)  # its branches
 
