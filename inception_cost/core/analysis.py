@@ -140,17 +140,18 @@ class _Walker:
 
     def layer(self, layer: Layer, shape: Shape, parent: CostNode, scope: Scope, where: str) -> Shape:
         kind = CANONICAL[layer.kind]
-        lwhere = join(where, layer.name)
+        args, name = layer.resolve(shape) if layer.resolve is not None else (layer.args, layer.name)
+        lwhere = join(where, name)
         try:
-            out = kind.out_shape(layer.args, shape, lwhere)
+            out = kind.out_shape(args, shape, lwhere)
         except ShapeError as exc:
             raise self.fail(exc, layer.line, lwhere) from None
-        row = self.table.append(kind.name, kind.fields(layer.args, shape, out))
+        row = self.table.append(kind.name, kind.fields(args, shape, out))
         path = scope.child(layer.given_name) if layer.given_name else scope.child(kind.name, True)
         parent.children.append(CostNode(
-            name=layer.name, role=Role.LAYER, label=layer.name, line=layer.line, in_shape=shape,
-            out_shape=out, path=path, row=row, kind=kind.name, description=kind.describe(layer.args),
-            depth=int(kind.weighted), args=layer.args, source=layer))
+            name=name, role=Role.LAYER, label=name, line=layer.line, in_shape=shape,
+            out_shape=out, path=path, row=row, kind=kind.name, description=kind.describe(args),
+            depth=int(kind.weighted), args=args, source=layer))
         return out
 
 

@@ -33,25 +33,31 @@ class Record:
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and all(
-            getattr(self, n) == getattr(other, n) for n in self.__slots__ if n != "rebuild")
+            getattr(self, n) == getattr(other, n) for n in self.__slots__ if n not in ("rebuild", "resolve"))
 
     __hash__ = None  # type: ignore[assignment]  # mutable records
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n != "rebuild")
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__ if n not in ("rebuild", "resolve"))
         return f"{type(self).__name__}({fields})"
 
 
+# Arguments that name the layer's input (`$in_channels`) are read once shapes are known:
+# input shape -> (the arguments, the layer's name).
+Resolve = Callable[[Shape], tuple[dict[str, Any], str]]
+
+
 class Layer(Record):
-    __slots__ = ("kind", "name", "line", "args", "given_name")
+    __slots__ = ("kind", "name", "line", "args", "given_name", "resolve")
 
     def __init__(self, kind: str, name: str, line: int, args: dict[str, Any],
-                 given_name: str | None = None) -> None:
+                 given_name: str | None = None, resolve: Resolve | None = None) -> None:
         self.kind = kind  # the canonical name of its kind (core.kinds.CANONICAL)
         self.name = name  # how reports show it: its `name:`, or a description ("conv 1x1 64")
         self.line = line
-        self.args = args  # normalised by the kind's parser
+        self.args = args  # normalised by the kind's parser ({} until `resolve` has run)
         self.given_name = given_name  # the `name:` written in the file, if any
+        self.resolve = resolve
 
     def parts(self) -> list[list[Item]]:
         return []

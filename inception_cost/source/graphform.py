@@ -13,6 +13,7 @@ from typing import Any
 from inception_cost.core.kinds import KINDS, Kind
 from inception_cost.errors import ArchitectureError, did_you_mean
 from inception_cost.graph.nodes import Item, Layer, Rebuild
+from inception_cost.source import expressions
 from inception_cost.source.arguments import ArgReader
 from inception_cost.source.yamlsource import YList, YMap
 from inception_cost.structures import STRUCTURES
@@ -30,6 +31,7 @@ class Context:
         self.doc = doc
         self.count = 0
         self.units: dict[str, Any] = {}  # the table form's printed columns, how they count
+        self.counters: dict[str, int] = {}  # the last `{i}` of each module name template
         self.block_stack: list[str] = []
         self.mentions: dict[int, tuple[Any, bool]] = {}  # id(node) -> (node, whether `$` occurs in it)
         self.defaults = self._read_defaults(doc.get("defaults"), doc.line_of("defaults"))
@@ -115,6 +117,14 @@ class Context:
         item = substitute(item, args, self, line, path)  # `- $pool` may stand for a whole layer
         if isinstance(item, str):  # a bare kind, e.g. "- flatten"
             item = {item: None}
+        if isinstance(item, dict) and "when" in item and len(item) == 2:  # an optional item
+            condition = item["when"]
+            if isinstance(condition, expressions.InputExpression) or not isinstance(condition, (bool, int)):
+                raise self.error(getattr(item, "line", line), path, "'when' needs true, false or a whole"
+                                 f" number from the block's arguments, got {condition!r}")
+            if not condition:
+                return []
+            item = {k: v for k, v in item.items() if k != "when"}
         if not isinstance(item, dict) or len(item) != 1:
             keys = f" (keys: {', '.join(item)})" if isinstance(item, dict) else ""
             raise self.error(getattr(item, "line", line), path,
@@ -135,13 +145,38 @@ class Context:
         spec = KINDS[kind]
         merged = merge_defaults(self.defaults, spec, body, line)
         own_name = body.get("name") if isinstance(body, dict) else None
-        reader = ArgReader(merged, line, join(path, str(own_name or kind)), self.file)
+        where = join(path, str(own_name or kind))
         if body is not None and not isinstance(body, dict):
-            raise reader.error(None, f"arguments of '{kind}' must be a mapping, got {body!r}")
-        args = spec.parse(reader)
-        name = reader.name(spec.describe(args))
-        given = name if merged.get("name") is not None else None
-        return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
+            raise ArgReader(merged, line, where, self.file).error(
+                None, f"arguments of '{kind}' must be a mapping, got {body!r}")
+        if merged.get("groups") == "depthwise":  # one group per input channel
+            merged["groups"] = expressions.InputExpression("depthwise", ("in", "in_channels"))
+        given = str(own_name) if own_name is not None else None
+
+        def parse(values: YMap) -> tuple[dict[str, Any], str]:
+            reader = ArgReader(values, line, where, self.file)
+            args = spec.parse(reader)
+            return args, reader.name(spec.describe(args))
+
+        if not any(isinstance(v, expressions.InputExpression) for v in merged.values()):
+            args, name = parse(merged)
+            return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
+
+        def resolve(shape: tuple[int, int, int]) -> tuple[dict[str, Any], str]:
+            """The arguments once the input is known (`$in_channels`, `depthwise`)."""
+            values = YMap(merged)
+            values.line, values.key_lines = merged.line, merged.key_lines
+            for key, value in merged.items():
+                if isinstance(value, expressions.InputExpression):
+                    try:
+                        values[key] = value.evaluate(shape)
+                    except expressions.ExpressionError as exc:
+                        raise ArgReader(merged, line, where, self.file).error(
+                            key, f"{exc} in '{value.text}'") from None
+            return parse(values)
+
+        return Layer(kind=spec.name, name=given or spec.name.replace("_", " "), line=line, args={},
+                     given_name=given, resolve=resolve)
 
     def mapping(self, body: Any, line: int, path: str, what: str, allowed: tuple[str, ...]) -> Any:
         """A structure's mapping, with its keys checked."""
@@ -156,10 +191,11 @@ class Context:
 
     def rebuilder(self, block: str, values: dict[str, Any], line: int, path: str) -> Rebuild:
         """Rebuilds this one instance with some arguments changed (the sweep's variants)."""
-        stack = list(self.block_stack)
+        stack, counters = list(self.block_stack), dict(self.counters)
 
         def rebuild(changes: dict[str, Any]) -> list[Item]:
             fresh = self.fork(stack)
+            fresh.counters = dict(counters)  # inner `{i}` names as they were
             return fresh.expand_block(block, {**values, **changes}, line, path)
 
         return rebuild
@@ -231,17 +267,20 @@ _ARG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: str) -> Any:
-    """Replace `$name` by a block argument: a whole value keeps the argument's type.
+    """Replace `$name` by a block argument (a whole value keeps the argument's type) and
+    evaluate arithmetic (`source/expressions.py`).
 
     Returns `value` itself where nothing inside it changes (most of a block)."""
-    if not args or not _mentions_argument(value, ctx.mentions):
+    if not _mentions_argument(value, ctx.mentions):
         return value
     if isinstance(value, str):
-        if "$" not in value:
-            return value
-        whole = _ARG.fullmatch(value)
-        if whole:
-            return _arg(whole.group(1), args, ctx, line, path)
+        try:  # `$t * $c`, `$in_channels`: an expression (a whole `$name` keeps its type)
+            result = expressions.substitute(value, args)
+        except expressions.ExpressionError as exc:
+            context = "" if _ARG.fullmatch(value.strip()) else f" in '{value}'"
+            raise ctx.error(line, path, f"{exc}{context}") from None
+        if result is not None:
+            return result
         return _ARG.sub(lambda m: str(_arg(m.group(1), args, ctx, line, path)), value)
     if isinstance(value, dict):
         lines = getattr(value, "key_lines", {})

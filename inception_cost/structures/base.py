@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the protocols are for the type checker only: building them 
     class Reader(Protocol):
         """What `source.graphform.Context` offers a structure while reading one."""
 
+        counters: dict[str, int]
+
         def error(self, line: int, path: str | None, message: str) -> ArchitectureError: ...
 
         def mapping(self, body: Any, line: int, path: str, what: str, allowed: tuple[str, ...]) -> Any: ...

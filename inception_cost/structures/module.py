@@ -16,7 +16,7 @@ from inception_cost.structures.base import Structure, join
 if TYPE_CHECKING:
     from inception_cost.structures.base import Reader, Scope, Walker
 
-KEYS = ("name", "label", "layers", "use", "with", "repeat", "paper")
+KEYS = ("name", "label", "layers", "use", "with", "repeat", "start", "paper")
 MAX_REPEAT = 1000
 
 
@@ -44,11 +44,20 @@ class ModuleStructure(Structure):
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
             raise reader.error(body.line_of("repeat"), path,
                                f"'repeat' must be 1..{MAX_REPEAT}, got {repeat!r}")
+        start = body.get("start")
+        if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
+            raise reader.error(body.line_of("start"), path, f"'start' must be a whole number >= 0, got {start!r}")
+        template = str(body["name"])
         modules: list[Item] = []
-        for i in range(1, repeat + 1):
-            name = str(body["name"])
-            if repeat > 1:
-                name = name.replace("{i}", str(i)) if "{i}" in name else f"{name}_{i}"
+        for k in range(1, repeat + 1):
+            # `{i}` counts on across the file's repeats of the same name (from `start`, or 1)
+            if "{i}" in template:
+                i = start if start is not None and k == 1 else reader.counters.get(template, 0) + 1
+                reader.counters[template] = i
+            else:
+                i = k if start is None else start + k - 1
+            name = template.replace("{i}", str(i)) if "{i}" in template else \
+                (f"{template}_{i}" if repeat > 1 else template)
             label = str(body.get("label", name)).replace("{i}", str(i))
             mpath = join(path, label)
             paper = _paper(reader, body.get("paper"), body.line_of("paper"), mpath) if "paper" in body else {}

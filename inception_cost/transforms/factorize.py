@@ -28,8 +28,8 @@ class Rule(str, enum.Enum):
 
 def factorize_layer(layer: Layer, rule: Rule) -> list[Layer] | None:
     """The replacement layers, or None when the rule does not apply to this layer."""
-    if not CANONICAL[layer.kind].factorizable:
-        return None
+    if not CANONICAL[layer.kind].factorizable or layer.resolve is not None:
+        return None  # (a layer whose arguments name its input is left as written)
     a = layer.args
     kh, kw = a["kernel"]
     if a["stride"] != (1, 1) or kh != kw:
