@@ -27,3 +27,20 @@ def test_mobilenet_v2_equals_torchvision():
     assert first is not None and [n.name for n in first.layers()] == ["depthwise", "project"]
     depthwise = a.root.find("features_2")
     assert depthwise is not None and depthwise.layers()[1].args["groups"] == 96  # 16 * 6
+
+
+def test_squeezenet1_0_equals_torchvision():
+    a = builtin("squeezenet1-0")
+    assert (a.root.params, a.root.macs) == (1_248_424, 818_924_576)
+    fire2 = a.root.find("fire2")
+    assert fire2 is not None and fire2.out_shape == (54, 54, 128)  # 64 + 64 from a 16-wide squeeze
+
+
+def test_densenet121_equals_torchvision():
+    a = builtin("densenet121")
+    assert (a.root.params, a.root.macs) == (7_978_856, 2_834_161_664)
+    assert a.root.depth == 121
+    layer = a.root.find("denseblock2/denselayer3")  # the numbering restarts in each block (start: 1)
+    assert layer is not None and layer.out_shape == (28, 28, 128 + 3 * 32)
+    transition = a.root.find("transition1")
+    assert transition is not None and transition.out_shape == (28, 28, 128)  # 256 // 2, 56 // 2
