@@ -44,3 +44,11 @@ def test_densenet121_equals_torchvision():
     assert layer is not None and layer.out_shape == (28, 28, 128 + 3 * 32)
     transition = a.root.find("transition1")
     assert transition is not None and transition.out_shape == (28, 28, 128)  # 256 // 2, 56 // 2
+
+
+def test_efficientnet_b0_equals_torchvision():
+    a = builtin("efficientnet-b0")
+    assert (a.root.params, a.root.macs) == (5_288_548, 385_814_752)
+    se = a.root.find("features_2/se")  # 16 -> 96 expanded; squeezed to 16 // 4 = 4
+    assert se is not None and [n.out_shape[2] for n in se.layers()][:3] == [96, 4, 96]
+    assert a.term_totals()["mul_out"] > 0  # the gates' products are counted as a term
