@@ -24,7 +24,7 @@ def test_mobilenet_v2_equals_torchvision():
     names = [c.path for c in a.root.children]
     assert names[:3] == ["features_0", "features_1", "features_2"] and "features_18" in names
     first = a.root.find("features_1")  # t = 1: no expansion conv
-    assert first is not None and [n.name for n in first.layers()] == ["depthwise", "project"]
+    assert first is not None and [n.name for n in first.layers()] == ["depthwise", "relu6", "project"]
     depthwise = a.root.find("features_2")
     assert depthwise is not None and depthwise.layers()[1].args["groups"] == 96  # 16 * 6
 
