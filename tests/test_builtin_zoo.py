@@ -26,7 +26,7 @@ def test_mobilenet_v2_equals_torchvision():
     first = a.root.find("features_1")  # t = 1: no expansion conv
     assert first is not None and [n.name for n in first.layers()] == ["depthwise", "relu6", "project"]
     depthwise = a.root.find("features_2")
-    assert depthwise is not None and depthwise.layers()[1].args["groups"] == 96  # 16 * 6
+    assert depthwise is not None and depthwise.layers()[2].args["groups"] == 96  # 16 * 6
 
 
 def test_squeezenet1_0_equals_torchvision():
