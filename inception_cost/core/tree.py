@@ -107,11 +107,11 @@ class CostNode:
     # -- lookup --
 
     def selectable(self) -> list[CostNode]:
-        """What `--module` accepts: every module, auxiliary head, residual and branch, and the
-        layers that are rows of the network report (its top level)."""
+        """What `--module` accepts: every module, auxiliary head, residual, gate and branch
+        (what module reports list), and the layers that are rows of the network report."""
         top = set(map(id, self.children)) if self.role is Role.NETWORK else set()
         return [n for n in self.walk()
-                if n.role in (Role.MODULE, Role.AUXILIARY, Role.RESIDUAL, Role.BRANCH)
+                if n.role in (Role.MODULE, Role.AUXILIARY, Role.RESIDUAL, Role.GATE, Role.BRANCH)
                 or (n.role is Role.LAYER and id(n) in top)]
 
     def find(self, query: str) -> CostNode | None:
@@ -144,7 +144,7 @@ class CostNode:
         if node is None:
             accepted = self.selectable()
             rows = [n.path for n in accepted if n.role in (Role.MODULE, Role.AUXILIARY, Role.LAYER)]
-            parts = [n.path for n in accepted if n.role in (Role.RESIDUAL, Role.BRANCH)]
+            parts = [n.path for n in accepted if n.role in (Role.RESIDUAL, Role.GATE, Role.BRANCH)]
             shown = ", ".join(rows[:60]) + (f" ... ({len(rows)} in all)" if len(rows) > 60 else "")
             more = f"; and their parts by path, e.g. {parts[0]}" if parts else ""
             raise UsageError(f"no module '{query}' in {network}"
