@@ -173,3 +173,8 @@ def test_options_before_the_name_mean_show():
     doc = json.loads(run("-f", "json", "googlenet", "--module", "3a").stdout)
     assert doc["totals"]["macs"] == 128_049_152
     assert run("--debug", "-f", "csv", "keras-cifar10").stdout.startswith("section,is_total")
+
+
+def test_list_is_in_name_order():
+    names = [r["name"] for r in as_json("list")["sections"][0]["rows"]]
+    assert names == sorted(names) and names.index("googlenet") < names.index("googlenet-torchvision")

@@ -22,13 +22,12 @@ def builtin_dir() -> str:
     return os.path.join(os.path.dirname(here), "architectures")
 
 
-def builtin_paths() -> list[str]:
-    folder = builtin_dir()
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".yaml"))
-
-
 def builtin_names() -> list[str]:
-    return [os.path.basename(p)[: -len(".yaml")] for p in builtin_paths()]
+    return sorted(f[: -len(".yaml")] for f in os.listdir(builtin_dir()) if f.endswith(".yaml"))
+
+
+def builtin_paths() -> list[str]:
+    return [os.path.join(builtin_dir(), f"{name}.yaml") for name in builtin_names()]
 
 
 def load(ref: str, variant: str = "reduced") -> Network:
