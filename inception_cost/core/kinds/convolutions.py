@@ -42,24 +42,14 @@ class Conv(Kind):
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
-        out = _lazy(col.out_numel, c)
         return {
             Term.CONV_MACS: lambda: col.conv_macs(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"],
                                                   c["hout"], c["wout"]),
             Term.WEIGHTS: lambda: col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
-            Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
-            Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
-            Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
-            Term.BN_OUT: lambda: col.where(out(), c["bn"]),
-            Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+            **_per_output_channel(c)}
 
     def describe(self, a: Args) -> str:
-        kh, kw = a["kernel"]
-        text = f"conv {kh}x{kw}"
-        sh, sw = a["stride"]
-        if (sh, sw) != (1, 1):
-            text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
-        text += f" {a['filters']}"
+        text = f"conv {_window(a)} {a['filters']}"
         if a.get("dilation", (1, 1)) != (1, 1):
             text += f" d{a['dilation'][0]}" if a["dilation"][0] == a["dilation"][1] else \
                 f" d{a['dilation'][0]}x{a['dilation'][1]}"
@@ -97,7 +87,6 @@ class SeparableConv(Kind):
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
-        out = _lazy(col.out_numel, c)
         # depthwise: kh*kw per (input channel x multiplier); pointwise: Cin*mult -> Cout
         hidden = _lazy(lambda: [i * m for i, m in zip(c["cin"], c["mult"])])
         ones = [1] * len(c["cin"])
@@ -109,19 +98,11 @@ class SeparableConv(Kind):
             Term.WEIGHTS: lambda: [
                 d + p for d, p in zip(col.conv_weights(c["kh"], c["kw"], hidden(), hidden(), hidden()),
                                       col.conv_weights(ones, ones, hidden(), ones, c["cout"]))],
-            Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
-            Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
-            Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
-            Term.BN_OUT: lambda: col.where(out(), c["bn"]),
-            Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+            **_per_output_channel(c)}
 
     def describe(self, a: Args) -> str:
-        kh, kw = a["kernel"]
-        text = f"separable conv {kh}x{kw}"
-        sh, sw = a["stride"]
-        if (sh, sw) != (1, 1):
-            text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
-        return text + f" {a['filters']}" + (f" x{a['depth_multiplier']}" if a["depth_multiplier"] > 1 else "")
+        multiplier = f" x{a['depth_multiplier']}" if a["depth_multiplier"] > 1 else ""
+        return f"separable conv {_window(a)} {a['filters']}{multiplier}"
 
 
 class Linear(Kind):
@@ -155,3 +136,23 @@ class Linear(Kind):
 
     def describe(self, a: Args) -> str:
         return f"linear {a['out']}"
+
+
+def _per_output_channel(c: col.Columns) -> dict[Term, Rule]:
+    """What a conv adds per output channel and element: bias, batch norm, activation."""
+    out = _lazy(col.out_numel, c)
+    return {
+        Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
+        Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+        Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
+        Term.BN_OUT: lambda: col.where(out(), c["bn"]),
+        Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+
+
+def _window(a: Args) -> str:
+    """'3x3', '7x7/2', '1x7/1x2': the kernel, and the stride where it is not 1."""
+    kh, kw = a["kernel"]
+    sh, sw = a["stride"]
+    if (sh, sw) == (1, 1):
+        return f"{kh}x{kw}"
+    return f"{kh}x{kw}/{sh}" if sh == sw else f"{kh}x{kw}/{sh}x{sw}"
