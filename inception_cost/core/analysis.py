@@ -16,7 +16,7 @@ from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
 from inception_cost.core.conventions import Convention
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape
-from inception_cost.core.terms import PARAMETER_TERMS, Term
+from inception_cost.core.terms import STORED_TERMS, Term
 from inception_cost.core.tree import COST_FIELDS, CostNode, Role
 from inception_cost.errors import ShapeError
 from inception_cost.graph.nodes import Item, Layer, Network
@@ -72,7 +72,7 @@ def analyse(network: Network, *, train: bool = False,
 def costs_of(terms: col.TermColumns, convention: Convention) -> dict[str, list[int]]:
     """Per row: the convention's macs (in its unit), params, trainable ... and the raw
     parameter groups (weights, biases, bn_params)."""
-    costs: dict[str, list[int]] = {str(t): terms[t] for t in PARAMETER_TERMS}
+    costs: dict[str, list[int]] = {str(t): terms[t] for t in STORED_TERMS}
     costs.update(convention.combine(terms))
     return costs
 

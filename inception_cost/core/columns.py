@@ -65,6 +65,13 @@ def in_numel(c: Columns) -> Column:
     return [h * w * k for h, w, k in zip(c["hin"], c["win"], c["cin"])]
 
 
+def batch_norm(cout: Column, bn: Column, bn_scale: Column) -> dict[str, Column]:
+    """Batch-norm parameter columns. bn_scale: 0 not said, 1 `scale: true`, 2 `scale: false`."""
+    return {"params": [c * (1 if s == 2 else 2) if b else 0 for c, b, s in zip(cout, bn, bn_scale)],
+            "channels": [c if b else 0 for c, b in zip(cout, bn)],
+            "declared": [c if b and s == 1 else 0 for c, b, s in zip(cout, bn, bn_scale)]}
+
+
 def where(values: Column, flags: Column, wanted: int = 1) -> Column:
     """values where the flag equals `wanted`, else 0."""
     return [v if f == wanted else 0 for v, f in zip(values, flags)]
@@ -74,7 +81,7 @@ def where(values: Column, flags: Column, wanted: int = 1) -> Column:
 
 # What the kinds' column rules read: kernel, channels, sizes and per-layer flags.
 FIELDS = ("kh", "kw", "cin", "cout", "groups", "hin", "win", "hout", "wout", "bias", "bn", "act",
-          "functional", "scaled", "mult")
+          "functional", "scaled", "mult", "bn_scale")
 
 
 class LayerTable:

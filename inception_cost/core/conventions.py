@@ -16,28 +16,7 @@ from collections.abc import Mapping
 from inception_cost.core.terms import Group, Term
 from inception_cost.errors import UsageError, did_you_mean
 
-
-class Ratio:
-    """An exact fractional weight: Keras counts 3/2 per batch-norm parameter (applied to
-    even counts). A small class of its own keeps `fractions` off the start-up path."""
-
-    __slots__ = ("numerator", "denominator")
-
-    def __init__(self, numerator: int, denominator: int) -> None:
-        self.numerator = numerator
-        self.denominator = denominator
-
-    def of(self, count: int) -> int:
-        return count * self.numerator // self.denominator
-
-    def __bool__(self) -> bool:
-        return self.numerator != 0
-
-    def __repr__(self) -> str:
-        return f"{self.numerator}/{self.denominator}"
-
-
-Weight = int | Ratio  # how much one unit of a term adds
+Weight = int  # how much one unit of a term adds
 
 CONV_LINEAR: dict[Term, Weight] = {Term.CONV_MACS: 1, Term.LINEAR_MACS: 1}
 PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1}
@@ -98,8 +77,7 @@ class Convention:
 
     def count(self, term: Term, count: int) -> int:
         """What `count` units of `term` add to this convention's total (before the unit)."""
-        weight = self.weight(term)
-        return weight.of(count) if isinstance(weight, Ratio) else weight * count
+        return self.weight(term) * count
 
     def weight(self, term: Term) -> Weight:
         """What one unit of `term` adds to this convention's total (MACs or params)."""
@@ -108,25 +86,19 @@ class Convention:
 
 
 def _weighted(terms: Mapping[Term, list[int]], weights: Mapping[Term, Weight], n: int) -> list[int]:
-    """Sum of weight * term; exact: fractional weights (Keras' 3/2 per bn parameter) apply
-    to even counts, and are computed as fractions only where they occur."""
+    """Sum of weight * term over the terms a convention counts (exact integers)."""
     total: list[int] | None = None  # None: all zeros so far
     for term, weight in weights.items():
         column = terms.get(term)
         if column is None or not weight:
             continue
-        if total is None and weight == 1:
-            total = column  # columns are never changed in place: no copy needed
-            continue
         if total is None:
-            total = [0] * n
-        if isinstance(weight, Ratio):
-            total = [t + weight.of(v) for t, v in zip(total, column)]
+            # columns are never changed in place: the first one needs no copy
+            total = column if weight == 1 else [weight * v for v in column]
         elif weight == 1:
             total = [t + v for t, v in zip(total, column)]
         else:
-            whole = int(weight)
-            total = [t + whole * v for t, v in zip(total, column)]
+            total = [t + weight * v for t, v in zip(total, column)]
     return total if total is not None else [0] * n
 
 
@@ -146,14 +118,15 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
          "Parameters: weights only, no biases or batch norm (the paper's params column, K = 1024)."),
         dict(CONV_LINEAR), params={Term.WEIGHTS: 1}),
     Convention(
-        "keras", "parameters as Keras model.summary() counts them (keras.applications' batch"
-        " norm: center, no scale); MACs as 'torchvision' (Keras prints none).",
+        "keras", "parameters as Keras model.summary() counts them; MACs as 'torchvision' (Keras"
+        " prints none).",
         ("Parameters: weights + biases + per batch-norm channel beta (trainable) and the moving"
-         " mean and variance (non-trainable); no gamma, as keras.applications builds its"
-         " Inception models (scale=False).",
+         " mean and variance (non-trainable), + gamma (trainable) where a file says"
+         " `batch_norm_scale: true` (or `scale: true` on a batch_norm layer); without it no gamma,"
+         " as keras.applications builds its Inception models (scale=False).",
          "MACs: conv + linear."),
-        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Ratio(3, 2)},
-        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: Ratio(1, 2)}),
+        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 3, Term.BN_SCALE_DECLARED: 1},
+        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 1, Term.BN_SCALE_DECLARED: 1}),
     Convention(
         "fvcore", "what fvcore's FlopCountAnalysis(...).total() prints (MACs, which it calls flops).",
         ("Counted: conv and linear MACs (no bias), 2 per batch-norm output element (eval mode),"

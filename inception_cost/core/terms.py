@@ -54,10 +54,15 @@ class Term(str, enum.Enum):
     MUL_OUT = "mul_out", "elementwise products of gates (output elements)"
     WEIGHTS = "weights", "weights", Group.PARAMETER
     BIASES = "biases", "biases", Group.PARAMETER
-    BN_PARAMS = "bn_params", "batch-norm scale and shift (2 per channel)", Group.PARAMETER
+    BN_PARAMS = "bn_params", "batch-norm scale and shift (2 per channel; 1 with `scale: false`)", Group.PARAMETER
+    BN_CHANNELS = "bn_channels", "batch-norm channels (Keras: shift, moving mean, moving variance)", Group.PARAMETER
+    BN_SCALE_DECLARED = ("bn_scale_declared", "batch-norm channels with a scale declared true (Keras gamma)",
+                         Group.PARAMETER)
 
 
 OPERATION_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.OPERATION)
 PARAMETER_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.PARAMETER)
 TERMS: tuple[Term, ...] = tuple(Term)
 MAC_TERMS: tuple[Term, ...] = (Term.CONV_MACS, Term.LINEAR_MACS)  # the arithmetic itself
+# the parameters a framework stores and trains (what memory holds), PyTorch's count
+STORED_TERMS: tuple[Term, ...] = (Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS)

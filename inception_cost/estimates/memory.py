@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape
-from inception_cost.core.terms import MAC_TERMS, PARAMETER_TERMS
+from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.structures import structure_of
@@ -49,7 +49,7 @@ def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
         out = table.hout[i] * table.wout[i] * table.cout[i]
         # an addition or product the analysis adds reads its summands (two, or an add's n)
         inputs = max(table.mult[i], 2) * out if kind.internal else table.hin[i] * table.win[i] * table.cin[i]
-        weight_bytes = sum(terms[t][i] for t in PARAMETER_TERMS) * size
+        weight_bytes = sum(terms[t][i] for t in STORED_TERMS) * size
         moved = 0 if kind.view else (inputs + out) * batch * size + weight_bytes
         flops = 2 * sum(terms[t][i] for t in MAC_TERMS) * batch
         result.append(LayerMemory(leaf, out * batch, out * batch * size, weight_bytes, moved, flops))

@@ -68,3 +68,25 @@ def _lazy(rule: Callable[..., col.Column], *args: Any) -> Rule:
 
 def _has_activation(a: Args) -> int:
     return int(a.get("activation") not in (None, "none"))
+
+
+def _scale_flag(r: ArgReader, key: str) -> int:
+    """A batch norm's `scale`: 0 when not said, 1 true, 2 false (Keras's gamma)."""
+    if r.args.get(key) is None:
+        return 0
+    return 1 if r.flag(key, True) else 2
+
+
+def _batch_norm_rules(c: col.Columns) -> dict[Term, Rule]:
+    cached: dict[str, col.Column] = {}
+
+    def column(name: str) -> col.Column:
+        if not cached:
+            cached.update(col.batch_norm(c["cout"], c["bn"], c["bn_scale"]))
+        return cached[name]
+
+    return {Term.BN_PARAMS: lambda: column("params"), Term.BN_CHANNELS: lambda: column("channels"),
+            Term.BN_SCALE_DECLARED: lambda: column("declared")}
+
+
+BATCH_NORM_TERMS = (Term.BN_PARAMS, Term.BN_CHANNELS, Term.BN_SCALE_DECLARED)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from inception_cost.core import columns as col
-from inception_cost.core.kinds.base import ACTIVATIONS, Args, Kind, Rule, _has_activation, _lazy
+from inception_cost.core.kinds.base import (
+    ACTIVATIONS,
+    BATCH_NORM_TERMS,
+    Args,
+    Kind,
+    Rule,
+    _batch_norm_rules,
+    _has_activation,
+    _lazy,
+    _scale_flag,
+)
 from inception_cost.core.shapes import Shape, spatial_out
 from inception_cost.core.terms import Term
 from inception_cost.errors import ShapeError
@@ -13,8 +23,8 @@ from inception_cost.source.arguments import ArgReader
 class Conv(Kind):
     name = "conv"
     keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias",
-                             "batch_norm", "activation")
-    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.CONV_BIAS_OUT,
+                             "batch_norm", "batch_norm_scale", "activation")
+    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS, Term.CONV_BIAS_OUT,
                 Term.BN_OUT, Term.ACT_FN_OUT)
     weighted = True
     factorizable = True
@@ -25,7 +35,7 @@ class Conv(Kind):
                     stride=r.pair("stride", 1), padding=r.padding(default="same"),
                     dilation=r.pair("dilation", 1),
                     groups=r.positive_int("groups", 1), bias=r.flag("bias", True),
-                    batch_norm=r.flag("batch_norm", False),
+                    batch_norm=r.flag("batch_norm", False), batch_norm_scale=_scale_flag(r, "batch_norm_scale"),
                     activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
 
     def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
@@ -38,7 +48,8 @@ class Conv(Kind):
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=a["kernel"][0], kw=a["kernel"][1], groups=a["groups"],
-                 bias=int(a["bias"]), bn=int(a["batch_norm"]), act=_has_activation(a))
+                 bias=int(a["bias"]), bn=int(a["batch_norm"]), bn_scale=a.get("batch_norm_scale", 0),
+                 act=_has_activation(a))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
@@ -64,8 +75,8 @@ class SeparableConv(Kind):
 
     name = "separable_conv"
     keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "depth_multiplier",
-                             "bias", "batch_norm", "activation")
-    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS,
+                             "bias", "batch_norm", "batch_norm_scale", "activation")
+    produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS,
                                   Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT)
     weighted = True
 
@@ -75,6 +86,7 @@ class SeparableConv(Kind):
                     stride=r.pair("stride", 1), padding=r.padding(default="same"),
                     dilation=r.pair("dilation", 1), depth_multiplier=r.positive_int("depth_multiplier", 1),
                     bias=r.flag("bias", True), batch_norm=r.flag("batch_norm", False),
+                    batch_norm_scale=_scale_flag(r, "batch_norm_scale"),
                     activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
 
     def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
@@ -83,7 +95,7 @@ class SeparableConv(Kind):
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=a["kernel"][0], kw=a["kernel"][1], mult=a["depth_multiplier"], bias=int(a["bias"]),
-                 bn=int(a["batch_norm"]), act=_has_activation(a))
+                 bn=int(a["batch_norm"]), bn_scale=a.get("batch_norm_scale", 0), act=_has_activation(a))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
@@ -143,7 +155,7 @@ def _per_output_channel(c: col.Columns) -> dict[Term, Rule]:
     out = _lazy(col.out_numel, c)
     return {
         Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
-        Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
+        **_batch_norm_rules(c),
         Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
         Term.BN_OUT: lambda: col.where(out(), c["bn"]),
         Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}

@@ -4,7 +4,16 @@ flatten, softmax, identity, and the residual addition the analysis adds."""
 from __future__ import annotations
 
 from inception_cost.core import columns as col
-from inception_cost.core.kinds.base import ACTIVATIONS, Args, Kind, Rule, _lazy
+from inception_cost.core.kinds.base import (
+    ACTIVATIONS,
+    BATCH_NORM_TERMS,
+    Args,
+    Kind,
+    Rule,
+    _batch_norm_rules,
+    _lazy,
+    _scale_flag,
+)
 from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import Term
 from inception_cost.source.arguments import ArgReader
@@ -12,16 +21,20 @@ from inception_cost.source.arguments import ArgReader
 
 class BatchNorm(Kind):
     name = "batch_norm"
-    produces: tuple[Term, ...] = (Term.BN_PARAMS, Term.BN_OUT)
+    keys: tuple[str, ...] = ("name", "scale")
+    produces: tuple[Term, ...] = (*BATCH_NORM_TERMS, Term.BN_OUT)
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(scale=_scale_flag(r, "scale"))
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
-        f.update(bn=1)
+        f.update(bn=1, bn_scale=a.get("scale", 0))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
-        return {Term.BN_PARAMS: lambda: col.per_channel(c["cout"], c["bn"], 2),
-                Term.BN_OUT: lambda: col.out_numel(c)}
+        return {**_batch_norm_rules(c), Term.BN_OUT: lambda: col.out_numel(c)}
 
 
 class Activation(Kind):
