@@ -52,3 +52,13 @@ def test_efficientnet_b0_equals_torchvision():
     se = a.root.find("features_2/se")  # 16 -> 96 expanded; squeezed to 16 // 4 = 4
     assert se is not None and [n.out_shape[2] for n in se.layers()][:3] == [96, 4, 96]
     assert a.term_totals()["mul_out"] > 0  # the gates' products are counted as a term
+
+
+def test_xception_equals_keras_applications():
+    # Keras 3.15.1 (torch backend): keras.applications.Xception(weights=None)
+    keras = builtin("xception", convention="keras")
+    assert (keras.root.params, keras.root.trainable) == (22_910_480, 22_855_952)
+    assert keras.root.macs == 8_357_403_496  # conv + separable (depthwise + pointwise) + dense
+    # PyTorch's count (timm 1.0.31 legacy_xception: 22,855,952) keeps no moving statistics
+    assert builtin("xception").root.params == 22_855_952
+    assert builtin("xception").root.find("block12") is not None  # the middle flow: block5..block12
