@@ -12,6 +12,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import builtin
 
 from inception_cost.cli import cli
 from inception_cost.core import conventions
@@ -96,3 +97,19 @@ def test_explain_lines_up_every_preset():
 def test_unknown_convention_is_a_usage_error():
     result = CliRunner().invoke(cli, ["googlenet", "-c", "fvcor"])
     assert result.exit_code == 4 and "'fvcor' is not one of" in result.stderr
+
+
+# What the tools printed for torchvision 0.28.0's models (torch 2.13.0, fvcore
+# 0.1.5.post20221221, ptflops 0.7.5, thop 0.1.1.post2209072238), input 1x3x224x224.
+ZOO_TOOLS = {
+    "resnet50": {"fvcore": 4_111_512_576, "ptflops": 4_132_436_968, "ptflops-aten": 4_089_185_256,
+                 "thop": 4_133_742_592, "flop-counter": 8_178_368_512},
+    "mobilenet-v2": {"fvcore": 314_193_216, "ptflops": 320_300_008, "ptflops-aten": 300_775_272,
+                     "thop": 327_486_720, "flop-counter": 601_548_544},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO_TOOLS))
+def test_presets_reproduce_the_tools_on_resnet50_and_mobilenet_v2(name):
+    for convention, printed in ZOO_TOOLS[name].items():
+        assert builtin(name, convention=convention).root.macs == printed, convention

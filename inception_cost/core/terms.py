@@ -38,6 +38,7 @@ class Term(str, enum.Enum):
     BN_OUT = "bn_out", "batch-norm output elements"
     ACT_FN_OUT = "act_fn_out", "activation outputs, called as functions (conv/linear activation)"
     ACT_MODULE_OUT = "act_module_out", "activation outputs, activation layers (modules)"
+    ACT_MODULE_RELU_OUT = "act_module_relu_out", "activation outputs, ReLU modules (which call F.relu)"
     POOL_IN_MODULE = "pool_in_module", "max/avg pool input elements, pool modules"
     POOL_IN_FUNCTIONAL = "pool_in_functional", "max/avg pool input elements, pools called as functions"
     AVGPOOL_OUT_MODULE = "avgpool_out_module", "avg pool output elements, modules"

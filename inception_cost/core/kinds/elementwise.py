@@ -40,7 +40,7 @@ class BatchNorm(Kind):
 class Activation(Kind):
     name = "activation"
     keys: tuple[str, ...] = ("name", "function", "functional")
-    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_FN_OUT)
+    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_MODULE_RELU_OUT, Term.ACT_FN_OUT)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -49,12 +49,15 @@ class Activation(Kind):
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
-        f.update(functional=int(a["functional"]))
+        # `act` marks a ReLU: its module calls F.relu, which ptflops also counts
+        f.update(functional=int(a["functional"]), act=int(a["function"] == "relu"))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         out = _lazy(col.out_numel, c)
-        return {Term.ACT_MODULE_OUT: lambda: col.where(out(), c["functional"], 0),
+        modules = _lazy(lambda: col.where(out(), c["functional"], 0))
+        return {Term.ACT_MODULE_OUT: modules,
+                Term.ACT_MODULE_RELU_OUT: lambda: col.where(modules(), c["act"]),
                 Term.ACT_FN_OUT: lambda: col.where(out(), c["functional"], 1)}
 
     def describe(self, a: Args) -> str:
