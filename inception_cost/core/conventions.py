@@ -146,9 +146,10 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
          Term.ADAPTIVE_IN_MODULE: 2, Term.ADAPTIVE_IN_FUNCTIONAL: 1, Term.SOFTMAX_OUT: 1}),
     Convention(
         "ptflops-aten", "what ptflops prints with backend='aten' (MACs).",
-        ("Counted: conv and linear MACs, and linear biases (aten.addmm).",
+        ("Counted: conv and linear MACs, and conv and linear biases (aten.convolution,"
+         " aten.addmm: 1 per output element).",
          "Not counted: batch norm, activations, pooling, softmax, additions."),
-        {**CONV_LINEAR, Term.LINEAR_BIAS_OUT: 1}),
+        {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1}),
     Convention(
         "thop", "what thop's profile() returns (MACs); it hooks modules only.",
         ("Counted: conv and linear MACs (no bias), 4 per batch-norm output element, avg pool"
