@@ -106,10 +106,9 @@ ZOO_TOOLS = {
                  "thop": 4_133_742_592, "flop-counter": 8_178_368_512},
     "mobilenet-v2": {"fvcore": 314_193_216, "ptflops": 320_300_008, "ptflops-aten": 300_775_272,
                      "thop": 327_486_720, "flop-counter": 601_548_544},
-    # ptflops' pytorch backend printed 410,196,896: it counts no nn.Sigmoid module (the SE
-    # gates' 8,960 outputs), which the presets do not tell apart yet
-    "efficientnet-b0": {"fvcore": 401_659_392, "ptflops-aten": 385_825_092, "thop": 415_145_024,
-                        "flop-counter": 771_629_504},
+    # ptflops counts nn.SiLU once (as the F.silu it calls) and no nn.Sigmoid (the SE gates)
+    "efficientnet-b0": {"fvcore": 401_659_392, "ptflops": 410_196_896, "ptflops-aten": 385_825_092,
+                        "thop": 415_145_024, "flop-counter": 771_629_504},
 }
 
 

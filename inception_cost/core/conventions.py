@@ -137,12 +137,14 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
         "ptflops", "what ptflops' get_model_complexity_info prints with its default 'pytorch'"
         " backend (MACs).",
         ("Counted: conv and linear MACs, +1 per output element for biases, 2 per batch-norm"
-         " output element, 1 per activation output (2 for ReLU modules, which ptflops counts by"
-         " hook and again as the F.relu they call; ReLU6 modules call F.hardtanh: once), 1 per"
-         " pool input element (2 for pool modules, counted twice the same way), softmax outputs.",
+         " output element, 1 per output of F.relu, F.relu6, F.elu, F.gelu and F.silu calls, +1 per"
+         " output of the ReLU, ReLU6, ELU, LeakyReLU and GELU modules it hooks (so nn.ReLU, which"
+         " calls F.relu, counts 2, nn.ReLU6 1, nn.SiLU 1, nn.Sigmoid 0), 1 per pool input element"
+         " (2 for pool modules, counted twice the same way), softmax outputs.",
          "Not counted: residual additions written with '+', concatenation."),
         {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1, Term.BN_OUT: 2, Term.ACT_FN_OUT: 1,
-         Term.ACT_MODULE_OUT: 1, Term.ACT_MODULE_RELU_OUT: 1, Term.POOL_IN_MODULE: 2, Term.POOL_IN_FUNCTIONAL: 1,
+         Term.ACT_MODULE_CLASSIC_OUT: 1, Term.ACT_MODULE_CALLS_OUT: 1, Term.POOL_IN_MODULE: 2,
+         Term.POOL_IN_FUNCTIONAL: 1,
          Term.ADAPTIVE_IN_MODULE: 2, Term.ADAPTIVE_IN_FUNCTIONAL: 1, Term.SOFTMAX_OUT: 1}),
     Convention(
         "ptflops-aten", "what ptflops prints with backend='aten' (MACs).",

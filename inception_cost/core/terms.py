@@ -36,9 +36,15 @@ class Term(str, enum.Enum):
     CONV_BIAS_OUT = "conv_bias_out", "conv bias additions (1 per output element)"
     LINEAR_BIAS_OUT = "linear_bias_out", "linear bias additions (1 per output)"
     BN_OUT = "bn_out", "batch-norm output elements"
-    ACT_FN_OUT = "act_fn_out", "activation outputs, called as functions (conv/linear activation)"
+    ACT_FN_OUT = ("act_fn_out", "activation outputs, called as functions: relu, relu6, elu, gelu, silu"
+                  " (a conv's own activation is one)")
+    ACT_FN_OTHER_OUT = ("act_fn_other_out", "activation outputs, called as other functions (sigmoid, tanh,"
+                        " leaky_relu, hard_*)")
     ACT_MODULE_OUT = "act_module_out", "activation outputs, activation layers (modules)"
-    ACT_MODULE_RELU_OUT = "act_module_relu_out", "activation outputs, ReLU modules (which call F.relu)"
+    ACT_MODULE_CLASSIC_OUT = ("act_module_classic_out", "activation outputs, ReLU, ReLU6, ELU, LeakyReLU and"
+                              " GELU modules")
+    ACT_MODULE_CALLS_OUT = ("act_module_calls_out", "activation outputs, modules whose forward calls F.relu,"
+                            " F.elu, F.gelu or F.silu")
     POOL_IN_MODULE = "pool_in_module", "max/avg pool input elements, pool modules"
     POOL_IN_FUNCTIONAL = "pool_in_functional", "max/avg pool input elements, pools called as functions"
     AVGPOOL_OUT_MODULE = "avgpool_out_module", "avg pool output elements, modules"

@@ -66,8 +66,22 @@ def _lazy(rule: Callable[..., col.Column], *args: Any) -> Rule:
     return get
 
 
+# What PyTorch runs for each activation: the torch.nn.functional functions most tools hook
+# (F.relu, F.relu6, F.elu, F.gelu, F.silu), the classic module classes (ReLU, ReLU6, ELU,
+# LeakyReLU, GELU), and the modules whose forward calls one of those functions (nn.ReLU6
+# calls F.hardtanh, nn.Sigmoid torch.sigmoid: neither).
+COMMON_FUNCTIONS = frozenset(("relu", "relu6", "elu", "gelu", "silu", "swish"))
+CLASSIC_MODULES = frozenset(("relu", "relu6", "elu", "leaky_relu", "gelu"))
+MODULES_CALLING_COMMON = frozenset(("relu", "elu", "gelu", "silu", "swish"))
+
+
 def _has_activation(a: Args) -> int:
-    return int(a.get("activation") not in (None, "none"))
+    """A conv's or linear layer's own activation, a function call: 0 none, 1 a common
+    function, 2 another (sigmoid, tanh, leaky_relu, hard_*)."""
+    function = a.get("activation")
+    if function in (None, "none"):
+        return 0
+    return 1 if function in COMMON_FUNCTIONS else 2
 
 
 def _scale_flag(r: ArgReader, key: str) -> int:

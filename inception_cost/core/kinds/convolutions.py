@@ -25,7 +25,7 @@ class Conv(Kind):
     keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias",
                              "batch_norm", "batch_norm_scale", "activation")
     produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS, Term.CONV_BIAS_OUT,
-                Term.BN_OUT, Term.ACT_FN_OUT)
+                Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
     weighted = True
     factorizable = True
 
@@ -77,7 +77,7 @@ class SeparableConv(Kind):
     keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "depth_multiplier",
                              "bias", "batch_norm", "batch_norm_scale", "activation")
     produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS,
-                                  Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT)
+                                  Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
     weighted = True
 
     def parse(self, r: ArgReader) -> Args:
@@ -121,7 +121,8 @@ class Linear(Kind):
     name = "linear"
     aliases: tuple[str, ...] = ("dense", "fc")
     keys: tuple[str, ...] = ("name", "out", "bias", "activation")
-    produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT)
+    produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT,
+                                  Term.ACT_FN_OTHER_OUT)
     weighted = True
 
     def parse(self, r: ArgReader) -> Args:
@@ -144,7 +145,8 @@ class Linear(Kind):
         weights = _lazy(col.linear_weights, c["cin"], c["cout"])
         biases = _lazy(col.per_channel, c["cout"], c["bias"])
         return {Term.LINEAR_MACS: weights, Term.WEIGHTS: weights, Term.BIASES: biases,
-                Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"])}
+                Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"], 1),
+                Term.ACT_FN_OTHER_OUT: lambda: col.where(c["cout"], c["act"], 2)}
 
     def describe(self, a: Args) -> str:
         return f"linear {a['out']}"
@@ -158,7 +160,8 @@ def _per_output_channel(c: col.Columns) -> dict[Term, Rule]:
         **_batch_norm_rules(c),
         Term.CONV_BIAS_OUT: lambda: col.where(out(), c["bias"]),
         Term.BN_OUT: lambda: col.where(out(), c["bn"]),
-        Term.ACT_FN_OUT: lambda: col.where(out(), c["act"])}
+        Term.ACT_FN_OUT: lambda: col.where(out(), c["act"], 1),
+        Term.ACT_FN_OTHER_OUT: lambda: col.where(out(), c["act"], 2)}
 
 
 def _window(a: Args) -> str:

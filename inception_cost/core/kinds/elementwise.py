@@ -7,6 +7,9 @@ from inception_cost.core import columns as col
 from inception_cost.core.kinds.base import (
     ACTIVATIONS,
     BATCH_NORM_TERMS,
+    CLASSIC_MODULES,
+    COMMON_FUNCTIONS,
+    MODULES_CALLING_COMMON,
     Args,
     Kind,
     Rule,
@@ -40,7 +43,8 @@ class BatchNorm(Kind):
 class Activation(Kind):
     name = "activation"
     keys: tuple[str, ...] = ("name", "function", "functional")
-    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_MODULE_RELU_OUT, Term.ACT_FN_OUT)
+    produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_MODULE_CLASSIC_OUT, Term.ACT_MODULE_CALLS_OUT,
+                                  Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -49,16 +53,25 @@ class Activation(Kind):
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
-        # `act` marks a ReLU: its module calls F.relu, which ptflops also counts
-        f.update(functional=int(a["functional"]), act=int(a["function"] == "relu"))
+        function = a["function"]
+        # act: 1 a common function / classic module class, 2 another; mult: a module whose
+        # forward calls a common function (nn.ReLU -> F.relu)
+        if a["functional"]:
+            act = 1 if function in COMMON_FUNCTIONS else 2
+        else:
+            act = 1 if function in CLASSIC_MODULES else 2
+        f.update(functional=int(a["functional"]), act=act, mult=int(function in MODULES_CALLING_COMMON))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         out = _lazy(col.out_numel, c)
         modules = _lazy(lambda: col.where(out(), c["functional"], 0))
+        functions = _lazy(lambda: col.where(out(), c["functional"], 1))
         return {Term.ACT_MODULE_OUT: modules,
-                Term.ACT_MODULE_RELU_OUT: lambda: col.where(modules(), c["act"]),
-                Term.ACT_FN_OUT: lambda: col.where(out(), c["functional"], 1)}
+                Term.ACT_MODULE_CLASSIC_OUT: lambda: col.where(modules(), c["act"], 1),
+                Term.ACT_MODULE_CALLS_OUT: lambda: col.where(modules(), c["mult"], 1),
+                Term.ACT_FN_OUT: lambda: col.where(functions(), c["act"], 1),
+                Term.ACT_FN_OTHER_OUT: lambda: col.where(functions(), c["act"], 2)}
 
     def describe(self, a: Args) -> str:
         return str(a["function"])
