@@ -58,6 +58,9 @@ def test_when_leaves_an_item_out_and_i_counts_on_from_start():
     ("input: 8x8x4\nblocks: {b: {args: [c], layers: [{conv: {filters: \"$c * $d\", kernel: 1}}]}}\n"
      "layers:\n  - module: {name: x, use: b, with: {c: 2}}\n", "unknown block argument '$d'"),
     ("input: 8x8x4\nlayers:\n  - {relu: {}, when: maybe}\n", "'when' needs true, false or a whole number"),
+    # found by fuzzing: an argument that is no number, in an expression that names the input
+    ("input: 8x8x4\nblocks: {b: {args: [t], layers: [{conv: {filters: \"$in_channels * $t\", kernel: 1}}]}}\n"
+     "layers:\n  - module: {name: x, use: b, with: {t: six}}\n", "arithmetic needs whole numbers, got 'six'"),
 ])
 def test_expression_errors_name_the_line(text, fragment):
     with pytest.raises(ArchitectureError, match=re.escape(fragment)) as info:

@@ -18,7 +18,8 @@ MAX_LENGTH = 200
 _TOKEN = re.compile(r"\s*(?:(\d{1,9})|\$([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
 _CANDIDATE = re.compile(r"[\s\d$A-Za-z_+\-*/()]+")
 
-# a parsed expression: an int, ("arg", name), ("in", name) or (operator, left, right)
+# a parsed expression: an int, ("arg", name), ("in", name), ("const", value) or
+# (operator, left, right)
 Node = int | tuple[Any, ...]
 
 
@@ -138,7 +139,7 @@ def _bind(node: Node, args: Mapping[str, Any]) -> Node:
         return node
     if node[0] == "arg":
         value = _lookup(node[1], args)
-        return value if isinstance(value, int) else node
+        return value if isinstance(value, int) and not isinstance(value, bool) else ("const", value)
     return (node[0], _bind(node[1], args), _bind(node[2], args))
 
 
@@ -153,6 +154,8 @@ def _lookup(name: str, args: Mapping[str, Any]) -> Any:
 def _evaluate(node: Node, value_of: Callable[[str], Any]) -> Any:
     if isinstance(node, int):
         return node
+    if node[0] == "const":  # a block argument that is not a number: refused below
+        return node[1]
     if node[0] in ("arg", "in"):
         return value_of(node[1])
     left, right = _evaluate(node[1], value_of), _evaluate(node[2], value_of)
