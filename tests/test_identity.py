@@ -90,6 +90,16 @@ def test_compare_keeps_every_part_and_times_its_own_nodes(repeated):
     # network comparison: both 'stem' stages are rows
     rows = as_json("compare", repeated, repeated)["sections"][0]["rows"]
     assert [r["path"] for r in rows] == ["stem", "stem_2", "m"]
+    assert [r["part"] for r in rows] == ["stem", "stem_2", "m"]  # no two rows read the same
+
+
+def test_rows_that_share_a_name_show_their_paths(repeated):
+    rows = as_json(repeated)["sections"][0]["rows"]
+    assert [r["name"] for r in rows] == ["stem", "stem_2", "m"]
+    parts = as_json("compare", repeated, repeated, "--module", "m")["sections"][0]["rows"]
+    assert [r["part"] for r in parts] == ["a", "b", "a_2", "module total"]
+    table = run("roofline", repeated)
+    assert " stem_2 " in table
 
 
 def test_roofline_and_memory_rows_have_paths(repeated):

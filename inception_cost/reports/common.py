@@ -93,6 +93,15 @@ def part_name(part: CostNode, module: CostNode) -> str:
     return part.name if part.role is Role.BRANCH else part.label
 
 
+def distinct(names: list[str], paths: list[str]) -> list[str]:
+    """The names a report shows: a name that several rows share is replaced by each row's
+    path (the part below its parent), so no two rows read the same."""
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    return [path.rsplit("/", 1)[-1] if seen[name] > 1 and path else name for name, path in zip(names, paths)]
+
+
 def chain(node: CostNode) -> str:
     """'conv 1x1 16 -> conv 5x5 32', with parallel parts as '[conv 1x3 | conv 3x1]'."""
     if node.role is Role.LAYER:

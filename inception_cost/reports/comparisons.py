@@ -15,7 +15,7 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.reports.common import Row, chain, finish, module_parts, part_name, totals, train_note
+from inception_cost.reports.common import Row, chain, distinct, finish, module_parts, part_name, totals, train_note
 from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, Column, Report, Section
 
 
@@ -41,10 +41,10 @@ def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: s
     parts_a = {a.relative_path(p): p for p in module_parts(a)}
     parts_b = {b.relative_path(p): p for p in module_parts(b)}
     keys = list(parts_a) + [k for k in parts_b if k not in parts_a]
+    names = [part_name(parts_a[k], a) if k in parts_a else part_name(parts_b[k], b) for k in keys]
     pairs: list[Pair] = []
-    for key in keys:
+    for key, shown in zip(keys, distinct(names, keys)):
         pa, pb = parts_a.get(key), parts_b.get(key)
-        shown = part_name(pa, a) if pa else part_name(pb, b) if pb else key
         pairs.append((_compare_row(shown, key, pa, pb), pa, pb))
     total = _compare_row("module total", "", a, b)
     section = Section(title=title, columns=_compare_columns(name_a, name_b, with_layers=True),
@@ -93,8 +93,9 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis,
     """Totals side by side, then stage by stage where the two share top-level paths."""
     ra, rb = a.root, b.root
     stages_b = {c.path: c for c in rb.children}
-    pairs: list[Pair] = [(_compare_row(c.name, c.path, c, stages_b[c.path]), c, stages_b[c.path])
-                         for c in ra.children if c.path in stages_b]
+    shared = [c for c in ra.children if c.path in stages_b]
+    pairs: list[Pair] = [(_compare_row(name, c.path, c, stages_b[c.path]), c, stages_b[c.path])
+                         for c, name in zip(shared, distinct([c.name for c in shared], [c.path for c in shared]))]
     total = _compare_row("total", "", ra, rb)
     notes = [f"Ratios are {name_a} / {name_b}."]
     if not pairs:

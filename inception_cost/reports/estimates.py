@@ -9,7 +9,7 @@ from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.memory import Dtype
-from inception_cost.reports.common import Row, finish, meta_of, title_of, totals
+from inception_cost.reports.common import Row, distinct, finish, meta_of, title_of, totals
 from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
 
 
@@ -84,7 +84,8 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
         names = _layer_names(scope)
         groups = [(names[leaf.row], leaf.path, [leaf]) for leaf in scope.layers()]
     else:
-        groups = [(child.name, child.path, child.layers()) for child in scope.children]
+        shown = distinct([c.name for c in scope.children], [c.path for c in scope.children])
+        groups = [(name, child.path, child.layers()) for child, name in zip(scope.children, shown)]
     rows: list[Row] = []
     for name, path, leaves in groups:
         ts = [times[leaf.row] for leaf in leaves]

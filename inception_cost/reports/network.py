@@ -18,6 +18,7 @@ from inception_cost.reports.common import (
     chain,
     cost_columns,
     cost_row,
+    distinct,
     finish,
     meta_of,
     module_parts,
@@ -90,8 +91,9 @@ def network_report(analysis: Analysis) -> Report:
     problems: dict[str, list[str]] = {}
     has_paper = any(c.paper for c in root.children)
     units = analysis.network.units
-    for index, node in enumerate(root.children, 1):
-        row: Row = {"index": index, "name": node.name, "path": node.path, "type": _row_type(node),
+    names = distinct([c.name for c in root.children], [c.path for c in root.children])
+    for index, (node, name) in enumerate(zip(root.children, names), 1):
+        row: Row = {"index": index, "name": name, "path": node.path, "type": _row_type(node),
                     "depth": node.depth, **cost_row(node, root.macs)}
         if node.training_only:
             row["type"] += " (training only)"
@@ -164,7 +166,9 @@ def _units_note(units: dict[str, Any]) -> str:
 
 def module_report(analysis: Analysis, module: CostNode) -> Report:
     parts = module_parts(module)
-    rows = [{"branch": part_name(p, module), "path": p.path, "layers": chain(p),
+    shown = dict(zip(map(id, parts), distinct([part_name(p, module) for p in parts],
+                                              [module.relative_path(p) for p in parts])))
+    rows = [{"branch": shown[id(p)], "path": p.path, "layers": chain(p),
              **cost_row(p, module.macs)} for p in parts]
     columns_of_cost = cost_columns(parts)
     columns = [Column("branch", "branch"), Column("layers", "layers"),
@@ -179,7 +183,7 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     layer_rows = []
     for part in parts:
         for layer in (part.layers() if part.role is not Role.LAYER else [part]):
-            layer_rows.append({"branch": part_name(part, module), "path": layer.path,
+            layer_rows.append({"branch": shown[id(part)], "path": layer.path,
                                "layer": layer.description, "input": format_shape(layer.in_shape),
                                **cost_row(layer)})
     layer_columns = [Column("branch", "branch"), Column("layer", "layer"),
