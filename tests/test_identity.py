@@ -30,13 +30,13 @@ def test_every_path_is_unique(name):
     assert len(paths) == len(set(paths))
 
 
-# Two sibling modules named 'stem', a module whose two concats both have branches a and b,
-# and a branch called 'module total'.
+# Two sibling modules shown as 'stem' (their names differ: siblings may not share a name),
+# a module whose two concats both have branches a and b, and a branch called 'module total'.
 REPEATED = """
 input: 16x16x8
 layers:
   - module: {name: stem, layers: [{conv: {filters: 8, kernel: 1}}]}
-  - module: {name: stem, layers: [{conv: {filters: 8, kernel: 3}}]}
+  - module: {name: stem-b, label: stem, layers: [{conv: {filters: 8, kernel: 3}}]}
   - module:
       name: m
       layers:
@@ -58,15 +58,28 @@ def repeated(tmp_path):
 
 def test_repeated_names_get_distinct_paths(repeated):
     net = ic.analyse(repeated)
-    assert [c.path for c in net.children] == ["stem", "stem_2", "m"]
+    assert [c.path for c in net.children] == ["stem", "stem-b", "m"]
     module = net.module("m")
     assert [b.path for b in module.branches] == ["m/a", "m/b", "m/a_2", "m/module total"]
     # the branch that holds nearly all the MACs is a row of its own
     big = module.module("m/a_2")
     assert big.macs == 25 * 8 * 64 * 16 * 16 and big.macs / module.macs > 0.95
-    # a path wins over a name: 'stem' is the first stem's path
+    # paths are names where siblings differ
     assert net.module("stem").macs == 8 * 8 * 16 * 16
-    assert net.module("stem_2").macs == 9 * 8 * 8 * 16 * 16
+    assert net.module("stem-b").macs == 9 * 8 * 8 * 16 * 16
+
+
+def test_two_siblings_with_one_name_are_an_error_naming_both_lines(tmp_path):
+    path = tmp_path / "twins.yaml"
+    path.write_text(REPEATED.replace("name: stem-b, label: stem", "name: stem"))
+    err = run(str(path), expect=ExitCode.INVALID_ARCHITECTURE)
+    assert err.strip() == (f"inception-cost: {path}:5: stem: two siblings are named 'stem' (lines 4 and 5);"
+                           " give each its own name")
+    # the same name in two different modules is no clash
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("input: 8x8x4\nlayers:\n  - module: {name: a, layers: [{conv: {filters: 4, kernel: 1,"
+                      " name: c}}]}\n  - module: {name: b, layers: [{conv: {filters: 4, kernel: 1, name: c}}]}\n")
+    assert [n.path for n in ic.analyse(str(nested)).node.walk() if n.name == "c"] == ["a/c", "b/c"]
 
 
 def test_a_name_shared_by_nested_modules_asks_for_a_path(tmp_path):
@@ -89,22 +102,22 @@ def test_compare_keeps_every_part_and_times_its_own_nodes(repeated):
     assert branch["a_macs"] == 8 * 4 * 256 and branch["a_time_us"] < total["a_time_us"]
     # network comparison: both 'stem' stages are rows
     rows = as_json("compare", repeated, repeated)["sections"][0]["rows"]
-    assert [r["path"] for r in rows] == ["stem", "stem_2", "m"]
-    assert [r["part"] for r in rows] == ["stem", "stem_2", "m"]  # no two rows read the same
+    assert [r["path"] for r in rows] == ["stem", "stem-b", "m"]
+    assert [r["part"] for r in rows] == ["stem", "stem-b", "m"]  # no two rows read the same
 
 
 def test_rows_that_share_a_name_show_their_paths(repeated):
     rows = as_json(repeated)["sections"][0]["rows"]
-    assert [r["name"] for r in rows] == ["stem", "stem_2", "m"]
+    assert [r["name"] for r in rows] == ["stem", "stem-b", "m"]
     parts = as_json("compare", repeated, repeated, "--module", "m")["sections"][0]["rows"]
     assert [r["part"] for r in parts] == ["a", "b", "a_2", "module total"]
-    table = run("roofline", repeated)
-    assert " stem_2 " in table
+    table = run("compare", repeated, repeated, "--module", "m")
+    assert " a_2 " in table
 
 
 def test_roofline_and_memory_rows_have_paths(repeated):
     rows = as_json("roofline", repeated)["sections"][0]["rows"]
-    assert [r["path"] for r in rows] == ["stem", "stem_2", "m"]
+    assert [r["path"] for r in rows] == ["stem", "stem-b", "m"]
     rows = as_json("memory", repeated, "--module", "m")["sections"][0]["rows"]
     assert [r["path"] for r in rows] == ["m/a/conv_1", "m/b/conv_1", "m/a_2/conv_1", "m/module total/conv_1"]
 

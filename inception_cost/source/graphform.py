@@ -105,9 +105,19 @@ class Context:
         if not isinstance(value, list):
             raise self.error(line, path, "expected a list of layers")
         result: list[Item] = []
+        named: dict[str, int] = {}  # the names written on this list's items -> their lines
         for index, item in enumerate(value):
             item_line = value.line_of(index) if hasattr(value, "line_of") else line
-            result.extend(self.item(item, item_line, path, args or {}))
+            produced = self.item(item, item_line, path, args or {})
+            name = _written_name(item, produced)
+            if name is not None:
+                item_line = getattr(produced[0], "line", item_line)
+                if name in named:
+                    raise self.error(item_line, join(path, name),
+                                     f"two siblings are named '{name}' (lines {named[name]} and"
+                                     f" {item_line}); give each its own name")
+                named[name] = item_line
+            result.extend(produced)
         return result
 
     def item(self, item: Any, line: int, path: str, args: dict[str, Any]) -> list[Item]:
@@ -245,6 +255,22 @@ class Context:
             return self.items(block["layers"], block.line_of("layers"), path, values)
         finally:
             self.block_stack.pop()
+
+
+def _written_name(raw: Any, produced: list[Item]) -> str | None:
+    """The name an item's file text gives it, when it becomes one named node.
+
+    A `repeat` (several nodes) numbers its names itself; a structure or layer without
+    `name:` is numbered by the paths, so neither can clash with a sibling.
+    """
+    if len(produced) != 1 or not isinstance(raw, dict):
+        return None
+    bodies = [v for k, v in raw.items() if k != "when"]
+    if len(bodies) != 1 or not isinstance(bodies[0], dict) or "name" not in bodies[0]:
+        return None
+    node = produced[0]
+    name = node.given_name if isinstance(node, Layer) else getattr(node, "name", None)
+    return str(name) if name is not None else None
 
 
 def merge_defaults(defaults: dict[str, Any], spec: Kind, body: Any, line: int = 0) -> YMap:
