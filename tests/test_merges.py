@@ -89,3 +89,18 @@ def test_memory_and_roofline_see_the_adds():
     a = net(BOTTLENECK)
     adds = [m for m in layer_memory(a, Dtype.FP16, 1) if m.node.kind == "elementwise_add"]
     assert len(adds) == 1 and adds[0].bytes_moved == 3 * 56 * 56 * 256 * 2  # two read, one written
+
+
+def test_a_gate_reads_its_input_and_a_scale_per_channel():
+    from inception_cost.estimates.memory import Dtype, layer_memory
+
+    def multiply_bytes(text: str) -> int:
+        rows = [m for m in layer_memory(net(text), Dtype.FP32, 1) if m.node.kind == "elementwise_mul"]
+        return rows[0].bytes_moved
+
+    squeeze = ("input: 8x8x16\nlayers:\n  - gate: [global_avg_pool, {conv: {filters: 16, kernel: 1}},"
+               " {activation: {function: sigmoid}}]\n")
+    # input 8*8*16 and the 1x1x16 scale read, 8*8*16 written, 4 bytes each
+    assert multiply_bytes(squeeze) == (1024 + 16 + 1024) * 4 == 8_256
+    full = "input: 8x8x16\nlayers:\n  - gate: [{conv: {filters: 16, kernel: 1}}, {activation: {function: sigmoid}}]\n"
+    assert multiply_bytes(full) == 3 * 1024 * 4  # a full-size scale: two tensors read

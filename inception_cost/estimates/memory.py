@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inception_cost.core.analysis import Analysis
+from inception_cost.core.columns import FIELDS
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
@@ -47,8 +48,7 @@ def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
         i = leaf.row
         kind = CANONICAL[leaf.kind]
         out = table.hout[i] * table.wout[i] * table.cout[i]
-        # an addition or product the analysis adds reads its summands (two, or an add's n)
-        inputs = max(table.mult[i], 2) * out if kind.internal else table.hin[i] * table.win[i] * table.cin[i]
+        inputs = kind.elements_read({name: table.columns[name][i] for name in FIELDS})
         weight_bytes = sum(terms[t][i] for t in STORED_TERMS) * size
         moved = 0 if kind.view else (inputs + out) * batch * size + weight_bytes
         flops = 2 * sum(terms[t][i] for t in MAC_TERMS) * batch

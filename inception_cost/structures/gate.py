@@ -40,7 +40,8 @@ class GateStructure(Structure):
             raise walker.fail(ShapeError(
                 f"gate needs {format_shape(shape)} or 1x1x{shape[2]} from its body, got {format_shape(out)}"),
                 item.line, where)
-        walker.add_layer("elementwise_mul", "multiply", item.line, {}, shape, node, inner, where)
+        walker.add_layer("elementwise_mul", "multiply", item.line, {"scale_area": out[0] * out[1]}, shape, node,
+                         inner, where)
         parent.children.append(node)
         return shape
 

@@ -41,6 +41,10 @@ class Kind:
         ho, wo, co = out_shape
         return dict(cin=c, cout=co, hin=h, win=w, hout=ho, wout=wo, groups=1)
 
+    def elements_read(self, row: dict[str, int]) -> int:
+        """The input elements one layer of this kind reads at least (memory traffic)."""
+        return row["hin"] * row["win"] * row["cin"]
+
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         """Column rules: term -> a function giving one value per row (terms in `produces`)."""
         return {}

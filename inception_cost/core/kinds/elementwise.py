@@ -138,6 +138,9 @@ class ResidualAdd(Kind):
         out = _lazy(col.out_numel, c)
         return {Term.ADD_OUT: out, Term.SCALE_OUT: lambda: col.where(out(), c["scaled"])}
 
+    def elements_read(self, row: dict[str, int]) -> int:
+        return 2 * row["hout"] * row["wout"] * row["cout"]  # the input and the body's output
+
     def describe(self, a: Args) -> str:
         return f"add (x{a['scale']:g})" if a["scale"] != 1 else "add"
 
@@ -158,6 +161,9 @@ class ElementwiseAdd(Kind):
         # n summands: n - 1 additions per output element
         return {Term.ADD_OUT: lambda: [o * (m - 1) for o, m in zip(col.out_numel(c), c["mult"])]}
 
+    def elements_read(self, row: dict[str, int]) -> int:
+        return row["mult"] * row["hout"] * row["wout"] * row["cout"]  # every summand
+
     def describe(self, a: Args) -> str:
         return f"add of {a['inputs']}"
 
@@ -169,6 +175,14 @@ class ElementwiseMul(Kind):
     name = "elementwise_mul"
     produces: tuple[Term, ...] = (Term.MUL_OUT,)
     internal = True
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(mult=a["scale_area"])  # the body's output: 1x1xC (broadcast) or HxWxC
+        return f
+
+    def elements_read(self, row: dict[str, int]) -> int:
+        return (row["hout"] * row["wout"] + row["mult"]) * row["cout"]  # the input and the scale
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         return {Term.MUL_OUT: lambda: col.out_numel(c)}
