@@ -326,7 +326,9 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
         whole = analyse(model, convention=convention, train=train)
     before = whole.module(module) if module else whole
     target = before.node.source if module else None
-    rewritten, count = factorize_network(whole.analysis.network, chosen, target)
+    seen = {id(n.source): (n.in_shape, n.path.rsplit("/", 1)[-1])
+            for n in whole.analysis.root.walk() if n.role is Role.LAYER and n.source is not None}
+    rewritten, count = factorize_network(whole.analysis.network, chosen, target, seen)
     after_analysis = analyse_network(rewritten, train=train, convention=whole.convention)
     after_root = Cost(after_analysis, after_analysis.root)
     after = after_root.module(before.path) if module else after_root

@@ -57,3 +57,29 @@ def test_factorize_any_yaml_whole_network():
     before, after = doc["totals"]["before"]["macs"], doc["totals"]["after"]["macs"]
     assert before - after == (25 - 18) * 64 * 64 * 32 * 32  # the one 5x5 (64 -> 64)
     assert doc["rewritten"] == 1
+
+
+# Found by an outside user: `groups: depthwise` was skipped where `groups: 32` was rewritten,
+# and a rewritten top-level conv vanished from the whole-network table.
+PLAIN_THEN_DEPTHWISE = """
+input: 14x14x32
+layers:
+  - conv: {filters: 32, kernel: 5}
+  - conv: {filters: 16, kernel: 1}
+  - module: {name: dw, layers: [{conv: {filters: 32, kernel: 5, groups: depthwise}}]}
+"""
+
+
+def test_every_conv_is_rewritten_and_every_stage_is_a_row(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text(PLAIN_THEN_DEPTHWISE)
+    doc = json.loads(CliRunner().invoke(cli, ["factorize", str(path), "-f", "json"]).stdout)
+    rows = [(r["path"], r["a_params"], r["b_params"]) for r in doc["sections"][0]["rows"]]
+    assert rows == [
+        ("conv_1", 25 * 32 * 32 + 32, None),  # the 5x5 ...
+        ("conv_1_a", None, 9 * 32 * 32 + 32), ("conv_1_b", None, 9 * 32 * 32 + 32),  # ... and its two 3x3
+        ("conv_2", 32 * 16 + 16, 32 * 16 + 16),  # later stages keep their paths
+        # depthwise at 16 channels, depth multiplier 2: 5x5 g16 16->32, then 3x3 g16 16->32 and 32->32
+        ("dw", 25 * 32 + 32, (9 * 32 + 32) + (9 * 2 * 32 + 32)),
+    ]
+    assert doc["rewritten"] == 2

@@ -89,17 +89,28 @@ def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list[Column
 
 
 def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis,
-                     timing: Timing | None = None) -> Report:
-    """Totals side by side, then stage by stage where the two share top-level paths."""
+                     timing: Timing | None = None, one_sided: bool = False) -> Report:
+    """Totals side by side, then stage by stage where the two share top-level paths; the
+    stages of one side only are rows of their own (`one_sided`) or named in a note."""
     ra, rb = a.root, b.root
+    stages_a = {c.path: c for c in ra.children}
     stages_b = {c.path: c for c in rb.children}
-    shared = [c for c in ra.children if c.path in stages_b]
-    pairs: list[Pair] = [(_compare_row(name, c.path, c, stages_b[c.path]), c, stages_b[c.path])
-                         for c, name in zip(shared, distinct([c.name for c in shared], [c.path for c in shared]))]
+    keys = [k for k in stages_a if k in stages_b]
+    if one_sided:
+        keys = _merged(list(stages_a), list(stages_b))
+    names = [(stages_a[k] if k in stages_a else stages_b[k]).name for k in keys]
+    pairs: list[Pair] = [(_compare_row(name, k, stages_a.get(k), stages_b.get(k)), stages_a.get(k), stages_b.get(k))
+                         for k, name in zip(keys, distinct(names, keys))]
     total = _compare_row("total", "", ra, rb)
     notes = [f"Ratios are {name_a} / {name_b}."]
-    if not pairs:
+    if not one_sided and not pairs:
         notes.append("The two networks share no stage names: totals only.")
+    if not one_sided:
+        for name, own, other in ((name_a, stages_a, stages_b), (name_b, stages_b, stages_a)):
+            alone = [k for k in own if k not in other]
+            if alone and len(alone) < len(own):
+                shown = ", ".join(alone[:8]) + (f" and {len(alone) - 8} more" if len(alone) > 8 else "")
+                notes.append(f"Stages of {name} only (in its total, not in the rows): {shown}.")
     notes += [f"{name}: {train_note(analysis)}" for name, analysis in ((name_a, a), (name_b, b))]
     section = Section(title=f"{name_a} vs {name_b}", columns=_compare_columns(name_a, name_b, False),
                       rows=[row for row, _, _ in pairs], total=total, notes=notes)
@@ -110,6 +121,25 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis,
                             "ratio": {"params": ratio(ra.params, rb.params), "macs": ratio(ra.macs, rb.macs)}},
                     sections=[section], meta={"a": name_a, "b": name_b})
     return finish(report, a.convention)
+
+
+def _merged(keys_a: list[str], keys_b: list[str]) -> list[str]:
+    """Both sides' keys in a's order; each key of b alone follows the part of a it came
+    from (`conv_1_a` after `conv_1`), else the part of both sides that precedes it in b."""
+    in_a, a_alone = set(keys_a), set(keys_a) - set(keys_b)
+    after: dict[str | None, list[str]] = {}
+    anchor: str | None = None
+    for key in keys_b:
+        if key in in_a:
+            anchor = key
+            continue
+        prefixes = (key[:i] for i in range(len(key) - 1, 0, -1) if key[i] == "_")
+        origin = next((p for p in prefixes if p in a_alone), anchor)
+        after.setdefault(origin, []).append(key)
+    result = after.get(None, [])
+    for key in keys_a:
+        result += [key, *after.get(key, [])]
+    return result
 
 
 def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], timing: Timing) -> None:
@@ -141,7 +171,7 @@ def factorize_report(before: Analysis, after: Analysis, rule: str, count: int,
         what = f"module {module.label}" if not lone else before.network.title
         report = compare_modules("before", a, "after", b, f"{rule}: {what}", before.convention, timing)
     else:
-        report = compare_networks("before", before, "after", after, timing)
+        report = compare_networks("before", before, "after", after, timing, one_sided=True)
         report.title = report.sections[0].title = f"{rule}: {before.network.title}"
         a, b = before.root, after.root
     notes = report.sections[0].notes

@@ -12,9 +12,10 @@ that the output size is unchanged. Strided convolutions are left alone.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
 from inception_cost.core.kinds import CANONICAL
-from inception_cost.core.shapes import Padding
+from inception_cost.core.shapes import Padding, Shape
 from inception_cost.graph.nodes import Branch, Concat, Item, Layer, Module, Network, map_items
 
 
@@ -26,10 +27,23 @@ class Rule(str, enum.Enum):
         return self.value
 
 
-def factorize_layer(layer: Layer, rule: Rule) -> list[Layer] | None:
+# What the analysis of the network saw of each layer, by identity: its input shape and
+# its path segment. A layer whose arguments name its input (`groups: depthwise`,
+# `$in_channels`) is resolved with that shape; every layer keeps its segment, so the
+# parts after a rewritten conv keep their paths and are matched before and after.
+Seen = Mapping[int, tuple[Shape, str]]
+
+
+def factorize_layer(layer: Layer, rule: Rule, input_shape: Shape | None = None) -> list[Layer] | None:
     """The replacement layers, or None when the rule does not apply to this layer."""
-    if not CANONICAL[layer.kind].factorizable or layer.resolve is not None:
-        return None  # (a layer whose arguments name its input is left as written)
+    if not CANONICAL[layer.kind].factorizable:
+        return None
+    if layer.resolve is not None:
+        if input_shape is None:
+            return None  # not analysed (an auxiliary head outside training): left as written
+        # a factorisation keeps every shape, so the arguments at this input stay right
+        args, name = layer.resolve(input_shape)
+        layer = Layer(kind=layer.kind, name=name, line=layer.line, args=args, given_name=layer.given_name)
     a = layer.args
     kh, kw = a["kernel"]
     if a["stride"] != (1, 1) or kh != kw:
@@ -56,7 +70,7 @@ def _conv(layer: Layer, kernel: tuple[int, int], padding: Padding, suffix: str) 
     return Layer(kind=layer.kind, name=name, line=layer.line, args=args, given_name=given)
 
 
-def factorize_items(items: list[Item], rule: Rule) -> tuple[list[Item], int]:
+def factorize_items(items: list[Item], rule: Rule, seen: Seen | None = None) -> tuple[list[Item], int]:
     """(new items, number of convolutions rewritten), inside every structure."""
     count = 0
 
@@ -64,20 +78,24 @@ def factorize_items(items: list[Item], rule: Rule) -> tuple[list[Item], int]:
         nonlocal count
         if not isinstance(item, Layer):
             return None
-        new = factorize_layer(item, rule)
+        shape, segment = seen.get(id(item), (None, None)) if seen is not None else (None, None)
+        if segment is not None and item.given_name is None:
+            item = item.replace(given_name=segment)  # its path, pinned
+        new = factorize_layer(item, rule, shape)
         if new is None:
-            return None
+            return [item]
         count += 1
         return list(new)
 
     return map_items(items, change), count
 
 
-def factorize_network(network: Network, rule: Rule, module: Item | None = None) -> tuple[Network, int]:
+def factorize_network(network: Network, rule: Rule, module: Item | None = None,
+                      seen: Seen | None = None) -> tuple[Network, int]:
     """(the rewritten network, how many convolutions were rewritten); with `module` (a graph
     item of this network, found by identity), only inside it."""
     if module is None:
-        items, count = factorize_items(network.items, rule)
+        items, count = factorize_items(network.items, rule, seen)
     else:
         count = 0
 
@@ -85,7 +103,7 @@ def factorize_network(network: Network, rule: Rule, module: Item | None = None) 
             nonlocal count
             if item is not module:
                 return None
-            inner, count = factorize_items([item], rule)
+            inner, count = factorize_items([item], rule, seen)
             return inner
 
         items = map_items(network.items, change)
