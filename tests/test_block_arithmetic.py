@@ -60,7 +60,17 @@ def test_when_leaves_an_item_out_and_i_counts_on_from_start():
     ("input: 8x8x4\nlayers:\n  - {relu: {}, when: maybe}\n", "'when' needs true, false or a whole number"),
     # found by fuzzing: an argument that is no number, in an expression that names the input
     ("input: 8x8x4\nblocks: {b: {args: [t], layers: [{conv: {filters: \"$in_channels * $t\", kernel: 1}}]}}\n"
-     "layers:\n  - module: {name: x, use: b, with: {t: six}}\n", "arithmetic needs whole numbers, got 'six'"),
+     "layers:\n  - module: {name: x, use: b, with: {t: six}}\n", "arithmetic needs whole numbers, got str 'six'"),
+    # found by an outside user: what cannot be read as arithmetic says what can
+    ("input: 8x8x4\nblocks: {b: {args: [f], layers: [{conv: {filters: \"$f / 2\", kernel: 1}}]}}\n"
+     "layers:\n  - module: {name: x, use: b, with: {f: 8}}\n",
+     "cannot read '$f / 2' as arithmetic (whole numbers, $names, + - * // and parentheses; '/' is written '//')"),
+    ("input: 8x8x4\nlayers:\n  - conv: {filters: \"$in_channels * \", kernel: 1}\n",
+     "cannot read '$in_channels * ' as arithmetic"),
+    ("input: 8x8x4\nlayers:\n  - conv: {filters: \"(4 + 1\", kernel: 1}\n", "cannot read '(4 + 1' as arithmetic"),
+    ("input: 8x8x4\nblocks: {b: {args: [e], layers: [{when: \"$e - $in_channels\", relu: {}}]}}\n"
+     "layers:\n  - module: {name: x, use: b, with: {e: 3}}\n",
+     "'when' cannot use '$e - $in_channels': it is decided when the block is expanded"),
 ])
 def test_expression_errors_name_the_line(text, fragment):
     with pytest.raises(ArchitectureError, match=re.escape(fragment)) as info:
@@ -83,3 +93,13 @@ def test_a_width_used_in_an_expression_is_swept_exactly():
     b = analyse(parse_text(edited.replace('"block{i}", use: inverted, with: {t: 1',
                                           'block2, use: inverted, with: {t: 1'), "m.yaml"))
     assert widths.network_macs[0] == b.root.macs
+
+
+def test_numbers_alone_and_input_expressions_passed_through_with():
+    text = ("input: 8x8x16\nblocks:\n  b:\n    args: [sq]\n    layers:\n"
+            "      - conv: {filters: \"$sq * 4 + 2 * 3\", kernel: 1}\n"
+            "layers:\n  - conv: {filters: \"4 * 2\", kernel: 1}\n"
+            "  - module: {name: x, use: b, with: {sq: \"$in_channels // 4\"}}\n")
+    a = net(text)
+    # 4 * 2 = 8 filters; then $in_channels (8, where the conv that uses it reads) // 4 * 4 + 6 = 14
+    assert [n.out_shape[2] for n in a.root.layers()] == [8, 14]

@@ -173,3 +173,13 @@ def test_roofline_bound_follows_the_times_it_shows():
     for r in rows:
         if r["compute_us"] or r["memory_us"]:
             assert r["bound"] == ("compute" if r["compute_us"] >= r["memory_us"] else "memory")
+
+
+def test_module_takes_any_layer_by_the_path_its_json_row_shows():
+    rows = as_json("mobilenet-v2", "--module", "features_2")["sections"][-1]["rows"]
+    assert rows[2]["path"] == "features_2/depthwise"
+    doc = as_json("mobilenet-v2", "--module", "features_2/depthwise")
+    # torchvision: a 3x3 depthwise conv on 96 channels, stride 2, with batch norm
+    assert doc["totals"]["params"] == 9 * 96 + 2 * 96 and doc["totals"]["macs"] == 9 * 96 * 56 * 56
+    err = run("mobilenet-v2", "--module", "nope", expect=ExitCode.USAGE)
+    assert err.rstrip().endswith("and any layer by its path (the `path` of JSON rows)")

@@ -131,6 +131,9 @@ class CostNode:
             for node in candidates:
                 if node.path.lower() == folded:
                     return node
+        for node in self.walk():  # any layer, by the exact path its JSON row shows
+            if node.path in paths:
+                return node
         folded = wanted.lower()
         named = [n for n in candidates if n.role in (Role.MODULE, Role.AUXILIARY, Role.LAYER)
                  and folded in (n.name.lower(), n.label.lower())]
@@ -147,6 +150,7 @@ class CostNode:
             parts = [n.path for n in accepted if n.role in (Role.RESIDUAL, Role.GATE, Role.BRANCH)]
             shown = ", ".join(rows[:60]) + (f" ... ({len(rows)} in all)" if len(rows) > 60 else "")
             more = f"; and their parts by path, e.g. {parts[0]}" if parts else ""
+            more += "; and any layer by its path (the `path` of JSON rows)"
             raise UsageError(f"no module '{query}' in {network}"
                              f"{did_you_mean(query, [n.path for n in accepted])};"
                              f" modules: {shown or 'none'}{more}")

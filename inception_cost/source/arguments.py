@@ -9,6 +9,7 @@ from typing import Any
 
 from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.errors import ArchitectureError, did_you_mean
+from inception_cost.source import expressions
 
 MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
 
@@ -46,6 +47,8 @@ class ArgReader:
         if isinstance(value, Symbol):  # the sweep's trace: the range is checked per variant
             check_range(value, 0 if allow_zero else 1, MAX_SIZE, f"{self.path}: '{key}'")
             return value
+        if isinstance(value, str):
+            value = self._arithmetic(key, value)
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
@@ -58,6 +61,20 @@ class ArgReader:
             raise self.error(key, f"'{key}' is {value:,}, more than the {MAX_SIZE:,} allowed")
         number: int = value
         return number
+
+    def _arithmetic(self, key: str, text: str) -> Any:
+        """`filters: "4 * 2"` is 8; a string that was meant as arithmetic but cannot be read
+        says what can be."""
+        try:
+            value = expressions.constant(text)
+        except expressions.ExpressionError as exc:
+            raise self.error(key, f"'{key}': {exc} in '{text}'") from None
+        if value is not None:
+            return value
+        if expressions.looks_like_arithmetic(text):
+            raise self.error(key, f"'{key}': cannot read '{text}' as arithmetic ({expressions.SYNTAX};"
+                                  " '/' is written '//')")
+        return text
 
     def pair(self, key: str, default: Any = None) -> tuple[int, int]:
         """An int `3`, a string `1x7` or a list `[1, 7]`: (height, width)."""

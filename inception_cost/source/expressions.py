@@ -68,15 +68,48 @@ def parse(text: str) -> Node | None:
     return node if parser.done() else None
 
 
+SYNTAX = "whole numbers, $names, + - * // and parentheses"
+
+
 def substitute(text: str, args: Mapping[str, Any]) -> Any:
     """Evaluate `text` with the block's arguments: an int (or what an argument is), an
-    InputExpression when it names the input, or None when `text` is no expression."""
+    InputExpression when it names the input (itself, or through an argument that does),
+    or None when `text` is no expression."""
     node = parse(text)
     if node is None:
         return None
-    if _names_input(node):
-        return InputExpression(text, _bind(node, args))
-    return _evaluate(node, lambda name: _lookup(name, args))
+    if isinstance(node, tuple) and node[0] == "arg":  # a whole `$name` keeps its argument's type
+        return _lookup(node[1], args)
+    bound = _bind(node, args)
+    if _names_input(bound):
+        return InputExpression(text, bound)
+    return _evaluate(bound, _unbound)
+
+
+def constant(text: str) -> int | None:
+    """The value of an expression of numbers alone (`4 * 2`), or None when `text` is none."""
+    node = parse(text)
+    if node is None or _has_names(node):
+        return None
+    value: int = _evaluate(node, _unbound)
+    return value
+
+
+def looks_like_arithmetic(text: str) -> bool:
+    """Whether `text` was meant as arithmetic (for a helpful error when it cannot be read)."""
+    return any(op in text for op in "*/()+") or any(f"${name}" in text for name in INPUT_NAMES)
+
+
+def _unbound(name: str) -> Any:
+    raise ExpressionError(f"unknown block argument '${name}'")
+
+
+def _has_names(node: Node) -> bool:
+    if isinstance(node, int):
+        return False
+    if node[0] in ("arg", "in"):
+        return True
+    return node[0] != "const" and (_has_names(node[1]) or _has_names(node[2]))
 
 
 class _Parser:
@@ -139,6 +172,8 @@ def _bind(node: Node, args: Mapping[str, Any]) -> Node:
         return node
     if node[0] == "arg":
         value = _lookup(node[1], args)
+        if isinstance(value, InputExpression):  # `with: {sq: $in_channels // 4}`, then `$sq * 4`
+            return value.node
         return value if isinstance(value, int) and not isinstance(value, bool) else ("const", value)
     return (node[0], _bind(node[1], args), _bind(node[2], args))
 
@@ -161,7 +196,7 @@ def _evaluate(node: Node, value_of: Callable[[str], Any]) -> Any:
     left, right = _evaluate(node[1], value_of), _evaluate(node[2], value_of)
     for side in (left, right):
         if isinstance(side, bool) or not isinstance(side, int):
-            raise ExpressionError(f"arithmetic needs whole numbers, got {side!r}")
+            raise ExpressionError(f"arithmetic needs whole numbers, got {type(side).__name__} {side!r}")
     if node[0] == "+":
         return left + right
     if node[0] == "-":

@@ -113,9 +113,10 @@ class Context:
             if name is not None:
                 item_line = getattr(produced[0], "line", item_line)
                 if name in named:
+                    where = (f"lines {named[name]} and {item_line}" if named[name] != item_line
+                             else f"both on line {item_line}")
                     raise self.error(item_line, join(path, name),
-                                     f"two siblings are named '{name}' (lines {named[name]} and"
-                                     f" {item_line}); give each its own name")
+                                     f"two siblings are named '{name}' ({where}); give each its own name")
                 named[name] = item_line
             result.extend(produced)
         return result
@@ -129,7 +130,11 @@ class Context:
             item = {item: None}
         if isinstance(item, dict) and "when" in item and len(item) == 2:  # an optional item
             condition = item["when"]
-            if isinstance(condition, expressions.InputExpression) or not isinstance(condition, (bool, int)):
+            if isinstance(condition, expressions.InputExpression):
+                raise self.error(getattr(item, "line", line), path, f"'when' cannot use '{condition.text}':"
+                                 " it is decided when the block is expanded, before the input's shape is"
+                                 " known; pass a flag or a number through 'with'")
+            if not isinstance(condition, (bool, int)):
                 raise self.error(getattr(item, "line", line), path, "'when' needs true, false or a whole"
                                  f" number from the block's arguments, got {condition!r}")
             if not condition:
@@ -307,6 +312,9 @@ def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: 
             raise ctx.error(line, path, f"{exc}{context}") from None
         if result is not None:
             return result
+        if expressions.looks_like_arithmetic(value):
+            raise ctx.error(line, path, f"cannot read '{value}' as arithmetic ({expressions.SYNTAX};"
+                                        " '/' is written '//')")
         return _ARG.sub(lambda m: str(_arg(m.group(1), args, ctx, line, path)), value)
     if isinstance(value, dict):
         lines = getattr(value, "key_lines", {})

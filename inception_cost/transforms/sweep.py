@@ -231,8 +231,8 @@ def _rebuild_each(analysis: Analysis, node: CostNode, item: Module, axes: list[A
             variant = analyse(network, train=analysis.train, convention=analysis.convention)
             module = variant.root.find_or_fail(node.path, network.name)
             result.add(combo, (module.macs, module.params, variant.root.macs, variant.root.params))
-        except InceptionCostError as exc:
-            result.add(combo, None, exc.message)
+        except InceptionCostError as exc:  # where it breaks, without the file (it is the one swept)
+            result.add(combo, None, f"{exc.path}: {exc.message}" if exc.path else exc.message)
         done += 1
         if progress and done % 1024 == 0:
             progress(1024)
