@@ -116,3 +116,14 @@ ZOO_TOOLS = {
 def test_presets_reproduce_the_tools_on_the_zoo(name):
     for convention, printed in ZOO_TOOLS[name].items():
         assert builtin(name, convention=convention).root.macs == printed, convention
+
+
+def test_explain_shows_the_sums_and_products_no_tool_counts():
+    rows = json.loads(CliRunner().invoke(cli, ["explain", "efficientnet-b0", "-f", "json"]).stdout)
+    rows = {r["term"]: r for r in rows["sections"][0]["rows"]}
+    adds = rows["elementwise additions of residuals and add merges (output elements)"]
+    products = rows["elementwise products of gates (output elements)"]
+    # torchvision 0.28.0 efficientnet_b0 (torch 2.13.0), forward hooks: the outputs of the MBConv blocks
+    # with use_res_connect, and of the SqueezeExcitation modules
+    assert adds["count"] == 210_112 and products["count"] == 2_306_528
+    assert {v for k, v in {**adds, **products}.items() if k not in ("term", "count")} == {0}

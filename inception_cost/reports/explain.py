@@ -20,13 +20,10 @@ def explain_report(analyses: list[Analysis]) -> Report:
         rows: list[Row] = []
         for term in terms:
             row: Row = {"term": term.description, "count": counts[term]}
-            used = False
             for a in analyses:
-                weight = a.convention.weight(term)
                 factor = a.convention.factor if what == "operations" else 1
                 row[a.convention.name] = a.convention.count(term, counts[term]) * factor
-                used = used or bool(weight and counts[term])
-            if used:
+            if counts[term]:  # a term of this network, counted by some convention or by none
                 rows.append(row)
         total: Row = {"term": "total", **{a.convention.name: (a.root.macs if what == "operations"
                                                               else a.root.params) for a in analyses}}
