@@ -16,8 +16,14 @@ class Pool(Kind):
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         kernel = r.pair("kernel")
-        return dict(kernel=kernel, stride=r.pair("stride", list(kernel)),
-                    padding=r.padding(default="valid"), dilation=r.pair("dilation", 1),
+        padding, dilation = r.padding(default="valid"), r.pair("dilation", 1)
+        if not isinstance(padding, str):
+            # a window made only of padding has nothing to pool: PyTorch refuses it too
+            spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+            if any(p > span // 2 for p, span in zip(padding, spans)):
+                raise r.error("padding", f"'padding' {list(padding)} is more than half the window"
+                                         f" ({spans[0]}x{spans[1]}): at most {spans[0] // 2} x {spans[1] // 2}")
+        return dict(kernel=kernel, stride=r.pair("stride", list(kernel)), padding=padding, dilation=dilation,
                     rounding=r.choice("rounding", ("floor", "ceil"), "floor"),
                     functional=r.flag("functional", False))
 
