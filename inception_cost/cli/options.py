@@ -20,10 +20,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = tuple(f.value for f in Format)
 CONVENTIONS = tuple(PRESETS)
 DEFAULT_DEVICE = "h100-sxm"
+WIDE = "inception_cost.wide"  # where --wide is kept (ctx.meta), so no command has to pass it on
+
+
+def _remember_wide(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[WIDE] = value
+    return value
 
 
 def report_options(func: F) -> F:
-    """--format, -o and --force: every report takes them."""
+    """--format, -o, --force and --wide: every report takes them."""
+    func = click.option("--wide", is_flag=True, expose_value=False, callback=_remember_wide,
+                        help="On a terminal, show every column even where the table is wider than"
+                             " the terminal (by default the least important columns are left out,"
+                             " and a note names them).")(func)
     func = click.option("--force", is_flag=True, help="Replace FILE if it exists.")(func)
     func = click.option("-o", "--output", "output", metavar="FILE",
                         help="Write the report to FILE (atomically) instead of printing it.")(func)
@@ -75,16 +85,35 @@ def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F
     return wrap
 
 
+def wants_color(terminal: bool) -> bool:
+    """Colour on a terminal; NO_COLOR (https://no-color.org) turns it off, FORCE_COLOR on."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    return terminal and os.environ.get("TERM") != "dumb"
+
+
 def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
-    """Render a report and print it or write it to a file."""
+    """Render a report and print it or write it to a file.
+
+    A table printed to a terminal is fitted to its width (`--wide`: never narrowed) and
+    coloured; printed to a pipe or written to a file it is plain text."""
     import sys
 
     from inception_cost.cli.output import write_output
     from inception_cost.reports.render import render
 
+    to_screen = output in (None, "-") and fmt == "table"
+    terminal = to_screen and sys.stdout.isatty()
+    color = to_screen and wants_color(terminal)
+    context = click.get_current_context(silent=True)
+    wide = bool(context and context.meta.get(WIDE))
     width = None
-    if output in (None, "-") and fmt == "table" and sys.stdout.isatty():
+    if terminal and not wide:
         import shutil
 
         width = shutil.get_terminal_size().columns
-    write_output(render(report, fmt, width), output, force)
+    write_output(render(report, fmt, width, terminal=terminal or color, color=color), output, force)

@@ -9,14 +9,14 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.reports.model import INT, Column, Report
+from inception_cost.reports.model import EXTRA, INT, KEY, Column, Report
 from inception_cost.structures import structure_of
 
 Row = dict[str, Any]
 
-COST_COLUMNS = [Column("weights", "weights", INT), Column("biases", "biases", INT),
-                Column("bn_params", "bn params", INT), Column("params", "params", INT),
-                Column("macs", "MACs", INT)]
+COST_COLUMNS = [Column("weights", "weights", INT, EXTRA), Column("biases", "biases", INT, EXTRA),
+                Column("bn_params", "bn params", INT, EXTRA), Column("params", "params", INT, KEY),
+                Column("macs", "MACs", INT, KEY)]
 
 
 def totals(node: CostNode) -> dict[str, int]:
@@ -68,7 +68,7 @@ def finish(report: Report, convention: Convention) -> Report:
     unit = convention.unit.value
     if unit != "MACs":
         for section in report.sections:
-            section.columns = [Column(c.key, c.title.replace("MACs", unit), c.kind)
+            section.columns = [Column(c.key, c.title.replace("MACs", unit), c.kind, c.priority, c.marks)
                                for c in section.columns]
     report.meta["unit"] = unit
     report.meta["convention_name"] = convention.name

@@ -16,7 +16,7 @@ from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.reports.common import Row, chain, distinct, finish, module_parts, part_name, totals, train_note
-from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, Column, Report, Section
+from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, RATIO, SHAPE, Column, Report, Section
 
 
 @dataclass(frozen=True)
@@ -75,16 +75,17 @@ def _compare_row(name: str, key: str, pa: CostNode | None, pb: CostNode | None) 
 
 
 def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list[Column]:
-    columns = [Column("part", "branch" if with_layers else "stage")]
+    columns = [Column("part", "branch" if with_layers else "stage", priority=NAME)]
     if with_layers:
-        columns += [Column("a_layers", f"{name_a} layers"), Column("b_layers", f"{name_b} layers")]
+        columns += [Column("a_layers", f"{name_a} layers", priority=EXTRA),
+                    Column("b_layers", f"{name_b} layers", priority=EXTRA)]
     else:
-        columns += [Column("a_output", f"{name_a} output", SHAPE),
-                    Column("b_output", f"{name_b} output", SHAPE)]
+        columns += [Column("a_output", f"{name_a} output", SHAPE, EXTRA),
+                    Column("b_output", f"{name_b} output", SHAPE, EXTRA)]
     columns += [Column("a_params", f"{name_a} params", INT), Column("b_params", f"{name_b} params", INT),
-                Column("params_ratio", "params ratio", RATIO),
-                Column("a_macs", f"{name_a} MACs", INT), Column("b_macs", f"{name_b} MACs", INT),
-                Column("macs_ratio", "MACs ratio", RATIO)]
+                Column("params_ratio", "params ratio", RATIO, KEY),
+                Column("a_macs", f"{name_a} MACs", INT, KEY), Column("b_macs", f"{name_b} MACs", INT, KEY),
+                Column("macs_ratio", "MACs ratio", RATIO, KEY)]
     return columns
 
 
@@ -150,9 +151,9 @@ def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], ti
         row["a_time_us"] = ta * 1e6 if ta is not None else None
         row["b_time_us"] = tb * 1e6 if tb is not None else None
         row["time_ratio"] = ta / tb if ta is not None and tb else None
-    section.columns += [Column("a_time_us", f"{name_a} est. µs", FLOAT),
-                        Column("b_time_us", f"{name_b} est. µs", FLOAT),
-                        Column("time_ratio", "time ratio", RATIO)]
+    section.columns += [Column("a_time_us", f"{name_a} est. µs", FLOAT, EXTRA),
+                        Column("b_time_us", f"{name_b} est. µs", FLOAT, EXTRA),
+                        Column("time_ratio", "time ratio", RATIO, KEY)]
     section.notes.append(f"Estimated times: roofline on {timing.description} (see `inception-cost"
                          " roofline`); a MAC ratio far from the time ratio means the cheaper part is"
                          " bound by memory or overhead, not arithmetic.")

@@ -10,7 +10,7 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.memory import Dtype
 from inception_cost.reports.common import Row, distinct, finish, meta_of, title_of, totals
-from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
+from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, SHAPE, SHARE, Column, Report, Section
 
 
 def _layer_names(scope: CostNode) -> dict[int, str]:
@@ -51,9 +51,10 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
                                                   "bytes_moved", "flops")}
     total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
     peak = peak_activations(scope) * batch * dtype.bytes
-    columns = [Column("layer", "layer"), Column("output", "output", SHAPE),
-               Column("activations", "activations", INT), Column("activation_bytes", "activation bytes", INT),
-               Column("weight_bytes", "weight bytes", INT), Column("bytes_moved", "bytes moved (min)", INT),
+    columns = [Column("layer", "layer", priority=NAME), Column("output", "output", SHAPE, EXTRA),
+               Column("activations", "activations", INT, EXTRA),
+               Column("activation_bytes", "activation bytes", INT, KEY),
+               Column("weight_bytes", "weight bytes", INT, KEY), Column("bytes_moved", "bytes moved (min)", INT, KEY),
                Column("flops", "FLOPs", INT), Column("intensity", "FLOPs/byte", FLOAT)]
     notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
              " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
@@ -105,11 +106,11 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
              "bytes_moved": sum(r["bytes_moved"] for r in rows), "time_us": grand * 1e6,
              "compute_us": sum(r["compute_us"] for r in rows),
              "memory_us": sum(r["memory_us"] for r in rows), "share": 1.0 if grand else 0.0}
-    columns = [Column("layer", "layer" if per_layer or module else "row"),
-               Column("flops", "FLOPs", INT), Column("bytes_moved", "bytes moved", INT),
-               Column("intensity", "FLOPs/byte", FLOAT), Column("compute_us", "compute µs", FLOAT),
-               Column("memory_us", "memory µs", FLOAT), Column("time_us", "estimate µs", FLOAT),
-               Column("bound", "bound"), Column("share", "share of time", SHARE)]
+    columns = [Column("layer", "layer" if per_layer or module else "row", priority=NAME),
+               Column("flops", "FLOPs", INT, EXTRA), Column("bytes_moved", "bytes moved", INT, EXTRA),
+               Column("intensity", "FLOPs/byte", FLOAT), Column("compute_us", "compute µs", FLOAT, EXTRA),
+               Column("memory_us", "memory µs", FLOAT, EXTRA), Column("time_us", "estimate µs", FLOAT, KEY),
+               Column("bound", "bound", priority=KEY, marks=True), Column("share", "share of time", SHARE, KEY)]
     peak = device.peak_flops(dtype.value)
     ridge = peak / device.bandwidth
     notes = [f"Device {device.title}: {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.terms import OPERATION_TERMS, PARAMETER_TERMS
 from inception_cost.reports.common import Row, meta_of, title_of
-from inception_cost.reports.model import INT, Column, Report, Section
+from inception_cost.reports.model import EXTRA, INT, NAME, Column, Report, Section
 
 
 def explain_report(analyses: list[Analysis]) -> Report:
@@ -27,7 +27,7 @@ def explain_report(analyses: list[Analysis]) -> Report:
                 rows.append(row)
         total: Row = {"term": "total", **{a.convention.name: (a.root.macs if what == "operations"
                                                               else a.root.params) for a in analyses}}
-        columns = [Column("term", "counted term"), Column("count", "count", INT),
+        columns = [Column("term", "counted term", priority=NAME), Column("count", "count", INT, EXTRA),
                    *[Column(a.convention.name, f"{a.convention.name} ({a.convention.unit.value})"
                             if what == "operations" else a.convention.name, INT) for a in analyses]]
         sections.append(Section(title=f"{title_of(first)}: {what} by convention", columns=columns,

@@ -12,29 +12,43 @@ from typing import Any
 # Column kinds: how a renderer formats a value.
 TEXT, INT, SHAPE, SHARE, RATIO, FLOAT = "text", "int", "shape", "share", "ratio", "float"
 
+# Column priorities: which columns a terminal too narrow for the whole table keeps. The
+# highest number goes first; names and the figures a user acts on stay longest.
+NAME, KEY, DETAIL, EXTRA = 0, 1, 2, 3
+
+# Row and cell marks: what a renderer may emphasise (colour on a terminal, a CSS class
+# in HTML). FLAGGED: a row whose printed figures disagree; BEST: a Pareto-optimal
+# variant. A column with `marks` names its cell's mark by its value (a roofline bound).
+FLAGGED, BEST = "flagged", "best"
+
 
 class Column:
-    __slots__ = ("key", "title", "kind")
+    __slots__ = ("key", "title", "kind", "priority", "marks")
 
-    def __init__(self, key: str, title: str, kind: str = TEXT) -> None:
+    def __init__(self, key: str, title: str, kind: str = TEXT, priority: int = DETAIL,
+                 marks: bool = False) -> None:
         self.key = key
         self.title = title
         self.kind = kind  # how a renderer formats its values
+        self.priority = priority
+        self.marks = marks
 
     def __repr__(self) -> str:
         return f"Column({self.key!r}, {self.title!r}, {self.kind!r})"
 
 
 class Section:
-    __slots__ = ("title", "columns", "rows", "total", "notes")
+    __slots__ = ("title", "columns", "rows", "total", "notes", "marks")
 
     def __init__(self, title: str, columns: list[Column], rows: list[dict[str, Any]],
-                 total: dict[str, Any] | None = None, notes: list[str] | None = None) -> None:
+                 total: dict[str, Any] | None = None, notes: list[str] | None = None,
+                 marks: dict[int, str] | None = None) -> None:
         self.title = title
         self.columns = columns
         self.rows = rows  # column key -> value (int, float, str or None)
         self.total = total
         self.notes = notes if notes is not None else []
+        self.marks = marks if marks is not None else {}  # row index -> FLAGGED or BEST
 
 
 class Report:

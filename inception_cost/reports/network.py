@@ -27,7 +27,7 @@ from inception_cost.reports.common import (
     totals,
     train_note,
 )
-from inception_cost.reports.model import FLOAT, INT, SHAPE, SHARE, Column, Report, Section
+from inception_cost.reports.model import EXTRA, FLAGGED, FLOAT, INT, KEY, NAME, SHAPE, SHARE, Column, Report, Section
 
 # ---- the paper's printed columns ------------------------------------------------------
 
@@ -102,14 +102,15 @@ def network_report(analysis: Analysis) -> Report:
             problems[node.path] = check.pop("problems")
             row.update(check)
         rows.append(row)
-    columns = [Column("index", "#", INT), Column("name", "row"), Column("type", "type"),
-               Column("output", "output", SHAPE), Column("depth", "depth", INT),
-               Column("params", "params", INT), Column("macs", "MACs", INT),
-               Column("share", "share of MACs", SHARE)]
+    columns = [Column("index", "#", INT, EXTRA), Column("name", "row", priority=NAME),
+               Column("type", "type", priority=EXTRA), Column("output", "output", SHAPE),
+               Column("depth", "depth", INT, EXTRA), Column("params", "params", INT, KEY),
+               Column("macs", "MACs", INT, KEY), Column("share", "share of MACs", SHARE)]
     if has_paper:
-        columns += [Column("paper_params", "paper params"), Column("computed_params", "computed"),
-                    Column("paper_ops", "paper ops"), Column("computed_ops", "computed"),
-                    Column("check", "check")]
+        columns += [Column("paper_params", "paper params", priority=EXTRA),
+                    Column("computed_params", "computed", priority=EXTRA),
+                    Column("paper_ops", "paper ops", priority=EXTRA),
+                    Column("computed_ops", "computed", priority=EXTRA), Column("check", "check", priority=KEY)]
     total = {"name": "total", "depth": root.depth, **cost_row(root, root.macs)}
     notes = [train_note(analysis)]
     if has_paper:
@@ -121,7 +122,9 @@ def network_report(analysis: Analysis) -> Report:
                          f" table's rounding): {', '.join(flagged)}.")
             notes += [f"- {path}: {'; '.join(problems[path])}" for path in flagged]
     notes += _stated_notes(analysis)
-    section = Section(title=title_of(analysis), columns=columns, rows=rows, total=total, notes=notes)
+    marks = {i: FLAGGED for i, row in enumerate(rows) if str(row.get("check", "")).startswith("differs")}
+    section = Section(title=title_of(analysis), columns=columns, rows=rows, total=total, notes=notes,
+                      marks=marks)
     return finish(Report(title=f"{title_of(analysis)}: cost by row", convention=[],
                          totals=totals(root), sections=[section], meta=meta_of(analysis)),
                   analysis.convention)
@@ -171,7 +174,7 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     rows = [{"branch": shown[id(p)], "path": p.path, "layers": chain(p),
              **cost_row(p, module.macs)} for p in parts]
     columns_of_cost = cost_columns(parts)
-    columns = [Column("branch", "branch"), Column("layers", "layers"),
+    columns = [Column("branch", "branch", priority=NAME), Column("layers", "layers"),
                Column("output", "output", SHAPE), *columns_of_cost,
                Column("share", "share of MACs", SHARE)]
     total = {"branch": "module total", "path": module.path, **cost_row(module, module.macs)}
@@ -186,8 +189,8 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
             layer_rows.append({"branch": shown[id(part)], "path": layer.path,
                                "layer": layer.description, "input": format_shape(layer.in_shape),
                                **cost_row(layer)})
-    layer_columns = [Column("branch", "branch"), Column("layer", "layer"),
-                     Column("input", "input", SHAPE), Column("output", "output", SHAPE),
+    layer_columns = [Column("branch", "branch", priority=NAME), Column("layer", "layer", priority=NAME),
+                     Column("input", "input", SHAPE, EXTRA), Column("output", "output", SHAPE),
                      *columns_of_cost]
     layer_section = Section(title=f"{module.label}: layers", columns=layer_columns, rows=layer_rows)
     return finish(Report(title=f"{title_of(analysis)}: module {module.label}", convention=[],
@@ -219,9 +222,9 @@ def catalog_report(entries: list[tuple[str, Analysis]]) -> Report:
         net, root = analysis.network, analysis.root
         rows.append({"name": name, "title": net.title, "input": format_shape(net.input_shape),
                      "params": root.params, "macs": root.macs, "depth": root.depth})
-    columns = [Column("name", "name"), Column("title", "title"), Column("input", "input", SHAPE),
-               Column("params", "params", INT), Column("macs", "MACs", INT),
-               Column("depth", "depth (layers with weights)", INT)]
+    columns = [Column("name", "name", priority=NAME), Column("title", "title", priority=EXTRA),
+               Column("input", "input", SHAPE), Column("params", "params", INT, KEY),
+               Column("macs", "MACs", INT, KEY), Column("depth", "depth (layers with weights)", INT)]
     section = Section(title="Built-in architectures (inference network)", columns=columns, rows=rows)
     report = Report(title="inception-cost: built-in architectures", convention=[],
                     totals={"params": sum(r["params"] for r in rows),
@@ -235,7 +238,7 @@ def devices_report(devices: list[Any]) -> Report:
     rows = [{"name": d.name, "title": d.title, **{f"peak_{k}": v for k, v in d.peak_tflops.items()},
              "bandwidth_gbs": d.bandwidth_gbs, "overhead_us": d.overhead_us, "source": d.source}
             for d in devices]
-    columns = [Column("name", "name"), Column("title", "title"),
+    columns = [Column("name", "name", priority=NAME), Column("title", "title", priority=EXTRA),
                *[Column(f"peak_{k}", f"{k} TFLOP/s", FLOAT) for k in ("fp32", "bf16", "fp16", "int8")],
                Column("bandwidth_gbs", "GB/s", FLOAT), Column("overhead_us", "µs per layer", FLOAT)]
     section = Section(title="Device profiles", columns=columns, rows=rows,

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from inception_cost.errors import printable
-from inception_cost.reports.model import FLOAT, INT, RATIO, SHAPE, SHARE, Column, Report, Section
+from inception_cost.reports.model import FLOAT, INT, RATIO, SHARE, Column, Report, Section
 
 NUMERIC = (INT, SHARE, RATIO, FLOAT)
 
@@ -23,9 +23,11 @@ class Format(str, enum.Enum):
     JSON = "json"
 
 
-def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
-    """`width` is the terminal's: the table is then drawn by rich to fit it; without a
-    terminal (a pipe, a file) it is plain aligned text, which needs no rich at all."""
+def render(report: Report, fmt: Format | str, width: int | None = None, terminal: bool = False,
+           color: bool = False) -> str:
+    """With `terminal`, the table is drawn by rich (`reports/terminal.py`) to fit `width`
+    (None: every column at full width), in colour with `color`; otherwise (a pipe, a file)
+    it is plain aligned text, which needs no rich at all."""
     fmt = Format(fmt)
     if fmt is Format.JSON:
         return to_json(report)  # JSON escapes control characters itself
@@ -33,8 +35,12 @@ def render(report: Report, fmt: Format | str, width: int | None = None) -> str:
         text = markdown(report)
     elif fmt is Format.CSV:
         text = to_csv(report)
+    elif terminal or width:
+        from inception_cost.reports.terminal import table
+
+        return table(report, width, color)  # names escaped before drawing: colour codes stay
     else:
-        text = table(report, width) if width else plain_table(report)
+        text = plain_table(report)
     # names come from files: an escape sequence in one must not drive the terminal
     return "\n".join(printable(line) for line in text.split("\n"))
 
@@ -57,7 +63,7 @@ def cell(value: object, kind: str) -> str:
     return str(value)
 
 
-def _visible_columns(section: Section) -> list[Column]:
+def visible_columns(section: Section) -> list[Column]:
     """Columns with at least one value (the total row counts)."""
     rows = section.rows + ([section.total] if section.total else [])
     return [c for c in section.columns if any(r.get(c.key) not in (None, "") for r in rows)]
@@ -76,7 +82,7 @@ def markdown(report: Report) -> str:
         out += [f"Source: {_md(report.meta['source'])}", ""]
     out += ["**Counting convention.** " + " ".join(report.convention), ""]
     for section in report.sections:
-        columns = _visible_columns(section)
+        columns = visible_columns(section)
         out += [f"## {_md(section.title)}", ""]
         out.append("| " + " | ".join(_md(c.title) for c in columns) + " |")
         out.append("|" + "|".join("---:" if c.kind in (INT, SHARE, RATIO, FLOAT) else "---"
@@ -151,7 +157,7 @@ def to_html(report: Report) -> str:
     out = [f"<h4>{escape(report.title)}</h4>",
            f"<p><small>{escape(' '.join(report.convention))}</small></p>"]
     for section in report.sections:
-        columns = _visible_columns(section)
+        columns = visible_columns(section)
         out.append(f"<table><caption>{escape(section.title)}</caption><thead><tr>"
                    + "".join(f"<th>{escape(c.title)}</th>" for c in columns) + "</tr></thead><tbody>")
         rows = [(r, False) for r in section.rows] + ([(section.total, True)] if section.total else [])
@@ -177,7 +183,7 @@ def plain_table(report: Report) -> str:
         out.append(f"Source: {report.meta['source']}")
     out += report.convention
     for section in report.sections:
-        columns = _visible_columns(section)
+        columns = visible_columns(section)
         body = [[cell(row.get(c.key), c.kind) if row.get(c.key) is not None or c.kind != INT else ""
                  for c in columns] for row in section.rows]
         total = [cell(section.total.get(c.key), c.kind) if section.total.get(c.key) is not None else ""
@@ -199,43 +205,3 @@ def plain_table(report: Report) -> str:
         out += section.notes
     out += report.notes
     return "\n".join(out).rstrip() + "\n"
-
-
-# ---- terminal table -------------------------------------------------------------------------
-
-
-def table(report: Report, width: int | None = None) -> str:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 200, force_terminal=False, color_system=None, markup=False,
-                      highlight=False, soft_wrap=False)
-    console.print(report.title, style="bold")
-    if report.meta.get("source"):
-        console.print(f"Source: {report.meta['source']}")
-    for line in report.convention:
-        console.print(line, style="dim")
-    for section in report.sections:
-        columns = _visible_columns(section)
-        grid = Table(title=section.title, box=box.SIMPLE_HEAD, title_justify="left",
-                     show_footer=False, pad_edge=False)
-        for c in columns:
-            numeric = c.kind in (INT, SHARE, RATIO, FLOAT)
-            grid.add_column(c.title, justify="right" if numeric else "left",
-                            overflow="fold", no_wrap=numeric or c.kind == SHAPE)
-        for i, row in enumerate(section.rows):
-            last = i == len(section.rows) - 1 and section.total is not None
-            grid.add_row(*(cell(row.get(c.key), c.kind) if row.get(c.key) is not None or c.kind != INT
-                           else "" for c in columns), end_section=last)
-        if section.total:
-            grid.add_row(*(cell(section.total.get(c.key), c.kind) if section.total.get(c.key) is not None
-                           else "" for c in columns), style="bold")
-        console.print()
-        console.print(grid)
-        for note in section.notes:
-            console.print(note)
-    for note in report.notes:
-        console.print(note)
-    return buffer.getvalue()

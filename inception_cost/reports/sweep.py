@@ -6,7 +6,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from inception_cost.reports.common import Row, finish
-from inception_cost.reports.model import INT, RATIO, Column, Report, Section
+from inception_cost.reports.model import BEST, EXTRA, INT, KEY, NAME, RATIO, Column, Report, Section
 
 if TYPE_CHECKING:
     from inception_cost.transforms.sweep import SweepResult
@@ -52,11 +52,11 @@ def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
                      "network_params": result.network_params[i],
                      "network_macs": result.network_macs[i],
                      "pareto": "yes" if result.pareto[i] else ""})
-    columns = [Column("rank", "#", INT), *[Column(name, name, INT) for name in names],
-               Column("params", "params", INT), Column("macs", "MACs", INT),
+    columns = [Column("rank", "#", INT, EXTRA), *[Column(name, name, INT, NAME) for name in names],
+               Column("params", "params", INT, KEY), Column("macs", "MACs", INT, KEY),
                Column("macs_vs_written", "MACs vs as written", RATIO),
                Column("network_params", "network params", INT),
-               Column("network_macs", "network MACs", INT), Column("pareto", "Pareto")]
+               Column("network_macs", "network MACs", INT), Column("pareto", "Pareto", priority=KEY)]
     module = result.module
     written = ", ".join(f"{k} {v}" for k, v in base["arguments"].items() if k in names)
     evaluate = result.seconds
@@ -77,12 +77,13 @@ def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
              " Network columns include every layer, so a module's new output width changes the"
              " next layers' cost."]
     title = f"{result.network}: sweep of module {module.path}"
-    sections = [Section(title=title, columns=columns, rows=rows, notes=notes)]
+    marks = {i: BEST for i, row in enumerate(rows) if row["pareto"]}
+    sections = [Section(title=title, columns=columns, rows=rows, notes=notes, marks=marks)]
     if result.errors:
         broken = sorted(result.errors)[:MAX_BROKEN_SHOWN]
         sections.append(Section(
             title=f"{result.network}: variants that break the network ({len(result.errors):,})",
-            columns=[*[Column(name, name, INT) for name in names], Column("error", "why")],
+            columns=[*[Column(name, name, INT, NAME) for name in names], Column("error", "why", priority=KEY)],
             rows=[{**result.values(i), "error": result.errors[i]} for i in broken],
             notes=[f"The first {len(broken)} of {len(result.errors):,} shown."]
             if len(result.errors) > len(broken) else []))
