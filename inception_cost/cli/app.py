@@ -22,8 +22,21 @@ from inception_cost.errors import ExitCode, InceptionCostError
 COMMANDS = {
     "show": "commands", "compare": "compare", "factorize": "compare", "export": "commands",
     "list": "commands", "explain": "commands", "memory": "estimate", "roofline": "estimate",
-    "devices": "commands", "sweep": "sweep",
+    "devices": "commands", "sweep": "sweep", "completion": "completion",
 }
+
+
+# What `inception-cost NAME` (show) takes, listed in the top-level help: the options a
+# new user needs first live on the subcommand, where --help alone would not show them.
+REPORT_OPTIONS = [
+    ("-m, --module NAME|PATH", "One module branch by branch: a name (3a) or a path (4b/3x3)."),
+    ("-c, --convention NAME", "What is counted (torchvision, paper, keras, fvcore, ptflops, ...)."),
+    ("-f, --format FORMAT", "table, markdown, csv or json (export: html and svg too)."),
+    ("-o, --output FILE", "Write the report to FILE (atomically) instead of printing it."),
+    ("--force", "Replace FILE if it exists."),
+    ("--wide", "On a terminal, every column however wide."),
+    ("--train", "Include training-only parts (auxiliary classifiers)."),
+]
 
 
 class ArchitectureGroup(click.Group):
@@ -56,6 +69,23 @@ class ArchitectureGroup(click.Group):
         if args and args[0] not in COMMANDS and not args[0].startswith("-"):
             return "show", self.get_command(ctx, "show"), args
         return super().resolve_command(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """The first word: a command, or a built-in name or file (which means `show`).
+        Commands are named from COMMANDS, without loading their modules."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        from click.shell_completion import CompletionItem
+
+        from inception_cost.cli.completion import architectures
+
+        commands = [CompletionItem(name) for name in sorted(COMMANDS) if name.startswith(incomplete)]
+        return [*commands, *architectures(incomplete, files=not commands)]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        with formatter.section("Options of a report (after NAME, or after a command and its arguments)"):
+            formatter.write_dl(REPORT_OPTIONS)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("inception-cost", "[NAME | FILE.yaml] [OPTIONS] | COMMAND [ARGS]...")
@@ -111,10 +141,7 @@ Examples:
   inception-cost export googlenet -f markdown -o costs.md
   inception-cost my-net.yaml --train         any architecture file
   inception-cost list                        the built-in architectures
-
-\b
-Options of a report (after NAME): -m/--module NAME|PATH, -c/--convention,
--f/--format table|markdown|csv|json, -o FILE, --force, --train.""")
+  inception-cost completion bash             the shell completion script (see README)""")
 @click.version_option(__version__, "-V", "--version", prog_name="inception-cost")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def cli(debug: bool) -> None:

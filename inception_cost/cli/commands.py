@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from inception_cost.cli.completion import complete_conventions
 from inception_cost.cli.options import (
     CONVENTIONS,
     FORMATS,
+    architecture_argument,
     convention_option,
     emit,
     module_option,
@@ -16,7 +18,7 @@ from inception_cost.cli.options import (
 
 
 @click.command()
-@click.argument("name", metavar="NAME|FILE")
+@architecture_argument()
 @module_option("Break one module down by branch: a name (3a) or a path (stage3/conv3).")
 @train_option
 @convention_option
@@ -38,7 +40,7 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
 
 
 @click.command()
-@click.argument("name", metavar="NAME|FILE")
+@architecture_argument()
 @train_option
 @convention_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
@@ -73,8 +75,8 @@ def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
 
 
 @click.command()
-@click.argument("name", metavar="NAME|FILE")
-@click.option("--conventions", "names", default=None, metavar="A,B,...",
+@architecture_argument()
+@click.option("--conventions", "names", default=None, metavar="A,B,...", shell_complete=complete_conventions,
               help=f"Conventions to set side by side (default: every preset: {', '.join(CONVENTIONS)}).")
 @train_option
 @report_options

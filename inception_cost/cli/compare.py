@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from inception_cost.cli.options import (
+    architecture_argument,
     convention_option,
     emit,
     hardware_options,
@@ -19,8 +20,8 @@ RULES = tuple(r.value for r in Rule)
 
 
 @click.command()
-@click.argument("a", metavar="A")
-@click.argument("b", metavar="B")
+@architecture_argument("a", "A")
+@architecture_argument("b", "B")
 @module_option("Compare one module branch by branch, by name or path (default for"
                " naive/reduced: 3a).")
 @train_option
@@ -53,7 +54,7 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
 
 
 @click.command()
-@click.argument("name", metavar="[NAME|FILE]", required=False)
+@architecture_argument(metavar="[NAME|FILE]", required=False)
 @module_option("Rewrite only this module, by name or path (default: the whole network).")
 @click.option("-r", "--rule", type=click.Choice(RULES), default=RULES[0], show_default=True,
               help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import emit, hardware_options, module_option, report_options, train_option
+from inception_cost.cli.options import (
+    architecture_argument,
+    emit,
+    hardware_options,
+    module_option,
+    report_options,
+    train_option,
+)
 
 
 @click.command()
-@click.argument("name", metavar="NAME|FILE")
+@architecture_argument()
 @module_option("Only this module, by name or path.")
 @train_option
 @hardware_options(default_device=None)
@@ -33,7 +40,7 @@ def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, f
 
 
 @click.command()
-@click.argument("name", metavar="NAME|FILE")
+@architecture_argument()
 @module_option("Only this module, layer by layer, by name or path.")
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
 @train_option

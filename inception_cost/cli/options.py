@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from inception_cost.cli.completion import complete_architecture, complete_device, complete_module
 from inception_cost.core.conventions import PRESETS
 from inception_cost.reports.render import Format
 
@@ -62,7 +63,7 @@ def _module_name(ctx: click.Context, param: click.Parameter, value: str | None) 
 def module_option(help_text: str, required: bool = False) -> Callable[[F], F]:
     def wrap(func: F) -> F:
         return click.option("-m", "--module", callback=_module_name, required=required,
-                            metavar="NAME|PATH", help=help_text)(func)
+                            metavar="NAME|PATH", help=help_text, shell_complete=complete_module)(func)
     return wrap
 
 
@@ -78,7 +79,7 @@ def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F
                             help="Element type of activations and weights.")(func)
         if default_device is not None:
             func = click.option("--device", default=default_device, show_default=True,
-                                metavar="NAME|FILE",
+                                metavar="NAME|FILE", shell_complete=complete_device,
                                 help="Device profile for the time estimate (`inception-cost"
                                      " devices`).")(func)
         return func
@@ -94,6 +95,11 @@ def wants_color(terminal: bool) -> bool:
     if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
         return True
     return terminal and os.environ.get("TERM") != "dumb"
+
+
+def architecture_argument(name: str = "name", metavar: str = "NAME|FILE", required: bool = True) -> Callable[[F], F]:
+    """A built-in name or a YAML file; the shell completes both."""
+    return click.argument(name, metavar=metavar, required=required, shell_complete=complete_architecture)
 
 
 def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
