@@ -109,4 +109,23 @@ def devices(fmt: str, output: str | None, force: bool) -> None:
     emit(devices_report([load_device(n) for n in builtin_devices()]), fmt, output, force)
 
 
-COMMANDS = {"show": show, "export": export, "list": list_, "explain": explain, "devices": devices}
+@click.command()
+@click.option("-o", "--output", "output", metavar="FILE", help="Write the schema to FILE instead of printing it.")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def schema(output: str | None, force: bool) -> None:
+    """The JSON Schema (draft 2020-12) of the architecture YAML format: every layer kind and
+    structure, each argument with its type, default and description. Point an editor at it
+    to check a file while it is written (see README); the package ships the same file.
+
+    \b
+    Example:
+      inception-cost schema -o architecture.schema.json
+    """
+    from inception_cost.cli.output import write_output
+    from inception_cost.source.schema import text
+
+    write_output(text(), output, force)
+
+
+COMMANDS = {"show": show, "export": export, "list": list_, "explain": explain, "devices": devices,
+            "schema": schema}

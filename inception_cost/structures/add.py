@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 class AddStructure(Structure):
     key = "add"
+    description = ("Parallel paths from the same input, summed elementwise: {NAME: [layers], NAME2: [layers]};"
+                   " [] is the identity path.")
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "minProperties": 2, "additionalProperties": refs["items"]}
     role = Role.ADD
     item_type = Add
     parallel = True

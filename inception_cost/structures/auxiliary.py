@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 
 class AuxiliaryStructure(Structure):
     key = "auxiliary"
+    description = ("A side output read from the current tensor, counted only with --train:"
+                   " {name: aux1, loss_weight: 0.3, layers: [...]} (or use: BLOCK, with: {...}).")
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False,
+                "oneOf": [{"required": ["layers"]}, {"required": ["use"]}], "properties": {
+                    "name": refs["text"], "loss_weight": {"type": "number"}, "layers": refs["items"],
+                    "use": {"type": "string", "description": "The block it is made from."},
+                    "with": refs["arguments"]}}
     role = Role.AUXILIARY
     item_type = Auxiliary
 

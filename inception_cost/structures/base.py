@@ -67,6 +67,12 @@ class Structure:
     role: ClassVar[Role]  # its nodes' role in the result tree
     item_type: ClassVar[type]  # its graph node class
     parallel: ClassVar[bool] = False  # a module holding one lists its parts, not one row
+    description: ClassVar[str] = ""  # what it means, for the schema (`inception-cost schema`)
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        """The JSON Schema of its YAML body; `refs` holds the shared definitions by name
+        (items: a list of layers, text, expression, arguments)."""
+        raise NotImplementedError
 
     def read(self, reader: Reader, body: Any, line: int, path: str, args: dict[str, Any]) -> list[Item]:
         raise NotImplementedError

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 class ConcatStructure(Structure):
     key = "concat"
+    description = ("Parallel branches from the same input, concatenated on channels: {NAME: [layers], ...};"
+                   " [] is a branch that keeps the input.")
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "minProperties": 1, "additionalProperties": refs["items"]}
     role = Role.CONCAT
     item_type = Concat
     parallel = True

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 class GateStructure(Structure):
     key = "gate"
+    description = ("The input multiplied by the body's output, broadcast over height and width when the body"
+                   " gives 1 x 1 x C (squeeze-and-excitation): [layers].")
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return dict(refs["items"])
     role = Role.GATE
     item_type = Gate
     parallel = True

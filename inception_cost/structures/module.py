@@ -22,6 +22,22 @@ MAX_REPEAT = 1000
 
 class ModuleStructure(Structure):
     key = "module"
+    description = ("A named group (reports and --module use the name): {name: 3a, layers: [...]}, or an"
+                   " instance of a block: {name: A, use: BLOCK, with: {arg: value}, repeat: 4}.")
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "required": ["name"], "additionalProperties": False,
+                "oneOf": [{"required": ["layers"]}, {"required": ["use"]}], "properties": {
+                    "name": {**refs["text"], "description": "Its name; with repeat, {i} counts."},
+                    "label": {**refs["text"], "description": "How reports show it."},
+                    "layers": refs["items"],
+                    "use": {"type": "string", "description": "The block it is made from."},
+                    "with": refs["arguments"],
+                    "repeat": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_REPEAT},
+                                         refs["expression"]], "default": 1},
+                    "start": {"type": "integer", "minimum": 0, "description": "The first number of {i}."},
+                    "paper": {"type": "object", "description": "What the source prints for it, checked.",
+                              "properties": {"output": {"type": "string"}, "depth": {"type": "integer"}}}}}
     role = Role.MODULE
     item_type = Module
 

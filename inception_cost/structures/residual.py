@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 class ResidualStructure(Structure):
     key = "residual"
+    description = "input + scale x body: {scale: 0.17, layers: [...]}; the body must give the input's shape back."
+
+    def schema(self, refs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "required": ["layers"], "additionalProperties": False, "properties": {
+            "scale": {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 10}, refs["expression"]],
+                      "default": 1.0, "description": "What the body's output is multiplied by before the addition."},
+            "layers": refs["items"], "name": refs["text"]}}
     role = Role.RESIDUAL
     item_type = Residual
     parallel = True

@@ -10,7 +10,8 @@ registry; `tests/test_registries.py` checks that the registries agree.
 
 from __future__ import annotations
 
-from inception_cost.core.kinds.base import ACTIVATIONS, Args, Kind
+from inception_cost.core.kinds.arguments import ACTIVATIONS
+from inception_cost.core.kinds.base import Args, Kind
 from inception_cost.core.kinds.convolutions import Conv, Linear, SeparableConv
 from inception_cost.core.kinds.elementwise import (
     Activation,

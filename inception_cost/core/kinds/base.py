@@ -6,14 +6,13 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from inception_cost.core import columns as col
+from inception_cost.core.kinds.arguments import NAME, Arg
 from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import Term
 from inception_cost.source.arguments import ArgReader
 
 Args = dict[str, Any]
 Rule = Callable[[], col.Column]
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
-               "hard_swish", "hard_sigmoid", "elu")
 
 
 class Kind:
@@ -21,12 +20,16 @@ class Kind:
 
     name = ""
     aliases: tuple[str, ...] = ()
-    keys: tuple[str, ...] = ("name",)  # the arguments a file may give
+    arguments: tuple[Arg, ...] = (NAME,)  # the arguments a file may give
     produces: tuple[Term, ...] = ()  # the terms `rules` may give
     weighted = False  # a layer with weights: counts towards depth
     view = False  # in inference its output is a view of its input: it moves no memory
     factorizable = False  # the factorisation rules may rewrite it
     internal = False  # made by the analysis (residual additions), not written in files
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.arguments)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from inception_cost.core import columns as col
+from inception_cost.core.kinds import arguments as a
+from inception_cost.core.kinds.arguments import ACTIVATIONS, Arg
 from inception_cost.core.kinds.base import (
-    ACTIVATIONS,
     BATCH_NORM_TERMS,
     Args,
     Kind,
@@ -22,8 +23,8 @@ from inception_cost.source.arguments import ArgReader
 
 class Conv(Kind):
     name = "conv"
-    keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "groups", "bias",
-                             "batch_norm", "batch_norm_scale", "activation")
+    arguments: tuple[Arg, ...] = (a.NAME, a.FILTERS, a.KERNEL, a.STRIDE, a.PADDING_ARG, a.DILATION,
+                                  a.GROUPS_ARG, a.BIAS, a.BATCH_NORM, a.BATCH_NORM_SCALE, a.ACTIVATION)
     produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS, Term.CONV_BIAS_OUT,
                 Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
     weighted = True
@@ -74,8 +75,8 @@ class SeparableConv(Kind):
     input channel, then a pointwise 1x1 conv to `filters`; one bias per output channel."""
 
     name = "separable_conv"
-    keys: tuple[str, ...] = ("name", "filters", "kernel", "stride", "padding", "dilation", "depth_multiplier",
-                             "bias", "batch_norm", "batch_norm_scale", "activation")
+    arguments: tuple[Arg, ...] = (a.NAME, a.FILTERS, a.KERNEL, a.STRIDE, a.PADDING_ARG, a.DILATION, a.DEPTH_MULTIPLIER,
+                 a.BIAS, a.BATCH_NORM, a.BATCH_NORM_SCALE, a.ACTIVATION)
     produces: tuple[Term, ...] = (Term.CONV_MACS, Term.WEIGHTS, Term.BIASES, *BATCH_NORM_TERMS,
                                   Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
     weighted = True
@@ -120,7 +121,7 @@ class SeparableConv(Kind):
 class Linear(Kind):
     name = "linear"
     aliases: tuple[str, ...] = ("dense", "fc")
-    keys: tuple[str, ...] = ("name", "out", "bias", "activation")
+    arguments: tuple[Arg, ...] = (a.NAME, a.OUT, a.BIAS, a.ACTIVATION)
     produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT,
                                   Term.ACT_FN_OTHER_OUT)
     weighted = True

@@ -4,8 +4,9 @@ flatten, softmax, identity, and the residual addition the analysis adds."""
 from __future__ import annotations
 
 from inception_cost.core import columns as col
+from inception_cost.core.kinds import arguments as a
+from inception_cost.core.kinds.arguments import ACTIVATIONS, Arg
 from inception_cost.core.kinds.base import (
-    ACTIVATIONS,
     BATCH_NORM_TERMS,
     CLASSIC_MODULES,
     COMMON_FUNCTIONS,
@@ -24,7 +25,7 @@ from inception_cost.source.arguments import ArgReader
 
 class BatchNorm(Kind):
     name = "batch_norm"
-    keys: tuple[str, ...] = ("name", "scale")
+    arguments: tuple[Arg, ...] = (a.NAME, a.SCALE)
     produces: tuple[Term, ...] = (*BATCH_NORM_TERMS, Term.BN_OUT)
 
     def parse(self, r: ArgReader) -> Args:
@@ -42,7 +43,7 @@ class BatchNorm(Kind):
 
 class Activation(Kind):
     name = "activation"
-    keys: tuple[str, ...] = ("name", "function", "functional")
+    arguments: tuple[Arg, ...] = (a.NAME, a.FUNCTION, a.FUNCTIONAL)
     produces: tuple[Term, ...] = (Term.ACT_MODULE_OUT, Term.ACT_MODULE_CLASSIC_OUT, Term.ACT_MODULE_CALLS_OUT,
                                   Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
 
@@ -79,7 +80,7 @@ class Activation(Kind):
 
 class Relu(Activation):
     name = "relu"
-    keys: tuple[str, ...] = ("name", "functional")
+    arguments: tuple[Arg, ...] = (a.NAME, a.FUNCTIONAL)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -88,7 +89,7 @@ class Relu(Activation):
 
 class Dropout(Kind):
     name = "dropout"
-    keys: tuple[str, ...] = ("name", "rate")
+    arguments: tuple[Arg, ...] = (a.NAME, a.RATE)
     view = True
 
     def parse(self, r: ArgReader) -> Args:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from inception_cost.core import columns as col
+from inception_cost.core.kinds import arguments as a
+from inception_cost.core.kinds.arguments import Arg
 from inception_cost.core.kinds.base import Args, Kind, Rule, _lazy
 from inception_cost.core.shapes import Shape, spatial_out
 from inception_cost.core.terms import Term
@@ -10,7 +12,9 @@ from inception_cost.source.arguments import ArgReader
 
 
 class Pool(Kind):
-    keys: tuple[str, ...] = ("name", "kernel", "stride", "padding", "dilation", "rounding", "functional")
+    arguments: tuple[Arg, ...] = (
+        a.NAME, a.KERNEL, a.STRIDE.but("Stride: 2, 1x2 or [1, 2] (default: the kernel size).", None),
+                 a.PADDING_ARG.but(default="valid"), a.DILATION, a.ROUNDING, a.FUNCTIONAL)
     produces: tuple[Term, ...] = (Term.POOL_IN_MODULE, Term.POOL_IN_FUNCTIONAL)
 
     def parse(self, r: ArgReader) -> Args:
@@ -83,7 +87,7 @@ class AdaptivePool(Kind):
 
 class GlobalAvgPool(AdaptivePool):
     name = "global_avg_pool"
-    keys: tuple[str, ...] = ("name", "functional")
+    arguments: tuple[Arg, ...] = (a.NAME, a.FUNCTIONAL)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
@@ -97,7 +101,7 @@ class AdaptiveAvgPool(AdaptivePool):
     """Average pooling to a fixed output size, whatever the input (PyTorch's AdaptiveAvgPool2d)."""
 
     name = "adaptive_avg_pool"
-    keys: tuple[str, ...] = ("name", "output", "functional")
+    arguments: tuple[Arg, ...] = (a.NAME, a.OUTPUT, a.FUNCTIONAL)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
