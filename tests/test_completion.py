@@ -73,7 +73,8 @@ def test_conventions_devices_dtypes_formats_and_sweep_arguments(capsys: pytest.C
     assert complete(capsys, monkeypatch, "inception-cost roofline googlenet --device h1") == \
         ["h100-measured", "h100-sxm"]
     assert complete(capsys, monkeypatch, "inception-cost memory googlenet --dtype ") == ["fp32", "bf16", "fp16", "int8"]
-    assert complete(capsys, monkeypatch, "inception-cost googlenet -f ") == ["table", "markdown", "csv", "json"]
+    assert complete(capsys, monkeypatch, "inception-cost googlenet -f ") == ["table", "markdown", "csv", "json", "html",
+                                                                           "svg"]
     assert complete(capsys, monkeypatch, "inception-cost explain googlenet --conventions torchvision,f") == \
         ["torchvision,fvcore", "torchvision,flop-counter"]
     assert complete(capsys, monkeypatch, "inception-cost sweep keras-cifar10 -m inception --vary ") == ["filters="]

@@ -7,12 +7,13 @@ import click
 from inception_cost.cli.completion import complete_conventions
 from inception_cost.cli.options import (
     CONVENTIONS,
-    FORMATS,
     architecture_argument,
     convention_option,
     emit,
+    hardware_options,
     module_option,
     report_options,
+    report_options_with,
     train_option,
 )
 
@@ -43,23 +44,34 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
 @architecture_argument()
 @train_option
 @convention_option
-@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-@click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of printing.")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              default="markdown", show_default=True, help="Output format.")
-def export(name: str, train: bool, convention: str, fmt: str, output: str | None, force: bool) -> None:
+@hardware_options()
+@report_options_with("markdown")
+def export(name: str, train: bool, convention: str, device: str, dtype: str, batch: int, fmt: str,
+           output: str | None, force: bool) -> None:
     """The whole report as one document: the network table, each module's branches,
-    and the counting convention.
+    and the counting convention. Markdown (the default) draws each module as a Mermaid
+    diagram; html is one self-contained page with pictures (MACs per module by branch,
+    each module's branches side by side, the roofline on --device) and sortable tables;
+    svg the pictures alone.
 
     \b
-    Example:
-      inception-cost export googlenet --format markdown -o costs.md
+    Examples:
+      inception-cost export googlenet -o costs.md
+      inception-cost export googlenet -f html -o report.html --device h100-sxm --dtype fp16
+      inception-cost export inception-v3 -f svg -o charts.svg
     """
     from inception_cost import api
     from inception_cost.reports.network import export_report
 
     net = api.analyse(name, convention=convention, train=train)
-    emit(export_report(net.analysis), fmt, output, force)
+    roofline = None
+    if fmt in ("html", "svg"):
+        from inception_cost.estimates.devices import load_device
+        from inception_cost.estimates.memory import Dtype
+        from inception_cost.reports.figures import roofline_figure
+
+        roofline = roofline_figure(net.analysis, load_device(device), Dtype(dtype), batch)
+    emit(export_report(net.analysis, roofline), fmt, output, force)
 
 
 @click.command("list")

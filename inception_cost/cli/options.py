@@ -29,8 +29,18 @@ def _remember_wide(ctx: click.Context, param: click.Parameter, value: bool) -> b
     return value
 
 
+def report_options_with(default: str) -> Callable[[F], F]:
+    """--format (defaulting to `default`), -o, --force and --wide: every report takes them."""
+    def wrap(func: F) -> F:
+        return _report_options(func, default)
+    return wrap
+
+
 def report_options(func: F) -> F:
-    """--format, -o, --force and --wide: every report takes them."""
+    return _report_options(func, "table")
+
+
+def _report_options(func: F, default: str) -> F:
     func = click.option("--wide", is_flag=True, expose_value=False, callback=_remember_wide,
                         help="On a terminal, show every column even where the table is wider than"
                              " the terminal (by default the least important columns are left out,"
@@ -38,8 +48,9 @@ def report_options(func: F) -> F:
     func = click.option("--force", is_flag=True, help="Replace FILE if it exists.")(func)
     func = click.option("-o", "--output", "output", metavar="FILE",
                         help="Write the report to FILE (atomically) instead of printing it.")(func)
-    func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table",
-                        show_default=True, help="Output format.")(func)
+    func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=default,
+                        show_default=True, help="Output format: html is one self-contained page with"
+                                                " the pictures, svg the pictures alone.")(func)
     return func
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 # Column kinds: how a renderer formats a value.
 TEXT, INT, SHAPE, SHARE, RATIO, FLOAT = "text", "int", "shape", "share", "ratio", "float"
+NUMERIC = (INT, SHARE, RATIO, FLOAT)  # right-aligned, never wrapped
 
 # Column priorities: which columns a terminal too narrow for the whole table keeps. The
 # highest number goes first; names and the figures a user acts on stay longest.
@@ -38,27 +39,29 @@ class Column:
 
 
 class Section:
-    __slots__ = ("title", "columns", "rows", "total", "notes", "marks")
+    __slots__ = ("title", "columns", "rows", "total", "notes", "marks", "figure")
 
     def __init__(self, title: str, columns: list[Column], rows: list[dict[str, Any]],
                  total: dict[str, Any] | None = None, notes: list[str] | None = None,
-                 marks: dict[int, str] | None = None) -> None:
+                 marks: dict[int, str] | None = None, figure: Any = None) -> None:
         self.title = title
         self.columns = columns
         self.rows = rows  # column key -> value (int, float, str or None)
         self.total = total
         self.notes = notes if notes is not None else []
         self.marks = marks if marks is not None else {}  # row index -> FLAGGED or BEST
+        self.figure = figure  # a module's branches (figures.ModuleFigure), drawn by HTML and Markdown
 
 
 class Report:
-    __slots__ = ("title", "convention", "totals", "sections", "notes", "meta")
+    __slots__ = ("title", "convention", "totals", "sections", "notes", "meta", "charts")
 
     def __init__(self, title: str, convention: list[str], totals: dict[str, Any], sections: list[Section],
-                 notes: list[str] | None = None, meta: dict[str, Any] | None = None) -> None:
+                 notes: list[str] | None = None, meta: dict[str, Any] | None = None, charts: Any = None) -> None:
         self.title = title
         self.convention = convention  # lines
         self.totals = totals  # at least params and macs
         self.sections = sections
         self.notes = notes if notes is not None else []
         self.meta = meta if meta is not None else {}
+        self.charts = charts  # the whole network's pictures (figures.Charts), for HTML and SVG

@@ -181,8 +181,11 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     notes = [f"Input {format_shape(module.in_shape)}, output {format_shape(module.out_shape)}."]
     for r in (c for c in module.children if c.role is Role.RESIDUAL):
         notes.append(f"Residual: input + {r.scale:g} x body (the addition counts 0 MACs).")
+    from inception_cost.reports.figures import module_figure
+
     branch_section = Section(title=f"{module.label}: branches", columns=columns, rows=rows,
-                             total=total, notes=notes)
+                             total=total, notes=notes, figure=module_figure(module) if module.has_parallel_parts
+                             else None)
     layer_rows = []
     for part in parts:
         for layer in (part.layers() if part.role is not Role.LAYER else [part]):
@@ -203,12 +206,17 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
 # ---- the whole document -----------------------------------------------------------------------
 
 
-def export_report(analysis: Analysis) -> Report:
-    """The network table, then each module's branch table, under one convention."""
+def export_report(analysis: Analysis, roofline: Any = None) -> Report:
+    """The network table, then each module's branch table, under one convention; with the
+    pictures (each module's branches, MACs by module, the roofline figure given) for the
+    formats that draw them."""
+    from inception_cost.reports.figures import charts
+
     report = network_report(analysis)
     for module in analysis.root.modules():
         report.sections.append(module_report(analysis, module).sections[0])
     report.title = f"{title_of(analysis)}: cost report"
+    report.charts = charts(analysis, roofline)
     return finish(report, analysis.convention)
 
 

@@ -1,4 +1,4 @@
-"""Renderers: one `Report`, four views (table, markdown, csv, json).
+"""Renderers: one `Report`, six views (table, markdown, csv, json, html, svg).
 
 Each renderer only formats; the numbers come from the report, so every format shows
 the same figures. `rich` is imported only by the table view.
@@ -11,9 +11,7 @@ import io
 from typing import Any
 
 from inception_cost.errors import printable
-from inception_cost.reports.model import FLOAT, INT, RATIO, SHARE, Column, Report, Section
-
-NUMERIC = (INT, SHARE, RATIO, FLOAT)
+from inception_cost.reports.model import FLOAT, INT, NUMERIC, RATIO, SHARE, Column, Report, Section
 
 
 class Format(str, enum.Enum):
@@ -21,6 +19,8 @@ class Format(str, enum.Enum):
     MARKDOWN = "markdown"
     CSV = "csv"
     JSON = "json"
+    HTML = "html"  # one self-contained page: tables and pictures
+    SVG = "svg"  # the pictures alone
 
 
 def render(report: Report, fmt: Format | str, width: int | None = None, terminal: bool = False,
@@ -31,6 +31,12 @@ def render(report: Report, fmt: Format | str, width: int | None = None, terminal
     fmt = Format(fmt)
     if fmt is Format.JSON:
         return to_json(report)  # JSON escapes control characters itself
+    if fmt is Format.HTML:
+        from inception_cost.reports.html import page
+
+        return page(report)  # every name escaped as HTML
+    if fmt is Format.SVG:
+        return to_svg(report)
     if fmt is Format.MARKDOWN:
         text = markdown(report)
     elif fmt is Format.CSV:
@@ -85,7 +91,7 @@ def markdown(report: Report) -> str:
         columns = visible_columns(section)
         out += [f"## {_md(section.title)}", ""]
         out.append("| " + " | ".join(_md(c.title) for c in columns) + " |")
-        out.append("|" + "|".join("---:" if c.kind in (INT, SHARE, RATIO, FLOAT) else "---"
+        out.append("|" + "|".join("---:" if c.kind in NUMERIC else "---"
                                   for c in columns) + "|")
         for row in section.rows:
             out.append("| " + " | ".join(_md(cell(row.get(c.key), c.kind)) for c in columns) + " |")
@@ -94,11 +100,33 @@ def markdown(report: Report) -> str:
                 f"**{_md(cell(section.total[c.key], c.kind))}**" if section.total.get(c.key) not in (None, "")
                 else "" for c in columns) + " |")
         out.append("")
+        if section.figure is not None:
+            out += mermaid(section.figure, report.meta.get("unit", "MACs")) + [""]
         for note in section.notes:
             out += [_md(note), ""]
     for note in report.notes:
         out += [_md(note), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def mermaid(module: Any, unit: str = "MACs") -> list[str]:
+    """A module's branches as a Mermaid flowchart (GitHub draws it): input, each branch's
+    layers with their MACs, the output."""
+
+    def label(*lines: str) -> str:
+        return '"' + "<br/>".join(printable(text).replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+                                  for text in lines) + '"'
+
+    lines = ["```mermaid", "flowchart TB", f"  input[{label('input ' + module.input)}]",
+             f"  output[{label('output ' + module.output)}]"]
+    for i, branch in enumerate(module.branches):
+        lines.append(f"  subgraph b{i}[{label(f'{branch.name}: {branch.macs:,} {unit}, {branch.share:.1%}')}]")
+        names = [f"b{i}l{k}" for k in range(len(branch.layers))]
+        for name, layer in zip(names, branch.layers):
+            lines.append(f"    {name}[{label(layer.description, f'{layer.macs:,} {unit}')}]")
+        lines.append("  end")
+        lines.append("  " + " --> ".join(["input", *names, "output"]))
+    return [*lines, "```"]
 
 
 # ---- csv ------------------------------------------------------------------------------------
@@ -147,30 +175,21 @@ def to_json(report: Report) -> str:
     return json.dumps(to_document(report), indent=2) + "\n"
 
 
-# ---- html (Jupyter) -------------------------------------------------------------------------
+# ---- html and svg ---------------------------------------------------------------------------
 
 
 def to_html(report: Report) -> str:
-    """Plain HTML tables, for notebooks: every section, numbers right-aligned."""
-    from html import escape
+    """Plain HTML tables, for notebooks."""
+    from inception_cost.reports.html import fragment
 
-    out = [f"<h4>{escape(report.title)}</h4>",
-           f"<p><small>{escape(' '.join(report.convention))}</small></p>"]
-    for section in report.sections:
-        columns = visible_columns(section)
-        out.append(f"<table><caption>{escape(section.title)}</caption><thead><tr>"
-                   + "".join(f"<th>{escape(c.title)}</th>" for c in columns) + "</tr></thead><tbody>")
-        rows = [(r, False) for r in section.rows] + ([(section.total, True)] if section.total else [])
-        for row, is_total in rows:
-            cells = []
-            for c in columns:
-                text = escape(cell(row.get(c.key), c.kind)) if row.get(c.key) is not None else ""
-                align = ' style="text-align:right"' if c.kind in NUMERIC else ""
-                cells.append(f"<td{align}>{'<b>' + text + '</b>' if is_total else text}</td>")
-            out.append("<tr>" + "".join(cells) + "</tr>")
-        out.append("</tbody></table>")
-        out += [f"<p>{escape(note)}</p>" for note in section.notes]
-    return "\n".join(out)
+    return fragment(report)
+
+
+def to_svg(report: Report) -> str:
+    from inception_cost.reports import svg
+
+    figures = [s.figure for s in report.sections if s.figure is not None]
+    return svg.standalone(svg.drawings(report.charts, figures), report.title)
 
 
 # ---- plain text table -----------------------------------------------------------------------
@@ -190,7 +209,7 @@ def plain_table(report: Report) -> str:
                  for c in columns] if section.total else None
         widths = [max([len(c.title)] + [len(r[i]) for r in body + ([total] if total else [])])
                   for i, c in enumerate(columns)]
-        numeric = [c.kind in (INT, SHARE, RATIO, FLOAT) for c in columns]
+        numeric = [c.kind in NUMERIC for c in columns]
 
         def line(cells: list[str], widths: list[int] = widths, numeric: list[bool] = numeric) -> str:
             return " " + "   ".join(v.rjust(w) if n else v.ljust(w)

@@ -16,8 +16,8 @@ from typing import Any
 from rich.cells import cell_len
 
 from inception_cost.errors import printable
-from inception_cost.reports.model import BEST, FLAGGED, INT, SHAPE, Column, Report, Section
-from inception_cost.reports.render import NUMERIC, cell, visible_columns
+from inception_cost.reports.model import BEST, FLAGGED, INT, NUMERIC, SHAPE, Column, Report, Section
+from inception_cost.reports.render import cell, visible_columns
 
 # between two columns: a cell's right padding, the divider, the next cell's left padding
 GAP = 3

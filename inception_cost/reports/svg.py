@@ -1,0 +1,221 @@
+"""The pictures as SVG: MACs per module stacked by branch, each module's branches side by
+side (the seed's Figure 2, each layer shaded by its share of the module's MACs), and the
+roofline (arithmetic intensity against attainable FLOP/s, one point per layer).
+
+Plain text, no library: every element carries its numbers (`data-*` attributes and a
+`<title>` tooltip), so a test can read them back and a browser shows them on hover.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import NamedTuple
+
+from inception_cost.errors import UsageError
+from inception_cost.reports.figures import Charts, ModuleFigure, RooflineFigure
+
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#bab0ac")
+BOUND_COLORS = {"compute": "#4e79a7", "memory": "#f28e2b", "overhead": "#b07aa1"}
+FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12"'
+
+
+class Drawing(NamedTuple):
+    body: str  # SVG elements, drawn from (0, 0)
+    width: int
+    height: int
+
+
+def standalone(drawings: list[Drawing], title: str) -> str:
+    """One SVG document, the drawings one under another."""
+    if not drawings:
+        raise UsageError("nothing to draw: -f svg draws the charts of `export` and a module's"
+                         " branches (`NAME --module M`)")
+    width = max(d.width for d in drawings)
+    parts, y = [], 0
+    for d in drawings:
+        parts.append(f'<svg x="0" y="{y}" width="{d.width}" height="{d.height}">{d.body}</svg>')
+        y += d.height + 24
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" viewBox="0 0 {width} {y}"'
+            f' {FONT}><title>{escape(title)}</title><rect width="100%" height="100%" fill="white"/>'
+            + "\n".join(parts) + "</svg>\n")
+
+
+def inline(drawing: Drawing, label: str) -> str:
+    """An <svg> element for an HTML page."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{drawing.width}" height="{drawing.height}"'
+            f' viewBox="0 0 {drawing.width} {drawing.height}" role="img" aria-label="{escape(label)}" {FONT}>'
+            f"{drawing.body}</svg>")
+
+
+def branch_colors(modules: list[ModuleFigure]) -> dict[str, str]:
+    """One colour per branch name, in order of first appearance."""
+    colors: dict[str, str] = {}
+    for module in modules:
+        for branch in module.branches:
+            if branch.name not in colors:
+                colors[branch.name] = PALETTE[len(colors) % len(PALETTE)]
+    return colors
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(text)}</text>'
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+# ---- MACs per module, stacked by branch ---------------------------------------------------------
+
+
+def macs_by_module(charts: Charts, colors: dict[str, str]) -> Drawing:
+    label_w, bar_w, value_w, row, top = 170, 560, 130, 22, 34
+    modules = charts.modules
+    most = max((m.macs for m in modules), default=0) or 1
+    out = [_text(0, 14, f"{charts.unit} per module, by branch (bar length: the module's {charts.unit})",
+                 extra=' font-weight="600"')]
+    x = 0.0
+    for name, color in colors.items():  # the legend
+        out.append(f'<rect x="{x:.1f}" y="20" width="10" height="10" fill="{color}"/>')
+        out.append(_text(x + 14, 29, _short(name, 18)))
+        x += 24 + 7 * min(len(name), 18)
+    legend_rows = 0
+    for i, module in enumerate(modules):
+        y = top + legend_rows + i * row
+        out.append(_text(label_w - 8, y + 14, _short(module.path or module.label, 24), "end",
+                         f' data-module="{escape(module.path)}"'))
+        x = float(label_w)
+        for branch in module.branches:
+            w = bar_w * branch.macs / most
+            out.append(f'<rect class="segment" x="{x:.2f}" y="{y + 3}" width="{w:.2f}" height="{row - 6}"'
+                       f' fill="{colors[branch.name]}" data-path="{escape(branch.path)}" data-macs="{branch.macs}">'
+                       f"<title>{escape(module.path)} / {escape(branch.name)}: {branch.macs:,} {charts.unit}"
+                       f" ({branch.share:.1%})</title></rect>")
+            x += w
+        out.append(_text(x + 6, y + 14, f"{module.macs:,}", extra=f' data-total="{module.macs}"'))
+    height = top + len(modules) * row + 8
+    return Drawing("\n".join(out), label_w + bar_w + value_w, height)
+
+
+# ---- a module's branches side by side ----------------------------------------------------------------
+
+
+def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MACs") -> Drawing:
+    col_w, gap, box_h, step, top = 176, 14, 40, 54, 64
+    n = max(len(module.branches), 1)
+    width = max(n * (col_w + gap) + gap, 380)
+    tallest = max((len(b.layers) for b in module.branches), default=0)
+    foot_y = top + tallest * step + 6
+    out_y = foot_y + 52
+    height = out_y + 36
+    centre = width / 2
+    out = [f'<rect x="{centre - 120:.1f}" y="8" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
+           _text(centre, 26, f"input {module.input}", "middle"),
+           f'<rect x="{centre - 120:.1f}" y="{out_y}" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
+           _text(centre, out_y + 18, f"output {module.output} ({module.macs:,} {unit})", "middle")]
+    for i, branch in enumerate(module.branches):
+        x = gap + i * (col_w + gap)
+        cx = x + col_w / 2
+        color = colors.get(branch.name, PALETTE[0])
+        dashed = "" if branch.layers else ' stroke-dasharray="4 3"'  # a branch that keeps its input
+        last = top + (len(branch.layers) - 1) * step + box_h if branch.layers else foot_y - 6
+        out.append(f'<path d="M{centre:.1f},36 L{cx:.1f},{top - 12} L{cx:.1f},{last}" fill="none"'
+                   f' stroke="#999"{dashed}/>')
+        out.append(f'<path d="M{cx:.1f},{foot_y + 42} L{cx:.1f},{out_y - 12} L{centre:.1f},{out_y}" fill="none"'
+                   ' stroke="#999"/>')
+        for k, layer in enumerate(branch.layers):
+            y = top + k * step
+            share = layer.macs / module.macs if module.macs else 0.0
+            out.append(f'<g class="layer" data-path="{escape(layer.path)}" data-macs="{layer.macs}">'
+                       f"<title>{escape(layer.path)}: {escape(layer.description)}, {layer.macs:,} {unit}"
+                       f" ({share:.1%} of the module), {layer.params:,} params</title>"
+                       f'<rect x="{x}" y="{y}" width="{col_w}" height="{box_h}" rx="4" fill="white"/>'
+                       f'<rect x="{x}" y="{y}" width="{col_w}" height="{box_h}" rx="4" fill="{color}"'
+                       f' fill-opacity="{0.12 + 0.88 * share:.3f}" stroke="{color}"/>'
+                       + _text(cx, y + 16, _short(layer.description, 27), "middle")
+                       + _text(cx, y + 32, f"{layer.macs:,}", "middle", ' fill="#333"') + "</g>")
+        out.append(f'<g class="branch" data-path="{escape(branch.path)}" data-macs="{branch.macs}"'
+                   f' data-share="{branch.share:.6f}">'
+                   + _text(cx, foot_y + 8, _short(branch.name, 26), "middle", ' font-weight="600"')
+                   + _text(cx, foot_y + 24, f"{branch.macs:,} {unit} · {branch.share:.1%}", "middle")
+                   + f'<rect x="{x}" y="{foot_y + 30}" width="{col_w}" height="6" fill="#eee"/>'
+                   + f'<rect x="{x}" y="{foot_y + 30}" width="{col_w * branch.share:.2f}" height="6" fill="{color}"/>'
+                   + "</g>")
+    return Drawing("\n".join(out), int(width), int(height))
+
+
+# ---- the roofline --------------------------------------------------------------------------------------
+
+
+def _si(value: float, unit: str = "") -> str:
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            return f"{value / factor:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}".strip()
+
+
+def roofline_plot(fig: RooflineFigure) -> Drawing:
+    width, height, left, right, top, bottom = 780, 440, 96, 24, 30, 56
+    ridge = fig.peak / fig.bandwidth
+    xs = [p.intensity for p in fig.points] + [ridge]
+    ys = [p.attainable for p in fig.points] + [fig.peak]
+    x0, x1 = math.floor(math.log10(min(xs))), math.ceil(math.log10(max(xs) * 1.5))
+    y0, y1 = math.floor(math.log10(min(min(ys), fig.bandwidth * 10 ** x0))), math.ceil(math.log10(fig.peak * 1.5))
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(v: float) -> float:
+        return left + (math.log10(v) - x0) / (x1 - x0) * plot_w
+
+    def py(v: float) -> float:
+        return top + plot_h - (math.log10(v) - y0) / (y1 - y0) * plot_h
+
+    out = [_text(left, 18, f"Roofline on {fig.title}: {fig.dtype}, batch {fig.batch}", extra=' font-weight="600"'),
+           f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#bbb"/>']
+    for k in range(x0, x1 + 1):
+        out.append(f'<line x1="{px(10.0 ** k):.1f}" y1="{top}" x2="{px(10.0 ** k):.1f}" y2="{top + plot_h}"'
+                   ' stroke="#eee"/>')
+        out.append(_text(px(10.0 ** k), top + plot_h + 16, _si(10.0 ** k), "middle"))
+    for k in range(y0, y1 + 1):
+        out.append(f'<line x1="{left}" y1="{py(10.0 ** k):.1f}" x2="{left + plot_w}" y2="{py(10.0 ** k):.1f}"'
+                   ' stroke="#eee"/>')
+        out.append(_text(left - 6, py(10.0 ** k) + 4, _si(10.0 ** k, "FLOP/s"), "end"))
+    out.append(_text(left + plot_w / 2, height - 12, "arithmetic intensity (FLOPs per byte moved)", "middle"))
+    start = 10.0 ** x0
+    roof_start = max(start, 10.0 ** y0 / fig.bandwidth)
+    out.append(f'<polyline class="roof" fill="none" stroke="#333" stroke-width="2" points="'
+               f'{px(roof_start):.1f},{py(roof_start * fig.bandwidth):.1f} {px(ridge):.1f},{py(fig.peak):.1f}'
+               f' {px(10.0 ** x1):.1f},{py(fig.peak):.1f}"/>')
+    out.append(f'<line x1="{px(ridge):.1f}" y1="{top}" x2="{px(ridge):.1f}" y2="{top + plot_h}" stroke="#666"'
+               ' stroke-dasharray="4 3"/>')
+    ridge_text = f"ridge {ridge:,.0f} FLOPs/byte; peak {_si(fig.peak, 'FLOP/s')}"
+    right_half = px(ridge) > left + plot_w / 2
+    out.append(_text(px(ridge) + (-4 if right_half else 4), top + 14, ridge_text, "end" if right_half else "start"))
+    for p in fig.points:
+        out.append(f'<circle class="point" cx="{px(p.intensity):.1f}" cy="{py(p.attainable):.1f}" r="4"'
+                   f' fill="{BOUND_COLORS.get(p.bound, "#888")}" fill-opacity="0.75" data-path="{escape(p.path)}"'
+                   f' data-intensity="{p.intensity:.6g}" data-attainable="{p.attainable:.6g}">'
+                   f"<title>{escape(p.name)}: {p.flops:,} FLOPs, {p.intensity:,.1f} FLOPs/byte,"
+                   f" attainable {_si(p.attainable, 'FLOP/s')} ({p.bound} bound)</title></circle>")
+    legend_x = left + 10
+    for bound in ("compute", "memory"):
+        out.append(f'<circle cx="{legend_x}" cy="{top + plot_h - 14}" r="4" fill="{BOUND_COLORS[bound]}"/>')
+        out.append(_text(legend_x + 8, top + plot_h - 10, f"{bound} bound"))
+        legend_x += 110
+    if fig.left_out:
+        out.append(_text(left + plot_w - 6, top + plot_h - 10, f"{fig.left_out} layers without arithmetic"
+                                                                 " not drawn", "end", ' fill="#666"'))
+    return Drawing("\n".join(out), width, height)
+
+
+def drawings(charts: Charts | None, modules: list[ModuleFigure]) -> list[Drawing]:
+    """Every picture of a report, in page order."""
+    colors = branch_colors(charts.modules if charts else modules)
+    unit = charts.unit if charts else "MACs"
+    result = [macs_by_module(charts, colors)] if charts and charts.modules else []
+    result += [module_diagram(m, colors, unit) for m in modules]
+    if charts and charts.roofline and charts.roofline.points:
+        result.append(roofline_plot(charts.roofline))
+    return result

@@ -1,0 +1,151 @@
+"""The pictures: `export -f html` (one self-contained page), `-f svg` (the charts alone) and
+the Mermaid diagrams of Markdown. Checked by parsing them and reading their numbers back
+against the engine's (the same figures as the JSON report and the roofline estimate)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import inception_cost as ic
+from inception_cost.cli.app import cli
+from inception_cost.estimates.devices import load_device
+from inception_cost.estimates.memory import Dtype, layer_memory
+
+SVG = "{http://www.w3.org/2000/svg}"
+GOOGLENET_3A = {"1x1": 9_633_792, "3x3": 101_154_816, "5x5": 12_443_648, "pool": 4_816_896}  # README, tests
+
+
+class Page(HTMLParser):
+    """Every start tag with its attributes, in order, and the text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def having(self, tag: str, **attrs: str) -> list[dict[str, str]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k.rstrip("_")) == v for k, v in attrs.items())]
+
+
+def run(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def googlenet_page() -> Page:
+    page = Page()
+    page.feed(run(["export", "googlenet", "-f", "html", "--device", "h100-sxm", "--dtype", "fp16"]))
+    return page
+
+
+def test_the_page_is_self_contained(googlenet_page: Page) -> None:
+    page = googlenet_page
+    assert not page.having("link") and not page.having("img") and not page.having("iframe")
+    assert all("src" not in a for _, a in page.tags)  # no script, image or frame from anywhere
+    assert all(not a.get("href") for _, a in page.tags)
+    text = run(["export", "googlenet", "-f", "html"])
+    assert set(re.findall(r"https?://[^\"'\s)<]+", text)) <= {"http://www.w3.org/2000/svg"}  # a namespace only
+    assert text.startswith("<!DOCTYPE html>") and "<style>" in text and "<script>" in text
+
+
+def test_tables_are_sortable_and_carry_the_raw_numbers(googlenet_page: Page) -> None:
+    doc = ic.analyse("googlenet").to_dict()
+    tables = googlenet_page.having("table", class_="sortable")
+    assert len(tables) == 1 + 9  # the network and its nine inception modules
+    numbers = [a["data-v"] for t, a in googlenet_page.tags if t == "td" and "data-v" in a]
+    for row in doc["sections"][0]["rows"]:
+        assert str(row["macs"]) in numbers and str(row["params"]) in numbers
+    flagged = googlenet_page.having("tr", class_="flagged")
+    assert len(flagged) == 7  # conv1, 4a, 4c, 4d, 4e, 5a, 5b: the README's flagged rows
+
+
+def test_the_stacked_bars_are_each_modules_branches_to_scale(googlenet_page: Page) -> None:
+    segments = googlenet_page.having("rect", class_="segment")
+    net = ic.analyse("googlenet")
+    expected = [(b.node.path, b.macs) for m in net.modules for b in m.branches]
+    assert [(s["data-path"], int(s["data-macs"])) for s in segments] == expected
+    scale = {round(float(s["width"]) / int(s["data-macs"]), 12) for s in segments if int(s["data-macs"]) > 10**6}
+    assert max(scale) / min(scale) < 1.001  # one scale for every bar
+    totals = [int(a["data-total"]) for t, a in googlenet_page.tags if "data-total" in a]
+    assert totals == [m.macs for m in net.modules]
+
+
+def test_each_module_is_drawn_branch_by_branch_with_its_layers(googlenet_page: Page) -> None:
+    branches = [a for a in googlenet_page.having("g", class_="branch") if a["data-path"].startswith("3a/")]
+    assert {a["data-path"].split("/")[1]: int(a["data-macs"]) for a in branches} == GOOGLENET_3A
+    assert abs(float(branches[2]["data-share"]) - 12_443_648 / 128_049_152) < 1e-6
+    layers = [a for a in googlenet_page.having("g", class_="layer") if a["data-path"].startswith("3a/")]
+    assert [(a["data-path"], int(a["data-macs"])) for a in layers] == [
+        ("3a/1x1/conv_1", 9_633_792), ("3a/3x3/conv_1", 14_450_688), ("3a/3x3/conv_2", 86_704_128),
+        ("3a/5x5/conv_1", 2_408_448), ("3a/5x5/conv_2", 10_035_200), ("3a/pool/max_pool_1", 0),
+        ("3a/pool/conv_1", 4_816_896)]
+
+
+def test_the_roofline_has_one_point_per_layer_with_arithmetic(googlenet_page: Page) -> None:
+    net = ic.analyse("googlenet")
+    device = load_device("h100-sxm")
+    peak, bandwidth = device.peak_flops("fp16"), device.bandwidth
+    layers = [m for m in layer_memory(net.analysis, Dtype.FP16, 1) if m.flops and m.bytes_moved]
+    points = googlenet_page.having("circle", class_="point")
+    assert [p["data-path"] for p in points] == [m.node.path for m in layers]
+    for point, m in zip(points, layers):
+        intensity = m.flops / m.bytes_moved
+        assert float(point["data-intensity"]) == pytest.approx(intensity, rel=1e-5)
+        assert float(point["data-attainable"]) == pytest.approx(min(peak, intensity * bandwidth), rel=1e-5)
+    roof = googlenet_page.having("polyline", class_="roof")
+    assert len(roof) == 1
+
+
+def test_svg_is_the_charts_alone_as_one_document(tmp_path: Path) -> None:
+    target = tmp_path / "charts.svg"
+    run(["export", "googlenet", "-f", "svg", "-o", str(target)])
+    root = ElementTree.parse(target).getroot()
+    assert root.tag == f"{SVG}svg"
+    assert len(root.findall(f"{SVG}svg")) == 1 + 9 + 1  # bars, the nine modules, the roofline
+    segments = [e for e in root.iter(f"{SVG}rect") if e.get("class") == "segment"]
+    assert sum(int(e.get("data-macs", "0")) for e in segments) == sum(m.macs for m in ic.analyse("googlenet").modules)
+    assert not list(root.iter(f"{SVG}table"))
+    one = ElementTree.fromstring(run(["googlenet", "--module", "3a", "-f", "svg"]))
+    assert len(one.findall(f"{SVG}svg")) == 1  # a module report: its branches
+    nothing = CliRunner().invoke(cli, ["list", "-f", "svg"])
+    assert nothing.exit_code == 4 and "nothing to draw" in nothing.output
+
+
+def test_markdown_draws_each_module_as_mermaid() -> None:
+    text = run(["export", "googlenet"])  # markdown is export's default
+    blocks = re.findall(r"```mermaid\n(.*?)```", text, re.S)
+    assert len(blocks) == 9
+    first = blocks[0]
+    assert first.startswith("flowchart TB") and '"input 28x28x192"' in first
+    for name, macs in GOOGLENET_3A.items():
+        assert f'"{name}: {macs:,} MACs' in first
+    assert "input --> b2l0 --> b2l1 --> output" in first
+    flops = run(["export", "googlenet", "-c", "flop-counter"])
+    assert f'"5x5: {2 * GOOGLENET_3A["5x5"]:,} FLOPs' in flops
+
+
+def test_names_from_a_file_cannot_inject_markup(tmp_path: Path) -> None:
+    evil = tmp_path / "evil.yaml"
+    evil.write_text('name: "<script>alert(1)</script>"\ntitle: "<img src=x onerror=alert(1)>"\ninput: 8x8x3\n'
+                    'layers:\n  - module: {name: "m</svg><script>", layers: [{concat: {"a\\"b": [{conv: {filters: 4,'
+                    ' kernel: 1}}], c: [{conv: {filters: 4, kernel: 3}}]}}]}\n')
+    for fmt in ("html", "svg"):
+        text = run(["export", str(evil), "-f", fmt])
+        assert "<script>alert" not in text and "<img" not in text and "</svg><script>" not in text
+    ElementTree.fromstring(run(["export", str(evil), "-f", "svg"]))  # still well-formed
+    diagram = re.findall(r"```mermaid\n(.*?)```", run(["export", str(evil)]), re.S)
+    assert diagram and "<" not in diagram[0].replace("<br/>", "") and '\\"' not in diagram[0]
