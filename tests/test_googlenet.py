@@ -98,7 +98,9 @@ def test_paper_columns_are_checked(googlenet):
     assert rows["conv1"]["check"] == "differs: params, ops"
     assert rows["5a"]["check"] == "differs: params, ops"
     assert rows["4c"]["check"] == "differs: params"  # 497.5K computed, 463K printed; ops hold
-    assert rows["3a"]["computed_params"] == "159.5K" and rows["3a"]["paper_params"] == "159K"
+    # exact counts (3a's weights, the paper's params count weights), and the text in its units
+    assert rows["3a"]["computed_params"] == 163_328 and rows["3a"]["computed_params_text"] == "159.5K"
+    assert rows["3a"]["paper_params"] == "159K"
     assert rows["3b"]["check"] == "ok"  # 379.0K printed as 380K: within the table's rounding
-    assert rows["5a"]["computed_ops"] == "51.1M"
+    assert rows["5a"]["computed_ops"] == 51_079_168 and rows["5a"]["computed_ops_text"] == "51.1M"
     assert all(rows[n]["check"] == "ok" for n in ("conv2", "3a", "3b", "4b", "linear", "maxpool1"))

@@ -21,7 +21,7 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.structures import structure_of
 
-__all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations"]
+__all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations", "peak_at"]
 
 
 @dataclass
@@ -58,31 +58,50 @@ def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
 
 def peak_activations(root: CostNode) -> int:
     """The most activation elements alive at once during inference (batch 1), input included."""
-    peak, _ = _sequence(root.children, 0, _numel(root.in_shape))
-    return peak
+    return peak_at(root)[0]
+
+
+def peak_at(root: CostNode) -> tuple[int, CostNode]:
+    """The peak, and where it is reached: the first layer running when as much is alive, or
+    else the structure that writes its output then (a concat copying its branches), or the
+    input itself."""
+    walk = _Walk()
+    peak, _ = walk.sequence(root.children, 0, _numel(root.in_shape))
+    for node, alive in walk.seen:
+        if node.role is Role.LAYER and alive == peak:
+            return peak, node
+    return peak, next((node for node, alive in walk.seen if alive == peak), root)
 
 
 def _numel(shape: Shape) -> int:
     return shape[0] * shape[1] * shape[2]
 
 
-def _sequence(children: list[CostNode], held: int, current: int) -> tuple[int, int]:
-    """Run children in order; `current` is the live input, `held` what others keep alive."""
-    peak = held + current
-    for child in children:
-        child_peak, current = _node(child, held, current)
-        peak = max(peak, child_peak)
-    return peak, current
+class _Walk:
+    """Runs the network in order, noting what is alive while each node runs."""
 
+    def __init__(self) -> None:
+        self.seen: list[tuple[CostNode, int]] = []
 
-def _node(node: CostNode, held: int, current: int) -> tuple[int, int]:
-    """(peak while running node, its output's size); its input is `current`."""
-    if node.role is Role.LAYER:
-        out = _numel(node.out_shape)
-        if CANONICAL[node.kind].view:
-            return held + current, out
-        return held + current + out, out
-    structure = structure_of(node)
-    if structure is not None:  # how long a structure holds what (structures/)
-        return structure.peak(node, held, current, _sequence)
-    return _sequence(node.children, held, current)  # a branch, the network
+    def sequence(self, children: list[CostNode], held: int, current: int) -> tuple[int, int]:
+        """Run children in order; `current` is the live input, `held` what others keep alive."""
+        peak = held + current
+        for child in children:
+            child_peak, current = self.node(child, held, current)
+            peak = max(peak, child_peak)
+        return peak, current
+
+    def node(self, node: CostNode, held: int, current: int) -> tuple[int, int]:
+        """(peak while running node, its output's size); its input is `current`."""
+        if node.role is Role.LAYER:
+            out = _numel(node.out_shape)
+            alive = held + current + (0 if CANONICAL[node.kind].view else out)
+            self.seen.append((node, alive))
+            return alive, out
+        structure = structure_of(node)
+        if structure is not None:  # how long a structure holds what (structures/)
+            result = structure.peak(node, held, current, self.sequence)
+        else:
+            result = self.sequence(node.children, held, current)  # a branch, the network
+        self.seen.append((node, result[0]))
+        return result

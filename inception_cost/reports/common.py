@@ -68,7 +68,7 @@ def finish(report: Report, convention: Convention) -> Report:
     unit = convention.unit.value
     if unit != "MACs":
         for section in report.sections:
-            section.columns = [Column(c.key, c.title.replace("MACs", unit), c.kind, c.priority, c.marks)
+            section.columns = [c.retitled(c.title.replace("MACs", unit))
                                for c in section.columns]
     report.meta["unit"] = unit
     report.meta["convention_name"] = convention.name

@@ -35,7 +35,7 @@ def _memory_meta(dtype: Dtype, batch: int) -> dict[str, Any]:
 
 
 def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode | None = None) -> Report:
-    from inception_cost.estimates.memory import layer_memory, peak_activations
+    from inception_cost.estimates.memory import layer_memory, peak_at
 
     scope = module or analysis.root
     names = _layer_names(scope)
@@ -50,7 +50,11 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     sums = {k: sum(r[k] for r in rows) for k in ("activations", "activation_bytes", "weight_bytes",
                                                   "bytes_moved", "flops")}
     total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
-    peak = peak_activations(scope) * batch * dtype.bytes
+    peak_elements, peak_node = peak_at(scope)
+    peak = peak_elements * batch * dtype.bytes
+    where = (f"while {peak_node.path} ({peak_node.description}) runs" if peak_node.role is Role.LAYER
+             else f"when {peak_node.path or 'the input'} writes its output" if peak_node is not scope
+             else "at the input")
     columns = [Column("layer", "layer", priority=NAME), Column("output", "output", SHAPE, EXTRA),
                Column("activations", "activations", INT, EXTRA),
                Column("activation_bytes", "activation bytes", INT, KEY),
@@ -59,6 +63,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
              " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
              f"Peak activation memory of inference: {peak:,} bytes ({peak / 2**20:,.1f} MiB),"
+             f" reached {where};"
              " holding a module's input until its last branch has run and every branch's"
              " output until the concat (which writes a new tensor); weights:"
              f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
@@ -67,7 +72,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
     report = Report(title=f"{title_of(analysis)}: memory", convention=[],
-                    totals={**totals(scope), "peak_activation_bytes": peak,
+                    totals={**totals(scope), "peak_activation_bytes": peak, "peak_path": peak_node.path,
                             "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
                     sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
     return finish(report, analysis.convention)

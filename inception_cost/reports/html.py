@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from inception_cost.reports.model import NUMERIC, Report, Section
-from inception_cost.reports.render import cell, visible_columns
+from inception_cost.reports.render import cell, shown, visible_columns
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
@@ -59,7 +59,7 @@ def _cells(row: dict[str, Any], columns: list[Any], tag: str) -> str:
     out = []
     for c in columns:
         value = row.get(c.key)
-        text = escape(cell(value, c.kind)) if value is not None else ""
+        text = escape(cell(*shown(row, c))) if value is not None else ""
         classes = (["n"] if c.kind in NUMERIC else []) + ([str(value)] if c.marks and value else [])
         attrs = f' class="{" ".join(classes)}"' if classes else ""
         if c.kind in NUMERIC:

@@ -24,15 +24,21 @@ FLAGGED, BEST = "flagged", "best"
 
 
 class Column:
-    __slots__ = ("key", "title", "kind", "priority", "marks")
+    __slots__ = ("key", "title", "kind", "priority", "marks", "text_key")
 
     def __init__(self, key: str, title: str, kind: str = TEXT, priority: int = DETAIL,
-                 marks: bool = False) -> None:
+                 marks: bool = False, text_key: str | None = None) -> None:
         self.key = key
         self.title = title
         self.kind = kind  # how a renderer formats its values
         self.priority = priority
         self.marks = marks
+        # where a row keeps the text people read for the exact value under `key` (the
+        # paper's units: 9.2K for 9,408); CSV and JSON give the value, the other views the text
+        self.text_key = text_key
+
+    def retitled(self, title: str) -> Column:
+        return Column(self.key, title, self.kind, self.priority, self.marks, self.text_key)
 
     def __repr__(self) -> str:
         return f"Column({self.key!r}, {self.title!r}, {self.kind!r})"

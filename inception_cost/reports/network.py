@@ -40,7 +40,8 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
     from fractions import Fraction  # exact: the printed figures are decimals
     paper = node.paper
     result: Row = {"paper_output": paper.get("output"), "paper_params": None, "computed_params": None,
-              "paper_ops": None, "computed_ops": None, "check": "", "problems": []}
+                   "computed_params_text": None, "paper_ops": None, "computed_ops": None,
+                   "computed_ops_text": None, "check": "", "problems": []}
     problems: list[str] = []
     what: list[str] = []
     if paper.get("output") and str(paper["output"]).replace(" ", "") != format_shape(node.out_shape):
@@ -59,7 +60,8 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
         suffix = printed["text"].lstrip("0123456789. ")
         computed = f"{counted / scale:.1f}{suffix}"
         result[f"paper_{column}"] = printed["text"]
-        result[f"computed_{column}"] = computed
+        result[f"computed_{column}"] = counted  # exact, in what the column counts (weights, MACs)
+        result[f"computed_{column}_text"] = computed  # in the paper's units, beside the printed figure
         # The table rounds loosely (159.5K is printed 159K, 379.0K is printed 380K):
         # a row holds when it is within one unit of the printed value's last digit.
         step = Fraction(scale, printed["denominator"])
@@ -108,9 +110,10 @@ def network_report(analysis: Analysis) -> Report:
                Column("macs", "MACs", INT, KEY), Column("share", "share of MACs", SHARE)]
     if has_paper:
         columns += [Column("paper_params", "paper params", priority=EXTRA),
-                    Column("computed_params", "computed", priority=EXTRA),
+                    Column("computed_params", "computed", INT, EXTRA, text_key="computed_params_text"),
                     Column("paper_ops", "paper ops", priority=EXTRA),
-                    Column("computed_ops", "computed", priority=EXTRA), Column("check", "check", priority=KEY)]
+                    Column("computed_ops", "computed", INT, EXTRA, text_key="computed_ops_text"),
+                    Column("check", "check", priority=KEY)]
     total = {"name": "total", "depth": root.depth, **cost_row(root, root.macs)}
     notes = [train_note(analysis)]
     if has_paper:

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from inception_cost.errors import printable
-from inception_cost.reports.model import FLOAT, INT, NUMERIC, RATIO, SHARE, Column, Report, Section
+from inception_cost.reports.model import FLOAT, INT, NUMERIC, RATIO, SHARE, TEXT, Column, Report, Section
 
 
 class Format(str, enum.Enum):
@@ -49,6 +49,14 @@ def render(report: Report, fmt: Format | str, width: int | None = None, terminal
         text = plain_table(report)
     # names come from files: an escape sequence in one must not drive the terminal
     return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def shown(row: dict[str, Any], column: Column) -> tuple[Any, str]:
+    """What a person reads in a column: the value and its kind, or the column's text
+    (`Column.text_key`) where the row has one."""
+    if column.text_key and row.get(column.text_key) is not None:
+        return row[column.text_key], TEXT
+    return row.get(column.key), column.kind
 
 
 def cell(value: object, kind: str) -> str:
@@ -94,10 +102,10 @@ def markdown(report: Report) -> str:
         out.append("|" + "|".join("---:" if c.kind in NUMERIC else "---"
                                   for c in columns) + "|")
         for row in section.rows:
-            out.append("| " + " | ".join(_md(cell(row.get(c.key), c.kind)) for c in columns) + " |")
+            out.append("| " + " | ".join(_md(cell(*shown(row, c))) for c in columns) + " |")
         if section.total:
             out.append("| " + " | ".join(
-                f"**{_md(cell(section.total[c.key], c.kind))}**" if section.total.get(c.key) not in (None, "")
+                f"**{_md(cell(*shown(section.total, c)))}**" if section.total.get(c.key) not in (None, "")
                 else "" for c in columns) + " |")
         out.append("")
         if section.figure is not None:
@@ -162,7 +170,8 @@ def to_document(report: Report) -> dict[str, Any]:
         **report.meta,
         "convention": report.convention,
         "totals": report.totals,
-        "sections": [{"title": s.title, "columns": [{"key": c.key, "title": c.title, "kind": c.kind}
+        "sections": [{"title": s.title, "columns": [{"key": c.key, "title": c.title, "kind": c.kind,
+                                                     **({"text_key": c.text_key} if c.text_key else {})}
                                                     for c in s.columns],
                       "rows": s.rows, "total": s.total, "notes": s.notes} for s in report.sections],
         "notes": report.notes,
@@ -203,9 +212,9 @@ def plain_table(report: Report) -> str:
     out += report.convention
     for section in report.sections:
         columns = visible_columns(section)
-        body = [[cell(row.get(c.key), c.kind) if row.get(c.key) is not None or c.kind != INT else ""
+        body = [[cell(*shown(row, c)) if row.get(c.key) is not None or c.kind != INT else ""
                  for c in columns] for row in section.rows]
-        total = [cell(section.total.get(c.key), c.kind) if section.total.get(c.key) is not None else ""
+        total = [cell(*shown(section.total, c)) if section.total.get(c.key) is not None else ""
                  for c in columns] if section.total else None
         widths = [max([len(c.title)] + [len(r[i]) for r in body + ([total] if total else [])])
                   for i, c in enumerate(columns)]

@@ -17,7 +17,7 @@ from rich.cells import cell_len
 
 from inception_cost.errors import printable
 from inception_cost.reports.model import BEST, FLAGGED, INT, NUMERIC, SHAPE, Column, Report, Section
-from inception_cost.reports.render import cell, visible_columns
+from inception_cost.reports.render import cell, shown, visible_columns
 
 # between two columns: a cell's right padding, the divider, the next cell's left padding
 GAP = 3
@@ -117,7 +117,7 @@ def _section_table(section: Section, width: int | None, color: bool) -> tuple[An
     rows = [(row, section.marks.get(i), False) for i, row in enumerate(section.rows)]
     if section.total:
         rows.append((section.total, None, True))
-    body = [[cell(row.get(c.key), c.kind) if row.get(c.key) is not None or (c.kind != INT and not is_total)
+    body = [[cell(*shown(row, c)) if row.get(c.key) is not None or (c.kind != INT and not is_total)
              else "" for c in columns] for row, _, is_total in rows]
     layout = Layout(columns, body, width)
     grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=True, show_footer=False,
@@ -129,10 +129,10 @@ def _section_table(section: Section, width: int | None, color: bool) -> tuple[An
     for n, ((_, mark, is_total), cells) in enumerate(zip(rows, body)):
         last = n == len(section.rows) - 1 and section.total is not None
         style = (TOTAL if is_total else STYLES.get(mark or "", "")) if color else ""
-        shown = []
+        texts = []
         for i in layout.kept:
             value = cells[i]
             cell_style = STYLES.get(value, "") if color and columns[i].marks else ""
-            shown.append(Text(value, style=cell_style))
-        grid.add_row(*shown, style=style, end_section=last)
+            texts.append(Text(value, style=cell_style))
+        grid.add_row(*texts, style=style, end_section=last)
     return grid, layout.width, layout.dropped
