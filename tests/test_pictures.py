@@ -149,3 +149,14 @@ def test_names_from_a_file_cannot_inject_markup(tmp_path: Path) -> None:
     ElementTree.fromstring(run(["export", str(evil), "-f", "svg"]))  # still well-formed
     diagram = re.findall(r"```mermaid\n(.*?)```", run(["export", str(evil)]), re.S)
     assert diagram and "<" not in diagram[0].replace("<br/>", "") and '\\"' not in diagram[0]
+
+
+def test_compare_naive_reduced_draws_the_papers_figure_2() -> None:
+    """The seed's point: the naive module's 5x5 branch, and the same branch after its 1x1 reduction."""
+    page = Page()
+    page.feed(run(["compare", "naive", "reduced", "-f", "html"]))
+    branches = [(a["data-path"], int(a["data-macs"])) for a in page.having("g", class_="branch")]
+    assert branches == [("3a/1x1", 9_633_792), ("3a/3x3", 173_408_256), ("3a/5x5", 120_422_400), ("3a/pool", 0),
+                        *((f"3a/{name}", macs) for name, macs in GOOGLENET_3A.items())]
+    assert "naive: inception (3a)" in "".join(page.text) and "reduced: inception (3a)" in "".join(page.text)
+    assert len(re.findall(r"```mermaid", run(["compare", "naive", "reduced", "-f", "markdown"]))) == 2

@@ -75,7 +75,7 @@ class Charts(NamedTuple):
     roofline: RooflineFigure | None
 
 
-def module_figure(module: CostNode) -> ModuleFigure:
+def module_figure(module: CostNode, label: str | None = None) -> ModuleFigure:
     parts = module_parts(module)
     names = distinct([part_name(p, module) for p in parts], [module.relative_path(p) for p in parts])
     branches = []
@@ -86,8 +86,8 @@ def module_figure(module: CostNode) -> ModuleFigure:
                                      format_shape(part.out_shape),
                                      [LayerFigure(leaf.description, leaf.path, leaf.macs, leaf.params)
                                       for leaf in leaves]))
-    return ModuleFigure(module.label, module.path, format_shape(module.in_shape), format_shape(module.out_shape),
-                        module.macs, module.params, branches)
+    return ModuleFigure(label or module.label, module.path, format_shape(module.in_shape),
+                        format_shape(module.out_shape), module.macs, module.params, branches)
 
 
 def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> RooflineFigure:

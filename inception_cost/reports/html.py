@@ -21,7 +21,7 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; 
 .scroll { overflow-x: auto; }
 th { background: #f6f6f6; cursor: pointer; user-select: none; position: sticky; top: 0; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td { white-space: nowrap; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tfoot td { font-weight: 600; border-top: 2px solid #bbb; }
 tr.flagged td { background: #fde8e8; } tr.best td { background: #e7f5e4; }
 td.compute { color: #2f5d8a; } td.memory { color: #b85f00; } td.overhead { color: #7a4f86; }
@@ -99,7 +99,7 @@ def page(report: Report) -> str:
     from inception_cost.reports import svg
 
     charts = report.charts
-    figures = [s.figure for s in report.sections if s.figure is not None]
+    figures = [f for s in report.sections for f in s.figures]
     colors = svg.branch_colors(charts.modules if charts else figures)
     unit = charts.unit if charts else "MACs"
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -111,8 +111,8 @@ def page(report: Report) -> str:
     out += [f'<p class="convention">{escape(line)}</p>' for line in report.convention]
     for index, section in enumerate(report.sections):
         out.append(f'<section id="s{index}"><h2>{escape(section.title)}</h2>')
-        if section.figure is not None:
-            out.append(_figure(svg.inline(svg.module_diagram(section.figure, colors, unit), section.title),
+        for module in section.figures:
+            out.append(_figure(svg.inline(svg.module_diagram(module, colors, unit), module.label),
                                f"Each branch side by side, each layer shaded by its share of the module's {unit}."))
         out.append(table(section))
         out += [f'<p class="note">{escape(note)}</p>' for note in section.notes]

@@ -45,18 +45,20 @@ class Column:
 
 
 class Section:
-    __slots__ = ("title", "columns", "rows", "total", "notes", "marks", "figure")
+    __slots__ = ("title", "columns", "rows", "total", "notes", "marks", "figures")
 
     def __init__(self, title: str, columns: list[Column], rows: list[dict[str, Any]],
                  total: dict[str, Any] | None = None, notes: list[str] | None = None,
-                 marks: dict[int, str] | None = None, figure: Any = None) -> None:
+                 marks: dict[int, str] | None = None, figures: list[Any] | None = None) -> None:
         self.title = title
         self.columns = columns
         self.rows = rows  # column key -> value (int, float, str or None)
         self.total = total
         self.notes = notes if notes is not None else []
         self.marks = marks if marks is not None else {}  # row index -> FLAGGED or BEST
-        self.figure = figure  # a module's branches (figures.ModuleFigure), drawn by HTML and Markdown
+        # modules drawn branch by branch (figures.ModuleFigure; two for a comparison), by HTML,
+        # SVG and Markdown
+        self.figures = figures if figures is not None else []
 
 
 class Report:

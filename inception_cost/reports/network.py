@@ -187,8 +187,8 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     from inception_cost.reports.figures import module_figure
 
     branch_section = Section(title=f"{module.label}: branches", columns=columns, rows=rows,
-                             total=total, notes=notes, figure=module_figure(module) if module.has_parallel_parts
-                             else None)
+                             total=total, notes=notes,
+                             figures=[module_figure(module)] if module.has_parallel_parts else [])
     layer_rows = []
     for part in parts:
         for layer in (part.layers() if part.role is not Role.LAYER else [part]):

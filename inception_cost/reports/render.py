@@ -108,8 +108,8 @@ def markdown(report: Report) -> str:
                 f"**{_md(cell(*shown(section.total, c)))}**" if section.total.get(c.key) not in (None, "")
                 else "" for c in columns) + " |")
         out.append("")
-        if section.figure is not None:
-            out += mermaid(section.figure, report.meta.get("unit", "MACs")) + [""]
+        for module in section.figures:
+            out += mermaid(module, report.meta.get("unit", "MACs")) + [""]
         for note in section.notes:
             out += [_md(note), ""]
     for note in report.notes:
@@ -197,7 +197,7 @@ def to_html(report: Report) -> str:
 def to_svg(report: Report) -> str:
     from inception_cost.reports import svg
 
-    figures = [s.figure for s in report.sections if s.figure is not None]
+    figures = [f for s in report.sections for f in s.figures]
     return svg.standalone(svg.drawings(report.charts, figures), report.title)
 
 

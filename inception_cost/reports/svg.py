@@ -103,7 +103,7 @@ def macs_by_module(charts: Charts, colors: dict[str, str]) -> Drawing:
 
 
 def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MACs") -> Drawing:
-    col_w, gap, box_h, step, top = 176, 14, 40, 54, 64
+    col_w, gap, box_h, step, top = 176, 14, 40, 54, 84
     n = max(len(module.branches), 1)
     width = max(n * (col_w + gap) + gap, 380)
     tallest = max((len(b.layers) for b in module.branches), default=0)
@@ -111,8 +111,9 @@ def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MA
     out_y = foot_y + 52
     height = out_y + 36
     centre = width / 2
-    out = [f'<rect x="{centre - 120:.1f}" y="8" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
-           _text(centre, 26, f"input {module.input}", "middle"),
+    out = [_text(gap, 14, module.label, extra=' font-weight="600"'),
+           f'<rect x="{centre - 120:.1f}" y="28" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
+           _text(centre, 46, f"input {module.input}", "middle"),
            f'<rect x="{centre - 120:.1f}" y="{out_y}" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
            _text(centre, out_y + 18, f"output {module.output} ({module.macs:,} {unit})", "middle")]
     for i, branch in enumerate(module.branches):
@@ -121,7 +122,7 @@ def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MA
         color = colors.get(branch.name, PALETTE[0])
         dashed = "" if branch.layers else ' stroke-dasharray="4 3"'  # a branch that keeps its input
         last = top + (len(branch.layers) - 1) * step + box_h if branch.layers else foot_y - 6
-        out.append(f'<path d="M{centre:.1f},36 L{cx:.1f},{top - 12} L{cx:.1f},{last}" fill="none"'
+        out.append(f'<path d="M{centre:.1f},56 L{cx:.1f},{top - 12} L{cx:.1f},{last}" fill="none"'
                    f' stroke="#999"{dashed}/>')
         out.append(f'<path d="M{cx:.1f},{foot_y + 42} L{cx:.1f},{out_y - 12} L{centre:.1f},{out_y}" fill="none"'
                    ' stroke="#999"/>')
