@@ -133,7 +133,8 @@ def test_markdown_draws_each_module_as_mermaid() -> None:
     assert first.startswith("flowchart TB") and '"input 28x28x192"' in first
     for name, macs in GOOGLENET_3A.items():
         assert f'"{name}: {macs:,} MACs' in first
-    assert "input --> b2l0 --> b2l1 --> output" in first
+    assert "input --> s0b2l0 --> s0b2l1 --> m0" in first and "m0((\"concat\"))" in first
+    assert first.rstrip().endswith("m0 --> output")
     flops = run(["export", "googlenet", "-c", "flop-counter"])
     assert f'"5x5: {2 * GOOGLENET_3A["5x5"]:,} FLOPs' in flops
 

@@ -36,6 +36,14 @@ class BranchFigure(NamedTuple):
     layers: list[LayerFigure]
 
 
+class Stage(NamedTuple):
+    """What runs between two points of a module: parallel branches and what merges them
+    (`concat`, `add`), or one chain of layers in sequence (`merge` empty)."""
+
+    columns: list[BranchFigure]
+    merge: str
+
+
 class ModuleFigure(NamedTuple):
     label: str  # "inception (3a)"
     path: str
@@ -43,7 +51,8 @@ class ModuleFigure(NamedTuple):
     output: str
     macs: int
     params: int
-    branches: list[BranchFigure]
+    branches: list[BranchFigure]  # the parts a module report lists (its branch table's rows)
+    stages: list[Stage]  # the same parts in the order they run, parallel ones side by side
 
 
 class RooflinePoint(NamedTuple):
@@ -87,7 +96,30 @@ def module_figure(module: CostNode, label: str | None = None) -> ModuleFigure:
                                      [LayerFigure(leaf.description, leaf.path, leaf.macs, leaf.params)
                                       for leaf in leaves]))
     return ModuleFigure(label or module.label, module.path, format_shape(module.in_shape),
-                        format_shape(module.out_shape), module.macs, module.params, branches)
+                        format_shape(module.out_shape), module.macs, module.params, branches,
+                        _stages(module, parts, branches))
+
+
+def _stages(module: CostNode, parts: list[CostNode], branches: list[BranchFigure]) -> list[Stage]:
+    """Branches of one structure side by side; the parts between them as one chain."""
+    parent_of = {id(child): node for node in module.walk() for child in node.children}
+    stages: list[Stage] = []
+    owners: list[int] = []  # the structure whose branches each stage holds (0: a chain)
+    for part, branch in zip(parts, branches):
+        parent = parent_of.get(id(part))
+        owner = id(parent) if part.role is Role.BRANCH and parent is not None else 0
+        if stages and owners[-1] == owner != 0:  # another branch of the same structure
+            stages[-1].columns.append(branch)
+        elif stages and owners[-1] == owner == 0:  # one more step of a chain
+            chain = stages[-1].columns[0]
+            stages[-1] = Stage([BranchFigure("", chain.path, chain.macs + branch.macs, chain.params + branch.params,
+                                             chain.share + branch.share, branch.output,
+                                             chain.layers + branch.layers)], "")
+        else:
+            merge = str(parent.role) if owner and parent is not None else ""
+            stages.append(Stage([branch if owner else branch._replace(name="")], merge))
+            owners.append(owner)
+    return stages
 
 
 def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> RooflineFigure:

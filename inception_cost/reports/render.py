@@ -118,8 +118,8 @@ def markdown(report: Report) -> str:
 
 
 def mermaid(module: Any, unit: str = "MACs") -> list[str]:
-    """A module's branches as a Mermaid flowchart (GitHub draws it): input, each branch's
-    layers with their MACs, the output."""
+    """A module as a Mermaid flowchart (GitHub draws it), in the order it runs: parallel
+    branches as boxes side by side with their MACs and share, then what merges them."""
 
     def label(*lines: str) -> str:
         return '"' + "<br/>".join(printable(text).replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
@@ -127,14 +127,25 @@ def mermaid(module: Any, unit: str = "MACs") -> list[str]:
 
     lines = ["```mermaid", "flowchart TB", f"  input[{label('input ' + module.input)}]",
              f"  output[{label('output ' + module.output)}]"]
-    for i, branch in enumerate(module.branches):
-        lines.append(f"  subgraph b{i}[{label(f'{branch.name}: {branch.macs:,} {unit}, {branch.share:.1%}')}]")
-        names = [f"b{i}l{k}" for k in range(len(branch.layers))]
-        for name, layer in zip(names, branch.layers):
-            lines.append(f"    {name}[{label(layer.description, f'{layer.macs:,} {unit}')}]")
-        lines.append("  end")
-        lines.append("  " + " --> ".join(["input", *names, "output"]))
-    return [*lines, "```"]
+    before = "input"
+    for s, stage in enumerate(module.stages):
+        if stage.merge:
+            lines.append(f"  m{s}(({label(stage.merge)}))")
+        for i, column in enumerate(stage.columns):
+            names = [f"s{s}b{i}l{k}" for k in range(len(column.layers))]
+            if stage.merge:
+                title = label(f"{column.name}: {column.macs:,} {unit}, {column.share:.1%}")
+                lines.append(f"  subgraph s{s}b{i}[{title}]")
+            lines += [f"    {name}[{label(layer.description, f'{layer.macs:,} {unit}')}]"
+                      for name, layer in zip(names, column.layers)]
+            if stage.merge:
+                lines.append("  end")
+            lines.append("  " + " --> ".join([before, *names, *([f"m{s}"] if stage.merge else [])]))
+            if not stage.merge and names:
+                before = names[-1]
+        if stage.merge:
+            before = f"m{s}"
+    return [*lines, f"  {before} --> output", "```"]
 
 
 # ---- csv ------------------------------------------------------------------------------------

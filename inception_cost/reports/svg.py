@@ -13,11 +13,12 @@ from html import escape
 from typing import NamedTuple
 
 from inception_cost.errors import UsageError
-from inception_cost.reports.figures import Charts, ModuleFigure, RooflineFigure
+from inception_cost.reports.figures import BranchFigure, Charts, LayerFigure, ModuleFigure, RooflineFigure
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac")
 BOUND_COLORS = {"compute": "#4e79a7", "memory": "#f28e2b", "overhead": "#b07aa1"}
+COL_W, GAP, BOX_H, STEP = 176, 14, 40, 54  # a module diagram: column, gap, layer box, row pitch
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12"'
 
 
@@ -103,48 +104,82 @@ def macs_by_module(charts: Charts, colors: dict[str, str]) -> Drawing:
 
 
 def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MACs") -> Drawing:
-    col_w, gap, box_h, step, top = 176, 14, 40, 54, 84
-    n = max(len(module.branches), 1)
-    width = max(n * (col_w + gap) + gap, 380)
-    tallest = max((len(b.layers) for b in module.branches), default=0)
-    foot_y = top + tallest * step + 6
-    out_y = foot_y + 52
-    height = out_y + 36
+    """Top to bottom, in the order the module runs: the input, each stage (parallel branches
+    side by side, then what merges them; or a chain of layers), the output."""
+    most = max((len(stage.columns) for stage in module.stages), default=1)
+    width = max(most * (COL_W + GAP) + GAP, 380)
     centre = width / 2
-    out = [_text(gap, 14, module.label, extra=' font-weight="600"'),
-           f'<rect x="{centre - 120:.1f}" y="28" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
-           _text(centre, 46, f"input {module.input}", "middle"),
-           f'<rect x="{centre - 120:.1f}" y="{out_y}" width="240" height="28" rx="4" fill="#f3f3f3" stroke="#888"/>',
-           _text(centre, out_y + 18, f"output {module.output} ({module.macs:,} {unit})", "middle")]
-    for i, branch in enumerate(module.branches):
-        x = gap + i * (col_w + gap)
-        cx = x + col_w / 2
+    out = [_text(GAP, 14, module.label, extra=' font-weight="600"'), _box(centre, 28, f"input {module.input}")]
+    y = 56.0
+    for stage in module.stages:
+        if stage.merge:
+            y = _parallel(out, module, stage.columns, stage.merge, colors, unit, y, width)
+        else:
+            y = _chain(out, module, stage.columns[0], colors, unit, y, centre)
+    out.append(f'<line x1="{centre:.1f}" y1="{y:.1f}" x2="{centre:.1f}" y2="{y + 16:.1f}" stroke="#999"/>')
+    out.append(_box(centre, y + 16, f"output {module.output} ({module.macs:,} {unit})"))
+    return Drawing("\n".join(out), int(width), int(y + 52))
+
+
+def _box(centre: float, y: float, text: str, width: int = 240) -> str:
+    return (f'<rect x="{centre - width / 2:.1f}" y="{y:.1f}" width="{width}" height="28" rx="4" fill="#f3f3f3"'
+            f' stroke="#888"/>' + _text(centre, y + 18, text, "middle"))
+
+
+def _layer(out: list[str], module: ModuleFigure, layer: LayerFigure, x: float, y: float, color: str,
+           unit: str) -> None:
+    share = layer.macs / module.macs if module.macs else 0.0
+    out.append(f'<g class="layer" data-path="{escape(layer.path)}" data-macs="{layer.macs}">'
+               f"<title>{escape(layer.path)}: {escape(layer.description)}, {layer.macs:,} {unit}"
+               f" ({share:.1%} of the module), {layer.params:,} params</title>"
+               f'<rect x="{x:.1f}" y="{y:.1f}" width="{COL_W}" height="{BOX_H}" rx="4" fill="white"/>'
+               f'<rect x="{x:.1f}" y="{y:.1f}" width="{COL_W}" height="{BOX_H}" rx="4" fill="{color}"'
+               f' fill-opacity="{0.12 + 0.88 * share:.3f}" stroke="{color}"/>'
+               + _text(x + COL_W / 2, y + 16, _short(layer.description, 27), "middle")
+               + _text(x + COL_W / 2, y + 32, f"{layer.macs:,}", "middle", ' fill="#333"') + "</g>")
+
+
+def _chain(out: list[str], module: ModuleFigure, chain: BranchFigure, colors: dict[str, str], unit: str,
+           y: float, centre: float) -> float:
+    """Layers in sequence, one under another; returns the bottom."""
+    bottom = y + 16 + (len(chain.layers) - 1) * STEP + BOX_H
+    out.append(f'<line x1="{centre:.1f}" y1="{y:.1f}" x2="{centre:.1f}" y2="{bottom:.1f}" stroke="#999"/>')
+    for k, layer in enumerate(chain.layers):
+        _layer(out, module, layer, centre - COL_W / 2, y + 16 + k * STEP, "#8a8a8a", unit)
+    return bottom
+
+
+def _parallel(out: list[str], module: ModuleFigure, columns: list[BranchFigure], merge: str,
+              colors: dict[str, str], unit: str, y: float, width: float) -> float:
+    """Branches side by side from one point, each with its MACs and share, then their merge;
+    returns the bottom of the merge."""
+    centre = width / 2
+    left = (width - len(columns) * (COL_W + GAP) + GAP) / 2
+    top = y + 28
+    tallest = max((len(c.layers) for c in columns), default=0)
+    foot = top + tallest * STEP + 6
+    merge_y = foot + 52
+    for i, branch in enumerate(columns):
+        x = left + i * (COL_W + GAP)
+        cx = x + COL_W / 2
         color = colors.get(branch.name, PALETTE[0])
+        last = top + (len(branch.layers) - 1) * STEP + BOX_H if branch.layers else foot - 6
         dashed = "" if branch.layers else ' stroke-dasharray="4 3"'  # a branch that keeps its input
-        last = top + (len(branch.layers) - 1) * step + box_h if branch.layers else foot_y - 6
-        out.append(f'<path d="M{centre:.1f},56 L{cx:.1f},{top - 12} L{cx:.1f},{last}" fill="none"'
+        out.append(f'<path d="M{centre:.1f},{y:.1f} L{cx:.1f},{top - 12:.1f} L{cx:.1f},{last:.1f}" fill="none"'
                    f' stroke="#999"{dashed}/>')
-        out.append(f'<path d="M{cx:.1f},{foot_y + 42} L{cx:.1f},{out_y - 12} L{centre:.1f},{out_y}" fill="none"'
-                   ' stroke="#999"/>')
+        out.append(f'<path d="M{cx:.1f},{foot + 42:.1f} L{cx:.1f},{merge_y - 10:.1f} L{centre:.1f},{merge_y:.1f}"'
+                   ' fill="none" stroke="#999"/>')
         for k, layer in enumerate(branch.layers):
-            y = top + k * step
-            share = layer.macs / module.macs if module.macs else 0.0
-            out.append(f'<g class="layer" data-path="{escape(layer.path)}" data-macs="{layer.macs}">'
-                       f"<title>{escape(layer.path)}: {escape(layer.description)}, {layer.macs:,} {unit}"
-                       f" ({share:.1%} of the module), {layer.params:,} params</title>"
-                       f'<rect x="{x}" y="{y}" width="{col_w}" height="{box_h}" rx="4" fill="white"/>'
-                       f'<rect x="{x}" y="{y}" width="{col_w}" height="{box_h}" rx="4" fill="{color}"'
-                       f' fill-opacity="{0.12 + 0.88 * share:.3f}" stroke="{color}"/>'
-                       + _text(cx, y + 16, _short(layer.description, 27), "middle")
-                       + _text(cx, y + 32, f"{layer.macs:,}", "middle", ' fill="#333"') + "</g>")
+            _layer(out, module, layer, x, top + k * STEP, color, unit)
         out.append(f'<g class="branch" data-path="{escape(branch.path)}" data-macs="{branch.macs}"'
                    f' data-share="{branch.share:.6f}">'
-                   + _text(cx, foot_y + 8, _short(branch.name, 26), "middle", ' font-weight="600"')
-                   + _text(cx, foot_y + 24, f"{branch.macs:,} {unit} · {branch.share:.1%}", "middle")
-                   + f'<rect x="{x}" y="{foot_y + 30}" width="{col_w}" height="6" fill="#eee"/>'
-                   + f'<rect x="{x}" y="{foot_y + 30}" width="{col_w * branch.share:.2f}" height="6" fill="{color}"/>'
-                   + "</g>")
-    return Drawing("\n".join(out), int(width), int(height))
+                   + _text(cx, foot + 8, _short(branch.name, 26), "middle", ' font-weight="600"')
+                   + _text(cx, foot + 24, f"{branch.macs:,} {unit} · {branch.share:.1%}", "middle")
+                   + f'<rect x="{x:.1f}" y="{foot + 30:.1f}" width="{COL_W}" height="6" fill="#eee"/>'
+                   + f'<rect x="{x:.1f}" y="{foot + 30:.1f}" width="{COL_W * branch.share:.2f}" height="6"'
+                     f' fill="{color}"/></g>')
+    out.append(_box(centre, merge_y, merge, 120))
+    return merge_y + 28
 
 
 # ---- the roofline --------------------------------------------------------------------------------------
