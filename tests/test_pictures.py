@@ -161,3 +161,19 @@ def test_compare_naive_reduced_draws_the_papers_figure_2() -> None:
                         *((f"3a/{name}", macs) for name, macs in GOOGLENET_3A.items())]
     assert "naive: inception (3a)" in "".join(page.text) and "reduced: inception (3a)" in "".join(page.text)
     assert len(re.findall(r"```mermaid", run(["compare", "naive", "reduced", "-f", "markdown"]))) == 2
+
+
+def test_a_module_is_drawn_in_the_order_it_runs() -> None:
+    """Parallel branches side by side with what merges them; the layers between them in one chain."""
+    from inception_cost.reports.figures import module_figure
+
+    block = module_figure(ic.analyse("inception-resnet-v2").analysis.root.find_or_fail("block35_1", "irv2"))
+    assert [(s.merge, [c.name for c in s.columns]) for s in block.stages] == \
+        [("concat", ["branch0", "branch1", "branch2"]), ("", [""])]
+    assert [layer.description for layer in block.stages[1].columns[0].layers] == ["conv 1x1 320", "add (x0.17)", "relu"]
+    assert sum(c.macs for s in block.stages for c in s.columns) == block.macs == 149_900_800
+    inverted = module_figure(ic.analyse("mobilenet-v2").analysis.root.find_or_fail("features_5", "mbv2"))
+    assert [s.merge for s in inverted.stages] == [""] and len(inverted.stages[0].columns[0].layers) == 6
+    bottleneck = module_figure(ic.analyse("resnet50").analysis.root.find_or_fail("layer1_0", "resnet50"))
+    assert [(s.merge, [c.name for c in s.columns]) for s in bottleneck.stages] == \
+        [("add", ["body", "downsample"]), ("", [""])]
