@@ -35,6 +35,8 @@ def test_the_shipped_file_is_the_generated_one_and_the_command_prints_it() -> No
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0 and result.output == shipped
     assert json.loads(shipped)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"inception_cost" = ["py.typed", "architecture.schema.json"]' in pyproject  # in the wheel
 
 
 def test_every_kind_and_argument_and_structure_is_described() -> None:

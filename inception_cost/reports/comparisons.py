@@ -80,14 +80,16 @@ def _compare_row(name: str, key: str, pa: CostNode | None, pb: CostNode | None) 
 def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list[Column]:
     columns = [Column("part", "branch" if with_layers else "stage", priority=NAME)]
     if with_layers:
-        columns += [Column("a_layers", f"{name_a} layers", priority=EXTRA),
-                    Column("b_layers", f"{name_b} layers", priority=EXTRA)]
+        columns += [Column("a_layers", f"{name_a} layers", priority=EXTRA, group="layers"),
+                    Column("b_layers", f"{name_b} layers", priority=EXTRA, group="layers")]
     else:
-        columns += [Column("a_output", f"{name_a} output", SHAPE, EXTRA),
-                    Column("b_output", f"{name_b} output", SHAPE, EXTRA)]
-    columns += [Column("a_params", f"{name_a} params", INT), Column("b_params", f"{name_b} params", INT),
+        columns += [Column("a_output", f"{name_a} output", SHAPE, EXTRA, group="output"),
+                    Column("b_output", f"{name_b} output", SHAPE, EXTRA, group="output")]
+    columns += [Column("a_params", f"{name_a} params", INT, group="params"),
+                Column("b_params", f"{name_b} params", INT, group="params"),
                 Column("params_ratio", "params ratio", RATIO, KEY),
-                Column("a_macs", f"{name_a} MACs", INT, KEY), Column("b_macs", f"{name_b} MACs", INT, KEY),
+                Column("a_macs", f"{name_a} MACs", INT, KEY, group="macs"),
+                Column("b_macs", f"{name_b} MACs", INT, KEY, group="macs"),
                 Column("macs_ratio", "MACs ratio", RATIO, KEY)]
     return columns
 
@@ -154,8 +156,8 @@ def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], ti
         row["a_time_us"] = ta * 1e6 if ta is not None else None
         row["b_time_us"] = tb * 1e6 if tb is not None else None
         row["time_ratio"] = ta / tb if ta is not None and tb else None
-    section.columns += [Column("a_time_us", f"{name_a} est. µs", FLOAT, EXTRA),
-                        Column("b_time_us", f"{name_b} est. µs", FLOAT, EXTRA),
+    section.columns += [Column("a_time_us", f"{name_a} est. µs", FLOAT, EXTRA, group="time"),
+                        Column("b_time_us", f"{name_b} est. µs", FLOAT, EXTRA, group="time"),
                         Column("time_ratio", "time ratio", RATIO, KEY)]
     section.notes.append(f"Estimated times: roofline on {timing.description} (see `inception-cost"
                          " roofline`); a MAC ratio far from the time ratio means the cheaper part is"

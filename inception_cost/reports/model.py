@@ -24,10 +24,10 @@ FLAGGED, BEST = "flagged", "best"
 
 
 class Column:
-    __slots__ = ("key", "title", "kind", "priority", "marks", "text_key")
+    __slots__ = ("key", "title", "kind", "priority", "marks", "text_key", "group")
 
     def __init__(self, key: str, title: str, kind: str = TEXT, priority: int = DETAIL,
-                 marks: bool = False, text_key: str | None = None) -> None:
+                 marks: bool = False, text_key: str | None = None, group: str = "") -> None:
         self.key = key
         self.title = title
         self.kind = kind  # how a renderer formats its values
@@ -36,9 +36,10 @@ class Column:
         # where a row keeps the text people read for the exact value under `key` (the
         # paper's units: 9.2K for 9,408); CSV and JSON give the value, the other views the text
         self.text_key = text_key
+        self.group = group  # columns shown or left out together (the two sides of a comparison)
 
     def retitled(self, title: str) -> Column:
-        return Column(self.key, title, self.kind, self.priority, self.marks, self.text_key)
+        return Column(self.key, title, self.kind, self.priority, self.marks, self.text_key, self.group)
 
     def __repr__(self) -> str:
         return f"Column({self.key!r}, {self.title!r}, {self.kind!r})"

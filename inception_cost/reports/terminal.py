@@ -52,7 +52,13 @@ class Layout:
 
         if width is not None:
             while len(kept) > 1 and needed(least) > width:
-                kept.remove(max(kept, key=lambda i: (columns[i].priority, i)))
+                drop = max(kept, key=lambda i: (columns[i].priority, i))
+                group = columns[drop].group
+                together = [i for i in kept if group and columns[i].group == group] or [drop]
+                if len(together) == len(kept):
+                    together = [drop]
+                for i in together:
+                    kept.remove(i)
         widths = {i: natural[i] for i in kept}
         excess = needed(natural) - width if width is not None else 0
         while excess > 0:  # narrow the widest text column that can still give a character
