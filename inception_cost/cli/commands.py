@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.completion import complete_conventions
 from inception_cost.cli.options import (
     CONVENTIONS,
     architecture_argument,
+    completer,
     convention_option,
     emit,
     hardware_options,
@@ -88,7 +88,8 @@ def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
 
 @click.command()
 @architecture_argument()
-@click.option("--conventions", "names", default=None, metavar="A,B,...", shell_complete=complete_conventions,
+@click.option("--conventions", "names", default=None, metavar="A,B,...",
+              shell_complete=completer("complete_conventions"),
               help=f"Conventions to set side by side (default: every preset: {', '.join(CONVENTIONS)}).")
 @train_option
 @report_options

@@ -7,11 +7,19 @@ from typing import Any, TypeVar
 
 import click
 
-from inception_cost.cli.completion import complete_architecture, complete_device, complete_module
 from inception_cost.core.conventions import PRESETS
 from inception_cost.reports.render import Format
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def completer(name: str) -> Callable[[click.Context, click.Parameter, str], Any]:
+    """A shell completion function of `completion.py`, imported only when the shell asks."""
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from inception_cost.cli import completion
+
+        return getattr(completion, name)(ctx, param, incomplete)
+    return complete
 
 # The closed choices come from the enums and registries they stand for; this module is
 # imported only when a command is loaded (cli/app.py), so `inception-cost` itself starts
@@ -74,7 +82,7 @@ def _module_name(ctx: click.Context, param: click.Parameter, value: str | None) 
 def module_option(help_text: str, required: bool = False) -> Callable[[F], F]:
     def wrap(func: F) -> F:
         return click.option("-m", "--module", callback=_module_name, required=required,
-                            metavar="NAME|PATH", help=help_text, shell_complete=complete_module)(func)
+                            metavar="NAME|PATH", help=help_text, shell_complete=completer("complete_module"))(func)
     return wrap
 
 
@@ -90,7 +98,7 @@ def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F
                             help="Element type of activations and weights.")(func)
         if default_device is not None:
             func = click.option("--device", default=default_device, show_default=True,
-                                metavar="NAME|FILE", shell_complete=complete_device,
+                                metavar="NAME|FILE", shell_complete=completer("complete_device"),
                                 help="Device profile for the time estimate (`inception-cost"
                                      " devices`).")(func)
         return func
@@ -110,7 +118,8 @@ def wants_color(terminal: bool) -> bool:
 
 def architecture_argument(name: str = "name", metavar: str = "NAME|FILE", required: bool = True) -> Callable[[F], F]:
     """A built-in name or a YAML file; the shell completes both."""
-    return click.argument(name, metavar=metavar, required=required, shell_complete=complete_architecture)
+    return click.argument(name, metavar=metavar, required=required,
+                          shell_complete=completer("complete_architecture"))
 
 
 def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from inception_cost.cli.completion import complete_vary
 from inception_cost.cli.options import (
     architecture_argument,
+    completer,
     convention_option,
     emit,
     module_option,
@@ -24,7 +24,8 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
 @click.command()
 @architecture_argument()
 @module_option("The module instance whose arguments vary, by name or path (e.g. 3a).", required=True)
-@click.option("--vary", "varies", multiple=True, required=True, metavar="ARG=A..B[:STEP]", shell_complete=complete_vary,
+@click.option("--vary", "varies", multiple=True, required=True, metavar="ARG=A..B[:STEP]",
+              shell_complete=completer("complete_vary"),
               help="An argument and its values: '#5x5 reduce=4..64:4' or 'filters=32,64,96'."
                    " Repeatable; every combination is evaluated.")
 @click.option("--budget-macs", metavar="N", help="Keep variants whose module has at most N MACs (e.g. 100M).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
@@ -47,11 +48,14 @@ def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: s
         pa, pb = parts_a.get(key), parts_b.get(key)
         pairs.append((_compare_row(shown, key, pa, pb), pa, pb))
     total = _compare_row("module total", "", a, b)
-    from inception_cost.reports.figures import module_figure
+
+    def figures() -> list[Any]:
+        from inception_cost.reports.figures import module_figure
+
+        return [module_figure(a, f"{name_a}: {a.label}"), module_figure(b, f"{name_b}: {b.label}")]
 
     section = Section(title=title, columns=_compare_columns(name_a, name_b, with_layers=True),
-                      rows=[row for row, _, _ in pairs], total=total,
-                      figures=[module_figure(a, f"{name_a}: {a.label}"), module_figure(b, f"{name_b}: {b.label}")],
+                      rows=[row for row, _, _ in pairs], total=total, figures=figures,
                       notes=[f"Ratios are {name_a} / {name_b}.",
                              f"Input {format_shape(a.in_shape)}; output {name_a}"
                              f" {format_shape(a.out_shape)}, {name_b} {format_shape(b.out_shape)}."])

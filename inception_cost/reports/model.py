@@ -7,6 +7,7 @@ JSON, so the same numbers come out everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # Column kinds: how a renderer formats a value.
@@ -46,20 +47,27 @@ class Column:
 
 
 class Section:
-    __slots__ = ("title", "columns", "rows", "total", "notes", "marks", "figures")
+    __slots__ = ("title", "columns", "rows", "total", "notes", "marks", "_figures")
 
     def __init__(self, title: str, columns: list[Column], rows: list[dict[str, Any]],
                  total: dict[str, Any] | None = None, notes: list[str] | None = None,
-                 marks: dict[int, str] | None = None, figures: list[Any] | None = None) -> None:
+                 marks: dict[int, str] | None = None,
+                 figures: list[Any] | Callable[[], list[Any]] | None = None) -> None:
         self.title = title
         self.columns = columns
         self.rows = rows  # column key -> value (int, float, str or None)
         self.total = total
         self.notes = notes if notes is not None else []
         self.marks = marks if marks is not None else {}  # row index -> FLAGGED or BEST
-        # modules drawn branch by branch (figures.ModuleFigure; two for a comparison), by HTML,
-        # SVG and Markdown
-        self.figures = figures if figures is not None else []
+        self._figures = figures if figures is not None else []
+
+    @property
+    def figures(self) -> list[Any]:
+        """Modules drawn branch by branch (figures.ModuleFigure; two for a comparison), for
+        HTML, SVG and Markdown; built when first asked for (a table never needs them)."""
+        if callable(self._figures):
+            self._figures = self._figures()
+        return self._figures
 
 
 class Report:

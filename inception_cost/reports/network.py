@@ -184,11 +184,13 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     notes = [f"Input {format_shape(module.in_shape)}, output {format_shape(module.out_shape)}."]
     for r in (c for c in module.children if c.role is Role.RESIDUAL):
         notes.append(f"Residual: input + {r.scale:g} x body (the addition counts 0 MACs).")
-    from inception_cost.reports.figures import module_figure
+    def figures() -> list[Any]:
+        from inception_cost.reports.figures import module_figure
+
+        return [module_figure(module)] if module.has_parallel_parts else []
 
     branch_section = Section(title=f"{module.label}: branches", columns=columns, rows=rows,
-                             total=total, notes=notes,
-                             figures=[module_figure(module)] if module.has_parallel_parts else [])
+                             total=total, notes=notes, figures=figures)
     layer_rows = []
     for part in parts:
         for layer in (part.layers() if part.role is not Role.LAYER else [part]):
