@@ -174,6 +174,10 @@ def test_a_module_is_drawn_in_the_order_it_runs() -> None:
     assert sum(c.macs for s in block.stages for c in s.columns) == block.macs == 149_900_800
     inverted = module_figure(ic.analyse("mobilenet-v2").analysis.root.find_or_fail("features_5", "mbv2"))
     assert [s.merge for s in inverted.stages] == [""] and len(inverted.stages[0].columns[0].layers) == 6
+    assert [layer.shortcut for layer in inverted.stages[0].columns[0].layers] == [""] * 5 + ["features_5/residual"]
+    diagram = run(["mobilenet-v2", "-m", "features_5", "-f", "markdown"])
+    assert "input -. shortcut .-> s0b0l5" in diagram
+    assert 'class="shortcut"' in run(["inception-resnet-v2", "-m", "block35_1", "-f", "svg"])
     bottleneck = module_figure(ic.analyse("resnet50").analysis.root.find_or_fail("layer1_0", "resnet50"))
     assert [(s.merge, [c.name for c in s.columns]) for s in bottleneck.stages] == \
         [("add", ["body", "downsample"]), ("", [""])]

@@ -24,6 +24,7 @@ class LayerFigure(NamedTuple):
     path: str
     macs: int
     params: int
+    shortcut: str = ""  # a residual's addition: the path of the residual whose input it adds
 
 
 class BranchFigure(NamedTuple):
@@ -85,24 +86,32 @@ class Charts(NamedTuple):
 
 
 def module_figure(module: CostNode, label: str | None = None) -> ModuleFigure:
+    from inception_cost.core.kinds import CANONICAL
+
     parts = module_parts(module)
     names = distinct([part_name(p, module) for p in parts], [module.relative_path(p) for p in parts])
+    parent_of = {id(child): node for node in module.walk() for child in node.children}
+
+    def shortcut(leaf: CostNode) -> str:
+        parent = parent_of.get(id(leaf))
+        added = parent is not None and parent.role is Role.RESIDUAL and CANONICAL[leaf.kind].internal
+        return parent.path if added and parent is not None else ""
+
     branches = []
     for part, name in zip(parts, names):
         leaves = part.layers() if part.role is not Role.LAYER else [part]
         branches.append(BranchFigure(name, part.path, part.macs, part.params,
                                      part.macs / module.macs if module.macs else 0.0,
                                      format_shape(part.out_shape),
-                                     [LayerFigure(leaf.description, leaf.path, leaf.macs, leaf.params)
+                                     [LayerFigure(leaf.description, leaf.path, leaf.macs, leaf.params, shortcut(leaf))
                                       for leaf in leaves]))
     return ModuleFigure(label or module.label, module.path, format_shape(module.in_shape),
                         format_shape(module.out_shape), module.macs, module.params, branches,
-                        _stages(module, parts, branches))
+                        _stages(parent_of, parts, branches))
 
 
-def _stages(module: CostNode, parts: list[CostNode], branches: list[BranchFigure]) -> list[Stage]:
+def _stages(parent_of: dict[int, CostNode], parts: list[CostNode], branches: list[BranchFigure]) -> list[Stage]:
     """Branches of one structure side by side; the parts between them as one chain."""
-    parent_of = {id(child): node for node in module.walk() for child in node.children}
     stages: list[Stage] = []
     owners: list[int] = []  # the structure whose branches each stage holds (0: a chain)
     for part, branch in zip(parts, branches):

@@ -128,7 +128,10 @@ def mermaid(module: Any, unit: str = "MACs") -> list[str]:
     lines = ["```mermaid", "flowchart TB", f"  input[{label('input ' + module.input)}]",
              f"  output[{label('output ' + module.output)}]"]
     before = "input"
+    entries: list[tuple[str, list[str]]] = []  # the node before each stage, and its layers' paths
+    shortcuts: list[tuple[str, str]] = []  # a residual's path, and the node of its addition
     for s, stage in enumerate(module.stages):
+        entries.append((before, [layer.path for column in stage.columns for layer in column.layers]))
         if stage.merge:
             lines.append(f"  m{s}(({label(stage.merge)}))")
         for i, column in enumerate(stage.columns):
@@ -138,6 +141,7 @@ def mermaid(module: Any, unit: str = "MACs") -> list[str]:
                 lines.append(f"  subgraph s{s}b{i}[{title}]")
             lines += [f"    {name}[{label(layer.description, f'{layer.macs:,} {unit}')}]"
                       for name, layer in zip(names, column.layers)]
+            shortcuts += [(layer.shortcut, name) for name, layer in zip(names, column.layers) if layer.shortcut]
             if stage.merge:
                 lines.append("  end")
             lines.append("  " + " --> ".join([before, *names, *([f"m{s}"] if stage.merge else [])]))
@@ -145,6 +149,9 @@ def mermaid(module: Any, unit: str = "MACs") -> list[str]:
                 before = names[-1]
         if stage.merge:
             before = f"m{s}"
+    for residual, added in shortcuts:  # from where the residual's input is read to its addition
+        start = next((node for node, paths in entries if any(p.startswith(residual + "/") for p in paths)), "input")
+        lines.append(f"  {start} -. shortcut .-> {added}")
     return [*lines, f"  {before} --> output", "```"]
 
 

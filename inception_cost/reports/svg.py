@@ -107,15 +107,28 @@ def module_diagram(module: ModuleFigure, colors: dict[str, str], unit: str = "MA
     """Top to bottom, in the order the module runs: the input, each stage (parallel branches
     side by side, then what merges them; or a chain of layers), the output."""
     most = max((len(stage.columns) for stage in module.stages), default=1)
-    width = max(most * (COL_W + GAP) + GAP, 380)
-    centre = width / 2
+    layers = [layer for stage in module.stages for column in stage.columns for layer in column.layers]
+    side = 48 if any(layer.shortcut for layer in layers) else 0  # room for residual shortcuts
+    inner = max(most * (COL_W + GAP) + GAP, 380)  # the module; the shortcuts run to its right
+    width = inner + side
+    centre = inner / 2
     out = [_text(GAP, 14, module.label, extra=' font-weight="600"'), _box(centre, 28, f"input {module.input}")]
     y = 56.0
+    entries: list[tuple[float, list[str]]] = []  # where each stage starts, and its layers
+    joins: list[tuple[str, float]] = []  # residual additions: (residual path, the add box's middle)
     for stage in module.stages:
+        entries.append((y, [layer.path for column in stage.columns for layer in column.layers]))
         if stage.merge:
-            y = _parallel(out, module, stage.columns, stage.merge, colors, unit, y, width)
+            y = _parallel(out, module, stage.columns, stage.merge, colors, unit, y, inner)
         else:
-            y = _chain(out, module, stage.columns[0], colors, unit, y, centre)
+            y = _chain(out, module, stage.columns[0], colors, unit, y, centre, joins)
+    for residual, middle in joins:  # from where the residual's input is read to its addition
+        start = next((top for top, paths in entries if any(p.startswith(residual + "/") for p in paths)), 56.0)
+        x = inner + side / 2 - 8
+        out.append(f'<path class="shortcut" d="M{centre:.1f},{start + 6:.1f} L{x:.1f},{start + 6:.1f}'
+                   f' L{x:.1f},{middle:.1f} L{centre + COL_W / 2:.1f},{middle:.1f}" fill="none" stroke="#777"'
+                   f' stroke-dasharray="5 3" data-path="{escape(residual)}"><title>{escape(residual)}: the input'
+                   " added back</title></path>")
     out.append(f'<line x1="{centre:.1f}" y1="{y:.1f}" x2="{centre:.1f}" y2="{y + 16:.1f}" stroke="#999"/>')
     out.append(_box(centre, y + 16, f"output {module.output} ({module.macs:,} {unit})"))
     return Drawing("\n".join(out), int(width), int(y + 52))
@@ -140,12 +153,15 @@ def _layer(out: list[str], module: ModuleFigure, layer: LayerFigure, x: float, y
 
 
 def _chain(out: list[str], module: ModuleFigure, chain: BranchFigure, colors: dict[str, str], unit: str,
-           y: float, centre: float) -> float:
-    """Layers in sequence, one under another; returns the bottom."""
+           y: float, centre: float, joins: list[tuple[str, float]]) -> float:
+    """Layers in sequence, one under another; returns the bottom. A residual's addition is
+    noted in `joins`, for its shortcut."""
     bottom = y + 16 + (len(chain.layers) - 1) * STEP + BOX_H
     out.append(f'<line x1="{centre:.1f}" y1="{y:.1f}" x2="{centre:.1f}" y2="{bottom:.1f}" stroke="#999"/>')
     for k, layer in enumerate(chain.layers):
         _layer(out, module, layer, centre - COL_W / 2, y + 16 + k * STEP, "#8a8a8a", unit)
+        if layer.shortcut:
+            joins.append((layer.shortcut, y + 16 + k * STEP + BOX_H / 2))
     return bottom
 
 
