@@ -32,7 +32,7 @@ COMMANDS = {
 REPORT_OPTIONS = [
     ("-m, --module NAME|PATH", "One module branch by branch: a name (3a) or a path (4b/3x3)."),
     ("-c, --convention NAME", "What is counted (torchvision, paper, keras, fvcore, ptflops, ...)."),
-    ("-f, --format FORMAT", "table, markdown, csv or json (export: html and svg too)."),
+    ("-f, --format FORMAT", "table, markdown, csv, json, html (a page with pictures) or svg."),
     ("-o, --output FILE", "Write the report to FILE (atomically) instead of printing it."),
     ("--force", "Replace FILE if it exists."),
     ("--wide", "On a terminal, every column however wide."),

@@ -57,8 +57,9 @@ def _report_options(func: F, default: str) -> F:
     func = click.option("-o", "--output", "output", metavar="FILE",
                         help="Write the report to FILE (atomically) instead of printing it.")(func)
     func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=default,
-                        show_default=True, help="Output format: html is one self-contained page with"
-                                                " the pictures, svg the pictures alone.")(func)
+                        show_default=True, help="Output format: html is one self-contained page (with"
+                                                " pictures where the report has them), svg the pictures"
+                                                " alone.")(func)
     return func
 
 
