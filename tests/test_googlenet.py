@@ -103,4 +103,12 @@ def test_paper_columns_are_checked(googlenet):
     assert rows["3a"]["paper_params"] == "159K"
     assert rows["3b"]["check"] == "ok"  # 379.0K printed as 380K: within the table's rounding
     assert rows["5a"]["computed_ops"] == 51_079_168 and rows["5a"]["computed_ops_text"] == "51.1M"
+    import csv
+    import io
+
+    from inception_cost.reports.render import to_csv
+
+    table = list(csv.DictReader(io.StringIO(to_csv(network_report(googlenet)))))
+    conv1 = next(r for r in table if r["name"] == "conv1")
+    assert (conv1["computed_params"], conv1["computed_ops"]) == ("9408", "118013952")  # integers, not 9.2K
     assert all(rows[n]["check"] == "ok" for n in ("conv2", "3a", "3b", "4b", "linear", "maxpool1"))
