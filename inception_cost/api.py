@@ -162,20 +162,25 @@ class Cost(_Renderable):
                 f" {self.convention.unit.value} ({self.convention.name})>")
 
 
-def load(model: Model, variant: str = REDUCED) -> Network:
-    """The layer graph of a built-in name, a YAML path or a Network (returned as it is)."""
+def load(model: Model, variant: str = REDUCED, *, skip_unknown: bool = False) -> Network:
+    """The layer graph of a built-in name, a YAML path, a model file (.onnx, .keras, a Keras
+    .json config) or a Network (returned as it is). `skip_unknown`: a model's operators
+    that the tool does not know count as zero (the report says how many) instead of
+    being refused."""
     if isinstance(model, Network):
         return model
     from inception_cost.source.catalog import load as load_builtin_or_file
 
-    network: Network = load_builtin_or_file(str(model), variant)
+    network: Network = load_builtin_or_file(str(model), variant, skip_unknown)
     return network
 
 
-def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False) -> Cost:
-    """Shapes and costs of a whole network: a built-in name, a YAML path or a Network."""
+def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False,
+            skip_unknown: bool = False) -> Cost:
+    """Shapes and costs of a whole network: a built-in name, a YAML path, a model file
+    (.onnx, .keras, a Keras .json config) or a Network."""
     rules = convention if isinstance(convention, Convention) else get_convention(convention)
-    analysis = analyse_network(load(model), train=train, convention=rules)
+    analysis = analyse_network(load(model, skip_unknown=skip_unknown), train=train, convention=rules)
     return Cost(analysis, analysis.root)
 
 

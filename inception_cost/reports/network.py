@@ -121,6 +121,7 @@ def network_report(analysis: Analysis) -> Report:
                          f" table's rounding): {', '.join(flagged)}.")
             notes += [f"- {path}: {'; '.join(problems[path])}" for path in flagged]
     notes += _stated_notes(analysis)
+    notes += [line for line in analysis.network.notes.splitlines() if line.strip()]
     section = Section(title=title_of(analysis), columns=columns, rows=rows, total=total, notes=notes)
     return finish(Report(title=f"{title_of(analysis)}: cost by row", convention=[],
                          totals=totals(root), sections=[section], meta=meta_of(analysis)),

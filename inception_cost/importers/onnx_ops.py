@@ -1,0 +1,394 @@
+"""ONNX operators -> layers of the engine's kinds and merges (one handler per operator).
+
+Tensors are NCHW in the file and height x width x channels here; a 2-D (N, C) tensor is
+1 x 1 x C. A Pad is not a layer: its amounts join the padding of the conv or pool that
+reads it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from inception_cost.errors import ArchitectureError, ShapeError
+from inception_cost.importers.graph import Graph
+from inception_cost.importers.onnx_values import tensor_values
+
+Pads = tuple[tuple[int, int], tuple[int, int]]  # (top, bottom), (left, right)
+NO_PADS: Pads = ((0, 0), (0, 0))
+# operators that read their first input as a weight or a shape, never as the image
+PARAMETER_OPS = ("Identity", "Constant", "Shape", "Cast")
+ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
+               "Elu": "elu", "HardSigmoid": "hard_sigmoid", "HardSwish": "hard_swish", "Gelu": "gelu"}
+
+
+class Reader:
+    """The state of one file's reading: which tensors are data (and the op that makes
+    them), which are weights (their dimensions), and what to say in the report."""
+
+    def __init__(self, onnx: Any, path: str, skip_unknown: bool) -> None:
+        self.onnx = onnx
+        self.path = path
+        self.skip_unknown = skip_unknown
+        self.graph: Graph = None  # type: ignore[assignment]  # set once the input is known
+        self.params: dict[str, list[int]] = {}
+        self.values: dict[str, list[float] | None] = {}
+        self.declared: dict[str, list[int | str]] = {}
+        self.data: dict[str, int] = {}
+        self.rank: dict[str, int] = {}
+        self.pads: dict[str, Pads] = {}
+        self.readers: dict[str, int] = {}  # how many nodes read each tensor
+        self.batch_norms = 0
+        self.anonymous_biases = 0  # conv biases the exporter made (a batch norm folded into them)
+
+    # -- tensors --
+
+    def name(self, node: Any) -> str:
+        return str(node.name or node.output[0])
+
+    def fail(self, node: Any, message: str) -> ArchitectureError:
+        return ArchitectureError(message, file=self.path, path=f"node '{self.name(node)}'")
+
+    def source(self, node: Any, index: int = 0) -> int:
+        tensor = node.input[index]
+        if tensor in self.pads:
+            raise self.fail(node, f"'{node.op_type}' reads a padded tensor; inception-cost folds a Pad"
+                                  " only into the conv or pool that reads it")
+        if tensor not in self.data:
+            raise self.fail(node, f"input {index} of '{node.op_type}' must be the image data")
+        return self.data[tensor]
+
+    def padded(self, node: Any) -> tuple[int, Pads]:
+        tensor = node.input[0]
+        pads = self.pads.get(tensor, NO_PADS)
+        if tensor not in self.data:
+            raise self.fail(node, f"input 0 of '{node.op_type}' must be the image data")
+        return self.data[tensor], pads
+
+    def shape(self, node: Any, index: int = 0) -> tuple[int, int, int]:
+        return self.graph.ops[self.data[node.input[index]]].shape
+
+    def put(self, node: Any, op: int, rank: int | None = None) -> None:
+        self.data[node.output[0]] = op
+        self.rank[node.output[0]] = rank if rank is not None else self.rank.get(node.input[0], 4)
+
+    def layer(self, node: Any, kind: str, args: dict[str, Any], source: int | None = None,
+              rank: int | None = None) -> None:
+        op = self.graph.layer(self.name(node), kind, args,
+                              self.source(node) if source is None else source, node.op_type)
+        self.put(node, op, rank)
+
+    def alias(self, node: Any) -> None:
+        self.put(node, self.source(node))
+
+    def dims(self, node: Any, index: int) -> list[int]:
+        tensor = node.input[index] if len(node.input) > index else ""
+        dims = self.params.get(tensor)
+        if not dims or any(d < 0 for d in dims):
+            raise self.fail(node, f"the dimensions of input {index} ('{tensor}') of '{node.op_type}' are"
+                                  " not in the file (no initializer, graph input or value_info gives them)")
+        return dims
+
+    def constant(self, node: Any, index: int) -> list[float] | None:
+        tensor = node.input[index] if len(node.input) > index else ""
+        return self.values.get(tensor) if tensor else None
+
+    def output(self, tensor: str) -> int:
+        if tensor in self.pads:
+            raise ArchitectureError("the output is a padded tensor", file=self.path)
+        return self.data[tensor]
+
+    # -- nodes that are not layers --
+
+    def parameter(self, node: Any) -> None:
+        """A node that reads no data: a constant, a weight's Identity, a shape computation."""
+        attrs = {a.name: a for a in node.attribute}
+        for out in node.output:
+            self.params[out] = [int(d) for d in self.declared.get(out, []) if isinstance(d, int)]
+            self.values[out] = None
+        if node.op_type == "Constant" and "value" in attrs:
+            tensor = self.onnx.helper.get_attribute_value(attrs["value"])
+            self.params[node.output[0]] = [int(d) for d in tensor.dims]
+            self.values[node.output[0]] = tensor_values(tensor)
+        elif node.op_type == "Identity" and node.input and node.input[0] in self.params:
+            self.params[node.output[0]] = self.params[node.input[0]]
+            self.values[node.output[0]] = self.values.get(node.input[0])
+
+    def unknown(self, node: Any) -> None:
+        data = [i for i in node.input if i in self.data]
+        declared = self.declared.get(node.output[0])
+        shape = self.shape(node, list(node.input).index(data[0]))
+        if not self.skip_unknown:
+            raise ArchitectureError(f"unknown operator '{node.op_type}' (--skip-unknown counts such nodes"
+                                    " as zero)", file=self.path, path=f"node '{self.name(node)}'")
+        if len(data) > 1 or (declared is not None and _nchw(declared) not in (None, shape)):
+            raise self.fail(node, f"cannot skip '{node.op_type}': it has {len(data)} data inputs or changes"
+                                  " the shape")
+        self.graph.skipped[node.op_type] = self.graph.skipped.get(node.op_type, 0) + 1
+        self.layer(node, "identity", {}, source=self.data[data[0]])
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.batch_norms:
+            notes.append(f"Batch norm: {self.batch_norms} BatchNormalization nodes kept separate; each"
+                         " counts its scale and shift (2 per channel) as parameters, as PyTorch does.")
+        if self.anonymous_biases:
+            notes.append(f"Batch norm folded: {self.anonymous_biases} convolutions carry weights or biases"
+                         " the exporter made ('onnx::...'), the sign of a batch norm folded into them (eval"
+                         " export). Folding moves each batch norm's scale into the conv weights and its shift"
+                         " into a conv bias: 1 parameter per channel where the model had 2 (and no bias), so"
+                         " the file counts fewer parameters than the model; MACs are unchanged.")
+        return notes
+
+
+def _nchw(dims: list[int | str]) -> tuple[int, int, int] | None:
+    if len(dims) == 4 and all(isinstance(d, int) for d in dims[1:]):
+        _, c, h, w = dims
+        assert isinstance(c, int) and isinstance(h, int) and isinstance(w, int)
+        return (h, w, c)
+    if len(dims) == 2 and isinstance(dims[1], int):
+        return (1, 1, dims[1])
+    return None
+
+
+def _pair(values: Any, default: int) -> list[int]:
+    values = list(values) if values is not None else [default, default]
+    if len(values) != 2:
+        raise ValueError
+    return [int(v) for v in values]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _padding(reader: Reader, node: Any, attrs: dict[str, Any], extra: Pads) -> Any:
+    """The YAML padding of a conv or pool: 'same', or explicit per axis, with a Pad's
+    amounts added."""
+    auto = _text(attrs.get("auto_pad", "NOTSET"))
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        if extra != NO_PADS:
+            raise reader.fail(node, "a Pad before a 'same'-padded conv or pool is not supported")
+        return "same"
+    pads = list(attrs.get("pads", [0, 0, 0, 0])) if auto == "NOTSET" else [0, 0, 0, 0]
+    if len(pads) != 4:
+        raise reader.fail(node, f"expected 4 pads for a 2-D window, got {pads}")
+    top, left, bottom, right = (int(p) for p in pads)
+    return yaml_padding(((top + extra[0][0], bottom + extra[0][1]), (left + extra[1][0], right + extra[1][1])))
+
+
+def yaml_padding(pads: Pads) -> Any:
+    """((top, bottom), (left, right)) as a file writes it: valid, p, [ph, pw], or
+    [[top, bottom], [left, right]]."""
+    axes = [a[0] if a[0] == a[1] else list(a) for a in pads]
+    if axes == [0, 0]:
+        return "valid"
+    if isinstance(axes[0], int) and axes[0] == axes[1]:
+        return axes[0]
+    return axes
+
+
+def _window(reader: Reader, node: Any, attrs: dict[str, Any], kernel: list[int]) -> dict[str, Any]:
+    if len(kernel) != 2:
+        raise reader.fail(node, f"'{node.op_type}' with a {len(kernel)}-D kernel: only 2-D windows are read")
+    op, extra = reader.padded(node)
+    args: dict[str, Any] = {"kernel": kernel[0] if kernel[0] == kernel[1] else list(kernel)}
+    stride = _pair(attrs.get("strides"), 1)
+    args["stride"] = stride[0] if stride[0] == stride[1] else stride
+    args["padding"] = _padding(reader, node, attrs, extra)
+    dilation = _pair(attrs.get("dilations"), 1)
+    if dilation != [1, 1]:
+        args["dilation"] = dilation[0] if dilation[0] == dilation[1] else dilation
+    args["_source"] = op
+    return args
+
+
+def conv(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    weight = reader.dims(node, 1)
+    if len(weight) != 4:
+        raise reader.fail(node, f"'Conv' with {len(weight)}-D weights: only 2-D convolutions are read")
+    args = _window(reader, node, attrs, list(attrs.get("kernel_shape", weight[2:])))
+    source = args.pop("_source")
+    groups = int(attrs.get("group", 1))
+    cin = reader.graph.ops[source].shape[2]
+    if weight[1] * groups != cin:
+        raise ShapeError(f"weights {weight} with group {groups} need {weight[1] * groups} input channels,"
+                         f" got {cin}", file=reader.path, path=f"node '{reader.name(node)}'")
+    bias = len(node.input) > 2 and node.input[2] != ""
+    if any(t.startswith("onnx::") for t in node.input[1:3] if t):
+        reader.anonymous_biases += bias
+    reader.layer(node, "conv", {"filters": weight[0], **args, **({"groups": groups} if groups > 1 else {}),
+                                "bias": bias}, source=source)
+
+
+def pool(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    kind = "max_pool" if node.op_type == "MaxPool" else "avg_pool"
+    args = _window(reader, node, attrs, list(attrs.get("kernel_shape", [])))
+    source = args.pop("_source")
+    if int(attrs.get("ceil_mode", 0)):
+        args["rounding"] = "ceil"
+    reader.layer(node, kind, args, source=source)
+
+
+def global_pool(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    if node.op_type == "GlobalAveragePool":
+        reader.layer(node, "global_avg_pool", {})
+        return
+    h, w, _ = reader.shape(node)
+    reader.layer(node, "max_pool", {"kernel": [h, w], "stride": 1})
+
+
+def reduce_mean(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    axes = attrs.get("axes")
+    if axes is None and len(node.input) > 1:
+        values = reader.constant(node, 1)
+        axes = [int(v) for v in values] if values is not None else None
+    if sorted(int(a) % 4 for a in (axes or [])) != [2, 3] or reader.rank.get(node.input[0]) != 4:
+        raise reader.fail(node, "'ReduceMean' is read only over height and width (a global average pool)")
+    reader.layer(node, "global_avg_pool", {}, rank=4 if int(attrs.get("keepdims", 1)) else 2)
+
+
+def batch_norm(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    reader.batch_norms += 1
+    reader.layer(node, "batch_norm", {})
+
+
+def activation(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    function = ACTIVATIONS[node.op_type]
+    reader.layer(node, "relu" if function == "relu" else "activation",
+                 {} if function == "relu" else {"function": function})
+
+
+def clip(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    low = attrs.get("min", _first(reader.constant(node, 1)))
+    high = attrs.get("max", _first(reader.constant(node, 2)))
+    has_high = "max" in attrs or (len(node.input) > 2 and node.input[2] != "")
+    if low not in (0, None) or (high is not None and high not in (6,) and not math.isinf(high)):
+        raise reader.fail(node, f"'Clip' to [{low}, {high}] is neither a ReLU nor a ReLU6")
+    relu6 = high == 6 or (high is None and has_high)  # bounds stored outside the file: ReLU6's shape
+    if relu6:
+        reader.layer(node, "activation", {"function": "relu6"})
+    else:
+        reader.layer(node, "relu", {})
+
+
+def _first(values: list[float] | None) -> float | None:
+    return values[0] if values else None
+
+
+def softmax(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    reader.layer(node, "softmax", {})
+
+
+def dropout(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    rate = attrs.get("ratio", _first(reader.constant(node, 1)))
+    reader.layer(node, "dropout", {"rate": round(float(rate), 6) if rate is not None else 0.5})
+
+
+def identity(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    reader.alias(node)
+
+
+def flatten(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    if int(attrs.get("axis", 1)) != 1:
+        raise reader.fail(node, "'Flatten' is read only with axis 1 (keeping the batch)")
+    reader.layer(node, "flatten", {}, rank=2)
+
+
+def reshape(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    shape = reader.shape(node)
+    target = reader.constant(node, 1)
+    dims = reader.params.get(node.input[1]) or []
+    rank = len(target) if target is not None else dims[0] if len(dims) == 1 else None
+    declared = reader.declared.get(node.output[0])
+    if declared is not None:
+        rank = len(declared)
+    if shape[:2] == (1, 1) and rank in (2, 4):
+        reader.put(node, reader.source(node), rank)  # (N, C) <-> (N, C, 1, 1): a view
+    elif rank == 2:
+        reader.layer(node, "flatten", {}, rank=2)
+    else:
+        raise reader.fail(node, f"'Reshape' of {shape[2]}x{shape[0]}x{shape[1]} to rank {rank} is read only"
+                                " as a flatten")
+
+
+def squeeze(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    if reader.shape(node)[:2] != (1, 1):
+        raise reader.fail(node, f"'{node.op_type}' is read only on a 1x1 map (N, C, 1, 1) <-> (N, C)")
+    reader.put(node, reader.source(node), 2 if node.op_type == "Squeeze" else 4)
+
+
+def concat(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    rank = reader.rank.get(node.input[0], 4)
+    if int(attrs.get("axis", 1)) not in (1, 1 - rank):
+        raise reader.fail(node, "'Concat' is read only along channels (axis 1)")
+    inputs = [reader.source(node, i) for i in range(len(node.input))]
+    reader.put(node, reader.graph.merge(reader.name(node), "concat", inputs, node.op_type), rank)
+
+
+def elementwise(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    data = [i for i, t in enumerate(node.input) if t in reader.data]
+    if len(data) > 1:
+        if node.op_type not in ("Add", "Sum", "Mul"):
+            raise reader.fail(node, f"'{node.op_type}' of two computed tensors is not read")
+        kind = "mul" if node.op_type == "Mul" else "add"
+        inputs = [reader.source(node, i) for i in data]
+        reader.put(node, reader.graph.merge(reader.name(node), kind, inputs, node.op_type),
+                   reader.rank.get(node.input[data[0]], 4))
+        return
+    source = reader.source(node, data[0])
+    producer = reader.graph.ops[source]
+    if node.op_type == "Add" and producer.kind == "linear" and not producer.args["bias"] \
+            and _read_once(reader, node.input[data[0]]):
+        producer.args["bias"] = True  # MatMul + Add: a linear layer's bias
+        reader.put(node, source)
+        return
+    # a constant added, subtracted, multiplied or divided (a normalisation, a scale): no cost
+    reader.layer(node, "identity", {}, source=source)
+
+
+def _read_once(reader: Reader, tensor: str) -> bool:
+    return reader.readers.get(tensor, 0) == 1
+
+
+def gemm(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    if int(attrs.get("transA", 0)):
+        raise reader.fail(node, "'Gemm' with transA is not read")
+    weight = reader.dims(node, 1)
+    if len(weight) != 2:
+        raise reader.fail(node, f"'{node.op_type}' with {len(weight)}-D weights is not read")
+    cin, out = (weight[1], weight[0]) if int(attrs.get("transB", 0)) else (weight[0], weight[1])
+    shape = reader.shape(node)
+    if shape[:2] == (1, 1) and shape[2] != cin:
+        raise ShapeError(f"weights {weight} need {cin} inputs, got {shape[2]}", file=reader.path,
+                         path=f"node '{reader.name(node)}'")
+    bias = node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] != ""
+    reader.layer(node, "linear", {"out": out, "bias": bias}, rank=2)
+
+
+def pad(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    if _text(attrs.get("mode", "constant")) != "constant":
+        raise reader.fail(node, f"'Pad' in mode {_text(attrs['mode'])} is not read")
+    amounts = attrs.get("pads", reader.constant(node, 1))
+    if amounts is None or len(amounts) != 8:
+        raise reader.fail(node, "'Pad' amounts must be 8 constants in the file (N, C, H, W before and after)")
+    n0, c0, top, left, n1, c1, bottom, right = (int(a) for a in amounts)
+    if n0 or c0 or n1 or c1 or min(top, left, bottom, right) < 0:
+        raise reader.fail(node, "'Pad' is read only on height and width, by positive amounts")
+    source, before = reader.padded(node)
+    reader.pads[node.output[0]] = ((before[0][0] + top, before[0][1] + bottom),
+                                   (before[1][0] + left, before[1][1] + right))
+    reader.data[node.output[0]] = source
+    reader.rank[node.output[0]] = 4
+
+
+Handler = Callable[[Reader, Any, dict[str, Any]], None]
+HANDLERS: dict[str, Handler] = {
+    "Conv": conv, "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_pool,
+    "GlobalMaxPool": global_pool, "ReduceMean": reduce_mean, "BatchNormalization": batch_norm,
+    **dict.fromkeys(ACTIVATIONS, activation), "Clip": clip, "Softmax": softmax, "LogSoftmax": softmax,
+    "Dropout": dropout, "Identity": identity, "Flatten": flatten, "Reshape": reshape,
+    "Squeeze": squeeze, "Unsqueeze": squeeze, "Concat": concat, "Add": elementwise, "Sum": elementwise,
+    "Mul": elementwise, "Sub": elementwise, "Div": elementwise, "Gemm": gemm, "MatMul": gemm, "Pad": pad,
+}
