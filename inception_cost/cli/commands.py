@@ -11,6 +11,7 @@ from inception_cost.cli.options import (
     emit,
     module_option,
     report_options,
+    skip_unknown_option,
     train_option,
 )
 
@@ -20,9 +21,10 @@ from inception_cost.cli.options import (
 @module_option("Break one module down by branch: a name (3a) or a path (stage3/conv3).")
 @train_option
 @convention_option
+@skip_unknown_option
 @report_options
-def show(name: str, module: str | None, train: bool, convention: str, fmt: str, output: str | None,
-         force: bool) -> None:
+def show(name: str, module: str | None, train: bool, convention: str, skip_unknown: bool, fmt: str,
+         output: str | None, force: bool) -> None:
     """Cost of a network row by row, or of one module branch by branch.
 
     \b
@@ -33,7 +35,7 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
     """
     from inception_cost import api
 
-    net = api.analyse(name, convention=convention, train=train)
+    net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
     emit((net.module(module) if module else net).report(), fmt, output, force)
 
 
@@ -41,11 +43,13 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
 @click.argument("name", metavar="NAME|FILE")
 @train_option
 @convention_option
+@skip_unknown_option
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write to FILE instead of printing.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
               default="markdown", show_default=True, help="Output format.")
-def export(name: str, train: bool, convention: str, fmt: str, output: str | None, force: bool) -> None:
+def export(name: str, train: bool, convention: str, skip_unknown: bool, fmt: str, output: str | None,
+           force: bool) -> None:
     """The whole report as one document: the network table, each module's branches,
     and the counting convention.
 
@@ -56,7 +60,7 @@ def export(name: str, train: bool, convention: str, fmt: str, output: str | None
     from inception_cost import api
     from inception_cost.reports.network import export_report
 
-    net = api.analyse(name, convention=convention, train=train)
+    net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
     emit(export_report(net.analysis), fmt, output, force)
 
 

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import convention_option
-
-
-def skip_unknown_option(func: click.decorators.FC) -> click.decorators.FC:
-    return click.option("--skip-unknown", is_flag=True,
-                        help="Count a model's operators that inception-cost does not know as zero"
-                             " (the report says how many) instead of refusing the file.")(func)
+from inception_cost.cli.options import convention_option, skip_unknown_option
 
 
 @click.command("import")

@@ -32,6 +32,12 @@ def report_options(func: F) -> F:
     return func
 
 
+def skip_unknown_option(func: F) -> F:
+    return click.option("--skip-unknown", is_flag=True,
+                        help="Count a model file's operators that inception-cost does not know as zero"
+                             " (the report says how many) instead of refusing the file.")(func)
+
+
 def convention_option(func: F) -> F:
     return click.option("-c", "--convention", type=click.Choice(CONVENTIONS), default="torchvision",
                         show_default=True, help="What is counted, and how (see `inception-cost"

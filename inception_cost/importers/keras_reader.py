@@ -82,16 +82,14 @@ def _name(layer: dict[str, Any]) -> str:
 
 
 def _sequential(layers: list[Any]) -> None:
-    """A Sequential model's layers each read the one before."""
-    previous: str | None = None
-    for layer in layers:
-        if previous is not None:
-            layer["inbound_nodes"] = [[[previous, 0, 0, {}]]]
-        elif layer.get("class_name") != "InputLayer":
-            layers.insert(0, {"class_name": "InputLayer", "name": "input",
-                              "config": {"batch_shape": (layer.get("config") or {}).get("batch_input_shape")}})
-            layer["inbound_nodes"] = [[["input", 0, 0, {}]]]
-        previous = _name(layer)
+    """A Sequential model's layers each read the one before (an input layer is made from the
+    first layer's batch_input_shape where Keras 2 left it out)."""
+    if layers and isinstance(layers[0], dict) and layers[0].get("class_name") != "InputLayer":
+        shape = (layers[0].get("config") or {}).get("batch_input_shape")
+        layers.insert(0, {"class_name": "InputLayer", "name": "input", "config": {"batch_shape": shape}})
+    for before, layer in zip(layers, layers[1:]):
+        if isinstance(layer, dict):
+            layer["inbound_nodes"] = [[[_name(before), 0, 0, {}]]]
 
 
 def _inbound(layer: dict[str, Any], path: str) -> list[str]:
