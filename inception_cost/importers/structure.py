@@ -187,7 +187,7 @@ def _finish(node: Node, depth: int, joiner: str) -> Node:
     op = node.op
     assert op is not None
     if node.kind == "layer":
-        node.name = joiner.join(op.scope[depth:]) or op.label
+        node.name = _join(op.scope[depth:], joiner) or op.label
         return node
     keys = [_key(Node("branch", None, [part]), depth) if part else None for part in node.parts]
     node.names = _unique([str(k) if k is not None else _fallback(node.kind, i) for i, k in enumerate(keys)])
@@ -197,6 +197,13 @@ def _finish(node: Node, depth: int, joiner: str) -> Node:
     if rest and meaningful(op.label, op.source):  # a merge with a name of its own (Keras's mixed0)
         return Node("module", None, [[node]], name=joiner.join(rest))
     return node
+
+
+def _join(scope: tuple[str, ...], joiner: str) -> str:
+    """A layer's name from the groups below its module; a group that the next one repeats
+    as its prefix (PyTorch's 'block.0' then 'block.0.1') is said once."""
+    kept = [s for s, after in zip(scope, (*scope[1:], "")) if not after.startswith(f"{s}.")]
+    return joiner.join(kept)
 
 
 def _fallback(kind: str, index: int) -> str:
