@@ -15,6 +15,7 @@ import os
 import pytest
 
 import inception_cost as ic
+from inception_cost.core.tree import Role
 from inception_cost.importers import import_model
 
 pytest.importorskip("onnx")
@@ -118,8 +119,12 @@ def test_structure_is_recovered(tmp_path):
     assert "  name: inception3a\n    layers:\n      - concat:\n          branch1:" in text
     resnet = import_model(unpack(tmp_path, "resnet50_bn", ".onnx")).text
     assert "- add:\n" in resnet and "downsample:" in resnet and "- residual:\n" in resnet
-    effnet = import_model(unpack(tmp_path, "efficientnet_b0_bn", ".onnx")).text
-    assert effnet.count("- gate:") == 16 and "activation: silu" in effnet
+    # layer1[1] and layer1[2] are identical: one block, used twice with the model's names
+    assert "name: layer1.{i}\n          use: layer1\n          start: 1\n          repeat: 2" in resnet
+    effnet_file = unpack(tmp_path, "efficientnet_b0_bn", ".onnx")
+    assert "activation: silu" in import_model(effnet_file).text
+    effnet = ic.analyse(effnet_file).analysis.root
+    assert sum(1 for n in effnet.walk() if n.role is Role.GATE) == 16
     dense = ic.analyse(unpack(tmp_path, "densenet121_bn", ".onnx"))
     assert dense.depth == 121
     keras_resnet = import_model(unpack(tmp_path, "keras_ResNet50", ".json")).text

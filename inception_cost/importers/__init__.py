@@ -36,7 +36,7 @@ class Imported:
 def import_model(path: str, skip_unknown: bool = False) -> Imported:
     """Read a model file into a graph-form document (`skip_unknown`: count operators the
     tool does not know as zero instead of refusing them)."""
-    from inception_cost.importers import fuse, structure, yamlwriter
+    from inception_cost.importers import blocks, fuse, structure, yamlwriter
 
     if os.path.splitext(path)[1].lower() in ONNX_SUFFIXES:
         from inception_cost.importers.onnx_reader import read
@@ -44,7 +44,7 @@ def import_model(path: str, skip_unknown: bool = False) -> Imported:
         from inception_cost.importers.keras_reader import read
     graph = read(path, skip_unknown)
     fuse.simplify(graph)
-    items = structure.to_items(structure.recover(graph))
+    items, shared = blocks.share(structure.to_items(structure.recover(graph)))
     notes = list(graph.notes)
     if graph.skipped:
         count = sum(graph.skipped.values())
@@ -55,5 +55,7 @@ def import_model(path: str, skip_unknown: bool = False) -> Imported:
     if notes:
         document["notes"] = "\n".join(notes)
     document["input"] = format_shape(graph.ops[0].shape)
+    if shared:
+        document["blocks"] = shared
     document["layers"] = items
     return Imported(document, yamlwriter.dump(document))

@@ -193,9 +193,9 @@ def _finish(node: Node, depth: int, joiner: str) -> Node:
     node.names = _unique([str(k) if k is not None else _fallback(node.kind, i) for i, k in enumerate(keys)])
     node.parts = [_group(part, depth + 1 if k is not None else depth, joiner)
                   for part, k in zip(node.parts, keys)]
-    rest = op.scope[depth:]
-    if rest and meaningful(op.label, op.source):  # a merge with a name of its own (Keras's mixed0)
-        return Node("module", None, [[node]], name=joiner.join(rest))
+    rest = joiner.join(op.scope[depth:])
+    if rest and meaningful(rest, op.source):  # a merge with a name of its own (Keras's mixed0)
+        return Node("module", None, [[node]], name=rest)
     return node
 
 
