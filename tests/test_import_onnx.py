@@ -180,3 +180,14 @@ def test_import_command_writes_yaml_that_analyses_the_same(tmp_path):
     for command in (["memory"], ["roofline"], ["explain"], ["export"]):
         assert CliRunner().invoke(cli, [*command, path]).exit_code == 0, command
     assert CliRunner().invoke(cli, ["compare", path, str(out)]).exit_code == 0
+
+
+def test_residual_scale(tmp_path):
+    """Inception-ResNet's `x + 0.17 * body(x)`: a residual with its scale."""
+    body, ib = conv("/block/conv/Conv", "x", "b", "block", 3, 3, k=1)
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.17])
+    nodes = [body, helper.make_node("Mul", ["b", "scale"], ["s"], name="/block/Mul"),
+             helper.make_node("Add", ["s", "x"], ["y"], name="/block/Add")]
+    path = save(tmp_path, nodes, ib + [scale])
+    assert "- residual:\n" in import_model(path).text and "scale: 0.17" in import_model(path).text
+    assert ic.analyse(path).macs == 9 * 32 * 32

@@ -55,6 +55,7 @@ class Graph:
         self.notes: list[str] = []
         self.source = ""
         self.skipped: dict[str, int] = {}  # operator -> how many nodes were counted as zero
+        self.scales: dict[int, float] = {}  # an op that multiplies by a constant: the constant
         self.split = split or (lambda name, source: ((), name))
         self.joiner = joiner  # how a layer's name joins the groups below its module
         self._append(input_name, INPUT, {}, [], input_shape, "input")

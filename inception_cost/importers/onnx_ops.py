@@ -346,6 +346,9 @@ def elementwise(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
         return
     # a constant added, subtracted, multiplied or divided (a normalisation, a scale): no cost
     reader.layer(node, "identity", {}, source=source)
+    constant = reader.constant(node, 1 - data[0]) if len(node.input) == 2 else None
+    if node.op_type == "Mul" and constant is not None and len(constant) == 1 and 0 < constant[0] <= 10:
+        reader.graph.scales[reader.data[node.output[0]]] = round(constant[0], 6)  # a residual's scale
 
 
 def _read_once(reader: Reader, tensor: str) -> bool:

@@ -25,7 +25,7 @@ from inception_cost.importers.graph import INPUT, MERGES, Graph, Op
 class Node:
     """A recovered item: a layer, a structure with its parts, or a module."""
 
-    __slots__ = ("kind", "op", "parts", "names", "name")
+    __slots__ = ("kind", "op", "parts", "names", "name", "scale")
 
     def __init__(self, kind: str, op: Op | None, parts: list[list[Node]] | None = None,
                  names: list[str] | None = None, name: str = "") -> None:
@@ -34,6 +34,7 @@ class Node:
         self.parts = parts or []
         self.names = names or []  # branch names, once named
         self.name = name  # a layer's or a module's name
+        self.scale: float | None = None  # a residual's scale, where the body ends in one
 
     def ops(self) -> list[Op]:
         own = [self.op] if self.op is not None else []
@@ -125,7 +126,13 @@ def _merge(graph: Graph, op: Op, fork: int, paths: list[list[Node]]) -> Node:
         return Node("concat", op, paths)
     if op.kind == "add":
         if len(paths) == 2 and sum(1 for p in paths if not p) == 1:
-            return Node("residual", op, [next(p for p in paths if p)])
+            body = next(p for p in paths if p)
+            last = body[-1].op if body[-1].kind == "layer" else None
+            if last is not None and last.index in graph.scales and len(body) > 1:
+                node = Node("residual", op, [body[:-1]])  # input + scale * body (Inception-ResNet)
+                node.scale = graph.scales[last.index]
+                return node
+            return Node("residual", op, [body])
         return Node("add", op, paths)
     bodies = [p for p in paths if p]
     if len(paths) != 2 or len(bodies) != 1:
@@ -236,7 +243,8 @@ def _item(node: Node) -> Any:
     if node.kind == "module":
         return {"module": {"name": node.name, "layers": to_items(node.parts[0])}}
     if node.kind == "residual":
-        return {"residual": {"layers": to_items(node.parts[0])}}
+        scale = {"scale": node.scale} if node.scale is not None else {}
+        return {"residual": {**scale, "layers": to_items(node.parts[0])}}
     if node.kind == "gate":
         return {"gate": to_items(node.parts[0])}
     return {node.kind: {name: to_items(part) for name, part in zip(node.names, node.parts)}}
