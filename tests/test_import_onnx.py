@@ -191,3 +191,16 @@ def test_residual_scale(tmp_path):
     path = save(tmp_path, nodes, ib + [scale])
     assert "- residual:\n" in import_model(path).text and "scale: 0.17" in import_model(path).text
     assert ic.analyse(path).macs == 9 * 32 * 32
+
+
+def test_pad_computed_at_run_time_is_same_padding(tmp_path):
+    """timm's pad_same: the amounts come from the input's shape at run time; the conv that
+    reads it pads as TensorFlow's 'same' does."""
+    c1, i1 = conv("/c/Conv", "padded", "y", "c", 3, 4, k=3, strides=[2, 2])
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="/pad/Shape"),
+             helper.make_node("Cast", ["shape"], ["amounts"], name="/pad/Cast", to=TensorProto.INT64),
+             helper.make_node("Pad", ["x", "amounts"], ["padded"], name="/pad/Pad"), c1]
+    path = save(tmp_path, nodes, i1, size=(3, 15, 15))
+    cost = ic.analyse(path)
+    assert cost.output_shape == (8, 8, 4) and cost.macs == 27 * 4 * 64  # ceil(15 / 2) = 8
+    assert "Pad nodes compute their amounts at run time" in cost.to_markdown()

@@ -17,6 +17,7 @@ from inception_cost.importers.onnx_values import tensor_values
 
 Pads = tuple[tuple[int, int], tuple[int, int]]  # (top, bottom), (left, right)
 NO_PADS: Pads = ((0, 0), (0, 0))
+RUN_TIME: Pads = ((-1, -1), (-1, -1))  # a Pad computed at run time: TensorFlow's 'same' (timm's pad_same)
 # operators that read their first input as a weight or a shape, never as the image
 PARAMETER_OPS = ("Identity", "Constant", "Shape", "Cast")
 ACTIVATIONS = {"Relu": "relu", "LeakyRelu": "leaky_relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
@@ -38,6 +39,7 @@ class Reader:
         self.data: dict[str, int] = {}
         self.rank: dict[str, int] = {}
         self.pads: dict[str, Pads] = {}
+        self.run_time_pads = 0
         self.readers: dict[str, int] = {}  # how many nodes read each tensor
         self.batch_norms = 0
         self.anonymous_biases = 0  # conv biases the exporter made (a batch norm folded into them)
@@ -139,6 +141,10 @@ class Reader:
                          " export). Folding moves each batch norm's scale into the conv weights and its shift"
                          " into a conv bias: 1 parameter per channel where the model had 2 (and no bias), so"
                          " the file counts fewer parameters than the model; MACs are unchanged.")
+        if self.run_time_pads:
+            notes.append(f"Padding: {self.run_time_pads} Pad nodes compute their amounts at run time; each is"
+                         " read as TensorFlow's 'same' padding of the conv or pool that reads it (what"
+                         " timm's Conv2dSame and pad_same compute).")
         return notes
 
 
@@ -174,6 +180,10 @@ def _padding(reader: Reader, node: Any, attrs: dict[str, Any], extra: Pads) -> A
     pads = list(attrs.get("pads", [0, 0, 0, 0])) if auto == "NOTSET" else [0, 0, 0, 0]
     if len(pads) != 4:
         raise reader.fail(node, f"expected 4 pads for a 2-D window, got {pads}")
+    if extra == RUN_TIME:
+        if any(pads):
+            raise reader.fail(node, "a Pad computed at run time before a padded conv or pool is not read")
+        return "same"
     top, left, bottom, right = (int(p) for p in pads)
     return yaml_padding(((top + extra[0][0], bottom + extra[0][1]), (left + extra[1][0], right + extra[1][1])))
 
@@ -309,7 +319,8 @@ def reshape(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     elif rank == 2:
         reader.layer(node, "flatten", {}, rank=2)
     else:
-        raise reader.fail(node, f"'Reshape' of {shape[2]}x{shape[0]}x{shape[1]} to rank {rank} is read only"
+        raise reader.fail(node, f"'Reshape' of {shape[2]}x{shape[0]}x{shape[1]} to"
+                                f" {f'rank {rank}' if rank else 'a shape computed at run time'} is read only"
                                 " as a flatten")
 
 
@@ -374,16 +385,44 @@ def pad(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     if _text(attrs.get("mode", "constant")) != "constant":
         raise reader.fail(node, f"'Pad' in mode {_text(attrs['mode'])} is not read")
     amounts = attrs.get("pads", reader.constant(node, 1))
+    if amounts is None:
+        amounts = _pads_from_shapes(reader, node)
+    if amounts is None and node.input[0] not in reader.pads:
+        reader.run_time_pads += 1
+        reader.pads[node.output[0]] = RUN_TIME
+        reader.data[node.output[0]] = reader.data[node.input[0]]
+        reader.rank[node.output[0]] = 4
+        return
     if amounts is None or len(amounts) != 8:
         raise reader.fail(node, "'Pad' amounts must be 8 constants in the file (N, C, H, W before and after)")
     n0, c0, top, left, n1, c1, bottom, right = (int(a) for a in amounts)
     if n0 or c0 or n1 or c1 or min(top, left, bottom, right) < 0:
         raise reader.fail(node, "'Pad' is read only on height and width, by positive amounts")
     source, before = reader.padded(node)
+    if before == RUN_TIME:
+        raise reader.fail(node, "a Pad after a Pad computed at run time is not read")
     reader.pads[node.output[0]] = ((before[0][0] + top, before[0][1] + bottom),
                                    (before[1][0] + left, before[1][1] + right))
     reader.data[node.output[0]] = source
     reader.rank[node.output[0]] = 4
+
+
+def shape_of(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
+    """Shape or Size of the image: a value for shape arithmetic, not data."""
+    reader.params[node.output[0]] = [4] if node.op_type == "Shape" else []
+    reader.values[node.output[0]] = None
+
+
+def _pads_from_shapes(reader: Reader, node: Any) -> list[int] | None:
+    """A Pad whose amounts are computed at run time, from its input and output shapes: the
+    total per axis, split as TensorFlow's 'same' does (the smaller half before); only the
+    total changes a layer's output size."""
+    out = _nchw(reader.declared.get(node.output[0], []))
+    h, w, c = reader.shape(node)
+    if out is None or out[2] != c or out[0] < h or out[1] < w:
+        return None
+    th, tw = out[0] - h, out[1] - w
+    return [0, 0, th // 2, tw // 2, 0, 0, th - th // 2, tw - tw // 2]
 
 
 Handler = Callable[[Reader, Any, dict[str, Any]], None]
@@ -394,4 +433,5 @@ HANDLERS: dict[str, Handler] = {
     "Dropout": dropout, "Identity": identity, "Flatten": flatten, "Reshape": reshape,
     "Squeeze": squeeze, "Unsqueeze": squeeze, "Concat": concat, "Add": elementwise, "Sum": elementwise,
     "Mul": elementwise, "Sub": elementwise, "Div": elementwise, "Gemm": gemm, "MatMul": gemm, "Pad": pad,
+    "Shape": shape_of, "Size": shape_of,
 }

@@ -38,9 +38,9 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
     for tensor in g.initializer:
         reader.params[tensor.name] = [int(d) for d in tensor.dims]
         reader.values[tensor.name] = tensor_values(tensor)
-    for info in (*g.input, *g.value_info, *g.output):
+    for info in (*g.input, *g.value_info, *g.output, *_inferred(onnx, model)):
         dims = type_dims(info)
-        if dims is not None:
+        if dims is not None and info.name not in reader.declared:
             reader.declared[info.name] = dims
     nodes = list(g.node)
     for node in nodes:
@@ -84,6 +84,16 @@ def _load(onnx: Any, path: str) -> Any:
         raise ArchitectureError(f"not a readable ONNX model ({message})", file=path) from None
 
 
+def _inferred(onnx: Any, model: Any) -> list[Any]:
+    """The shapes ONNX's own inference finds for the inner tensors (with the small constants
+    it can fold): what a Pad computed at run time (timm's 'same' padding) pads by. A model
+    it cannot infer is read without them."""
+    try:
+        return list(onnx.shape_inference.infer_shapes(model, data_prop=True).graph.value_info)
+    except Exception:  # a model the inference does not understand: read without its help
+        return []
+
+
 def _stem(path: str) -> str:
     return os.path.splitext(os.path.basename(path))[0]
 
@@ -113,7 +123,8 @@ def _data_input(g: Any, nodes: list[Any], params: set[str], path: str) -> str:
     """The network's input: a graph input that is not a weight (one a node reads as its
     data, first input)."""
     read_as_data = {n.input[0] for n in nodes if n.input and n.op_type not in PARAMETER_OPS}
-    candidates = [i.name for i in g.input if i.name not in params and i.name in read_as_data]
+    candidates = [i.name for i in g.input if i.name not in params and i.name in read_as_data
+                  and len(type_dims(i) or []) == 4]
     if len(candidates) != 1:
         found = ", ".join(candidates) or "none"
         raise ArchitectureError(f"expected one image input, found {found}", file=path)
