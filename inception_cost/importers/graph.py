@@ -25,7 +25,7 @@ class Op:
     """One operation. `scope` and `label` name it (the source's name split into the
     enclosing groups and its own part), `source` is the operator or layer class."""
 
-    __slots__ = ("index", "name", "kind", "args", "inputs", "shape", "source", "scope", "label")
+    __slots__ = ("index", "name", "kind", "args", "inputs", "shape", "source", "scope", "label", "scale")
 
     def __init__(self, index: int, name: str, kind: str, args: dict[str, Any], inputs: list[int],
                  shape: Shape, source: str, scope: tuple[str, ...], label: str) -> None:
@@ -38,6 +38,7 @@ class Op:
         self.source = source
         self.scope = scope
         self.label = label
+        self.scale: float | None = None  # an identity that multiplies by this constant
 
     def __repr__(self) -> str:
         return f"Op({self.index}, {self.name!r}, {self.kind}, {self.args}, {self.inputs}, {self.shape})"
@@ -55,7 +56,6 @@ class Graph:
         self.notes: list[str] = []
         self.source = ""
         self.skipped: dict[str, int] = {}  # operator -> how many nodes were counted as zero
-        self.scales: dict[int, float] = {}  # an op that multiplies by a constant: the constant
         self.split = split or (lambda name, source: ((), name))
         self.joiner = joiner  # how a layer's name joins the groups below its module
         self._append(input_name, INPUT, {}, [], input_shape, "input")
@@ -69,8 +69,11 @@ class Graph:
 
     def merge(self, name: str, kind: str, inputs: list[int], source: str) -> int:
         shapes = [self.ops[i].shape for i in inputs]
-        return self._append(name, kind, {}, list(inputs), merged_shape(kind, shapes, self.where(name)),
-                            source)
+        try:
+            shape = merged_shape(kind, shapes, self.where(name))
+        except ShapeError as exc:
+            raise exc.located(file=self.file) from None
+        return self._append(name, kind, {}, list(inputs), shape, source)
 
     def _append(self, name: str, kind: str, args: dict[str, Any], inputs: list[int], shape: Shape,
                 source: str) -> int:

@@ -124,9 +124,10 @@ class Reader:
         if not self.skip_unknown:
             raise ArchitectureError(f"unknown operator '{node.op_type}' (--skip-unknown counts such nodes"
                                     " as zero)", file=self.path, path=f"node '{self.name(node)}'")
-        if len(data) > 1 or (declared is not None and _nchw(declared) not in (None, shape)):
-            raise self.fail(node, f"cannot skip '{node.op_type}': it has {len(data)} data inputs or changes"
-                                  " the shape")
+        outputs = [o for o in node.output if o]
+        if len(data) > 1 or len(outputs) > 1 or (declared is not None and _nchw(declared) not in (None, shape)):
+            raise self.fail(node, f"cannot skip '{node.op_type}': it has {len(data)} data inputs and"
+                                  f" {len(outputs)} outputs, or changes the shape")
         self.graph.skipped[node.op_type] = self.graph.skipped.get(node.op_type, 0) + 1
         self.layer(node, "identity", {}, source=self.data[data[0]])
 
@@ -359,7 +360,7 @@ def elementwise(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     reader.layer(node, "identity", {}, source=source)
     constant = reader.constant(node, 1 - data[0]) if len(node.input) == 2 else None
     if node.op_type == "Mul" and constant is not None and len(constant) == 1 and 0 < constant[0] <= 10:
-        reader.graph.scales[reader.data[node.output[0]]] = round(constant[0], 6)  # a residual's scale
+        reader.graph.ops[reader.data[node.output[0]]].scale = round(constant[0], 6)  # a residual's scale
 
 
 def _read_once(reader: Reader, tensor: str) -> bool:

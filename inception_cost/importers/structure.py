@@ -128,9 +128,9 @@ def _merge(graph: Graph, op: Op, fork: int, paths: list[list[Node]]) -> Node:
         if len(paths) == 2 and sum(1 for p in paths if not p) == 1:
             body = next(p for p in paths if p)
             last = body[-1].op if body[-1].kind == "layer" else None
-            if last is not None and last.index in graph.scales and len(body) > 1:
+            if last is not None and last.scale is not None and len(body) > 1:
                 node = Node("residual", op, [body[:-1]])  # input + scale * body (Inception-ResNet)
-                node.scale = graph.scales[last.index]
+                node.scale = last.scale
                 return node
             return Node("residual", op, [body])
         return Node("add", op, paths)
