@@ -18,7 +18,12 @@ import inception_cost as ic
 from inception_cost.core.tree import Role
 from inception_cost.importers import import_model
 
-pytest.importorskip("onnx")
+try:
+    import onnx  # noqa: F401  (the optional extra; the test extra installs it)
+    ONNX = True
+except ImportError:
+    ONNX = False
+needs_onnx = pytest.mark.skipif(not ONNX, reason="the onnx extra is not installed")
 MODELS = os.path.join(os.path.dirname(__file__), "models")
 
 # torchvision name -> (built-in file, params, MACs, params of the eval export with BN folded)
@@ -36,6 +41,8 @@ KERAS = {
     "Xception": (22_910_480, 8_357_403_496),
     "ResNet50": (25_636_712, 3_857_973_248),
     "MobileNetV2": (3_538_984, 300_774_272),
+    "InceptionResNetV2": (55_873_736, 13_155_794_016),  # CustomScaleLayer: residuals with scales
+    "DenseNet121": (8_062_504, 2_834_161_664),
 }
 
 
@@ -56,6 +63,7 @@ def same_as_written_yaml(tmp_path, model: str, conventions=("torchvision", "fvco
         assert [c.macs for c in via_yaml.children] == [c.macs for c in direct.children]
 
 
+@needs_onnx
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_torchvision_export_with_batch_norm_equals_the_model(tmp_path, name):
     builtin, params, macs, _ = TORCHVISION[name]
@@ -71,6 +79,7 @@ def test_torchvision_export_with_batch_norm_equals_the_model(tmp_path, name):
     same_as_written_yaml(tmp_path, model)
 
 
+@needs_onnx
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_torchvision_export_with_batch_norm_folded(tmp_path, name):
     _, params, macs, folded = TORCHVISION[name]
@@ -94,6 +103,21 @@ def test_keras_applications_config(tmp_path, name):
     same_as_written_yaml(tmp_path, config, ("keras", "torchvision"))
 
 
+def test_keras_efficientnet_normalization_is_said(tmp_path):
+    """keras.applications' EfficientNetB0 (5,330,571 count_params()) normalises its input with
+    a Normalization layer whose mean, variance and count (3 + 3 + 1) are not counted."""
+    cost = ic.analyse(unpack(tmp_path, "keras_EfficientNetB0", ".json"), convention="keras")
+    assert (cost.params, cost.macs) == (5_330_571 - 7, 385_814_752)
+    assert "Normalization layer 'normalization': its mean, variance and count" in cost.to_markdown()
+
+
+def test_keras_inception_resnet_v2_equals_the_builtin(tmp_path):
+    cost = ic.analyse(unpack(tmp_path, "keras_InceptionResNetV2", ".json"), convention="keras")
+    builtin = ic.analyse("inception-resnet-v2", convention="keras")
+    assert (cost.params, cost.macs) == (builtin.params, builtin.macs)
+    assert "scale: 0.17" in import_model(unpack(tmp_path, "keras_InceptionResNetV2", ".json")).text
+
+
 def test_keras_file_reads_its_config_only(tmp_path):
     import zipfile
 
@@ -114,6 +138,7 @@ def test_keras_inception_v3_equals_the_builtin(tmp_path):
     assert ic.analyse("inception-v3", convention="keras").params == cost.params
 
 
+@needs_onnx
 def test_structure_is_recovered(tmp_path):
     text = import_model(unpack(tmp_path, "googlenet_bn", ".onnx")).text
     assert "  name: inception3a\n    layers:\n      - concat:\n          branch1:" in text

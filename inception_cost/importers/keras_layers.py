@@ -139,6 +139,19 @@ def merge(reader: Reader, layer: Layer, config: Layer, inputs: list[str]) -> Non
                                            str(layer.get("class_name")))
 
 
+def custom_scale(reader: Reader, layer: Layer, config: Layer, inputs: list[str]) -> None:
+    """keras.applications' InceptionResNetV2 residual: inputs[0] + scale * inputs[1]."""
+    if len(inputs) != 2:
+        raise reader.fail(layer, f"CustomScaleLayer reads 2 layers (input, body), got {len(inputs)}")
+    assert reader.graph is not None
+    name = str(layer.get("name") or config.get("name"))
+    scaled = reader.graph.layer(name, "identity", {}, reader.source(layer, inputs[1]),
+                                "CustomScaleLayer")
+    reader.graph.ops[scaled].scale = float(config.get("scale", 1.0))
+    reader.data[name] = reader.graph.merge(name, "add", [reader.source(layer, inputs[0]), scaled],
+                                           "CustomScaleLayer")
+
+
 def zero_padding(reader: Reader, layer: Layer, config: Layer, inputs: list[str]) -> None:
     value = config.get("padding", 1)
     axes = [value, value] if isinstance(value, int) else list(value)
@@ -162,8 +175,9 @@ def simple(reader: Reader, layer: Layer, config: Layer, inputs: list[str]) -> No
     else:  # Rescaling, Normalization: no weights that cost MACs
         reader.add(layer, "identity", {}, source)
         if kind == "Normalization":
-            reader.notes.append(f"Normalization layer '{layer.get('name')}': its mean and variance"
-                                " (Keras counts them as non-trainable weights) are not counted.")
+            reader.notes.append(f"Normalization layer '{layer.get('name')}': its mean, variance and count"
+                                " (2 per channel + 1, which Keras counts as non-trainable weights) are not"
+                                " counted.")
 
 
 def reshape(reader: Reader, layer: Layer, config: Layer, inputs: list[str]) -> None:
@@ -187,5 +201,5 @@ HANDLERS: dict[str, Handler] = {
     "GlobalAveragePooling2D": global_pool, "GlobalMaxPooling2D": global_pool, "Concatenate": merge,
     "Add": merge, "Multiply": merge, "ZeroPadding2D": zero_padding, "Dropout": simple,
     "SpatialDropout2D": simple, "Flatten": simple, "Rescaling": simple, "Normalization": simple,
-    "Reshape": reshape,
+    "Reshape": reshape, "CustomScaleLayer": custom_scale,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections import deque
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
@@ -122,23 +123,32 @@ def _inbound(layer: dict[str, Any], path: str) -> list[str]:
 
 
 def _topological(layers: list[Any], path: str) -> list[dict[str, Any]]:
+    """The layers in an order where every layer comes after those it reads (Kahn's
+    algorithm); a cycle or a missing layer is an error naming a layer."""
     if not all(isinstance(layer, dict) for layer in layers):
         raise ArchitectureError("every layer of config.layers must be a mapping", file=path)
+    reads = [_inbound(layer, path) for layer in layers]
+    names = [_name(layer) for layer in layers]
+    waiting = [len(r) for r in reads]
+    readers: dict[str, list[int]] = {}
+    for i, inputs in enumerate(reads):
+        for name in inputs:
+            readers.setdefault(name, []).append(i)
+    ready = deque(i for i, count in enumerate(waiting) if count == 0)  # in the config's order
     ordered: list[dict[str, Any]] = []
-    done: set[str] = set()
-    pending = list(layers)
-    while pending:
-        rest = [layer for layer in pending if not all(n in done for n in _inbound(layer, path))]
-        ready = [layer for layer in pending if layer not in rest]
-        if not ready:
-            layer = rest[0]
-            missing = next(n for n in _inbound(layer, path) if n not in done)
-            known = {_name(other) for other in rest}
-            why = "a cycle" if missing in known else "no such layer"
-            raise ArchitectureError(f"reads '{missing}': {why}", file=path, path=f"layer '{_name(layer)}'")
-        ordered += ready
-        done.update(_name(layer) for layer in ready)
-        pending = rest
+    while ready:
+        i = ready.popleft()
+        ordered.append(layers[i])
+        for j in readers.get(names[i], []):
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                ready.append(j)
+    if len(ordered) < len(layers):
+        done = {_name(layer) for layer in ordered}
+        stuck = next(i for i, count in enumerate(waiting) if count > 0)
+        missing = next(n for n in reads[stuck] if n not in done)
+        why = "a cycle" if missing in names else "no such layer"
+        raise ArchitectureError(f"reads '{missing}': {why}", file=path, path=f"layer '{names[stuck]}'")
     return ordered
 
 

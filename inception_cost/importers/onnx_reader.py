@@ -10,6 +10,7 @@ engine's own (`Graph.layer`).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -145,28 +146,32 @@ def _input_shape(name: str, dims: list[int | str] | None, path: str) -> tuple[in
 
 
 def _topological(nodes: list[Any], available: set[str], path: str) -> list[Any]:
-    """The nodes in an order where every input is made before it is read; a cycle or an
-    input that nothing makes is an error that names a node."""
-    ready = set(available) | {""}
-    pending = list(nodes)
+    """The nodes in an order where every input is made before it is read (Kahn's
+    algorithm); a cycle or an input that nothing makes is an error that names a node."""
+    ready_tensors = set(available) | {""}
+    waiting: list[set[str]] = [{i for i in node.input if i not in ready_tensors} for node in nodes]
+    readers: dict[str, list[int]] = {}
+    for i, missing in enumerate(waiting):
+        for tensor in missing:
+            readers.setdefault(tensor, []).append(i)
+    queue = deque(i for i, missing in enumerate(waiting) if not missing)  # in the file's order
     ordered: list[Any] = []
-    while pending:
-        rest = []
-        for node in pending:
-            if all(i in ready for i in node.input):
-                ordered.append(node)
-                ready.update(node.output)
-            else:
-                rest.append(node)
-        if len(rest) == len(pending):
-            node = rest[0]
-            missing = next(i for i in node.input if i not in ready)
-            made = {o for n in rest for o in n.output}
-            why = "a cycle: it is made only by nodes that wait on it" if missing in made else \
-                "no node makes it and it is no input or initializer"
-            raise ArchitectureError(f"reads '{missing}': {why}", file=path,
-                                    path=f"node '{node.name or node.op_type}'")
-        pending = rest
+    while queue:
+        i = queue.popleft()
+        ordered.append(nodes[i])
+        for tensor in nodes[i].output:
+            for j in readers.pop(tensor, []):
+                waiting[j].discard(tensor)
+                if not waiting[j]:
+                    queue.append(j)
+    if len(ordered) < len(nodes):
+        stuck = next(i for i, missing in enumerate(waiting) if missing)
+        node, absent = nodes[stuck], sorted(waiting[stuck])[0]
+        made = {o for n in nodes for o in n.output}
+        why = "a cycle: it is made only by nodes that wait on it" if absent in made else \
+            "no node makes it and it is no input or initializer"
+        raise ArchitectureError(f"reads '{absent}': {why}", file=path,
+                                path=f"node '{node.name or node.op_type}'")
     return ordered
 
 

@@ -151,7 +151,10 @@ def meaningful(label: str, source: str) -> bool:
 
 
 def _common(ops: list[Op]) -> tuple[str, ...]:
-    scopes = [op.scope for op in ops]
+    """The name prefix the ops share; ops whose names say nothing (Keras's conv2d_5) do not vote."""
+    scopes = [op.scope for op in ops if op.scope]
+    if not scopes:
+        return ()
     first = scopes[0]
     size = min(len(s) for s in scopes)
     for i in range(size):

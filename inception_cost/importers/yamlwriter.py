@@ -4,6 +4,7 @@ modules as indented blocks."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -55,8 +56,18 @@ def _items(items: list[Any], indent: int, lines: list[str]) -> None:
                     lines.append(f"{pad}    {scalar(key)}: {flow(value)}")
 
 
+PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+RESERVED = {"yes", "no", "true", "false", "on", "off", "null"}  # words YAML reads as another type
+
+
 def scalar(value: Any) -> str:
     """One value as YAML reads it back (strings quoted where they would read as another type)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and PLAIN.fullmatch(value) and value.lower() not in RESERVED:
+        return value
     text: str = yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True)
     return text.strip().removesuffix("\n...").strip()
 

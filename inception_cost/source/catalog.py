@@ -49,7 +49,7 @@ def load(ref: str, variant: str = "reduced", skip_unknown: bool = False) -> Netw
 
 
 def resolve(ref: str) -> tuple[str, str]:
-    """(path, display name) for a built-in name or a path to a YAML file."""
+    """(path, display name) for a built-in name or a path to a YAML or model file."""
     suffix = os.path.splitext(ref)[1].lower()
     if suffix in SUFFIXES + MODEL_SUFFIXES or os.path.exists(ref) or "/" in ref or "\\" in ref:
         return ref, ref
