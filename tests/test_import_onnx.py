@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import inception_cost as ic
 from inception_cost.cli import cli
-from inception_cost.errors import ArchitectureError, ExitCode, ShapeError, UsageError
+from inception_cost.errors import ArchitectureError, ExitCode, ShapeError
 from inception_cost.importers import import_model
 
 onnx = pytest.importorskip("onnx")
@@ -134,7 +134,7 @@ def test_bad_files(tmp_path):
         ic.analyse(str(truncated))
     with pytest.raises(ArchitectureError, match="dynamic height"):
         ic.analyse(save(tmp_path, [c1], i1, size=(3, "H", 32), name="dynamic"))
-    with pytest.raises(UsageError, match="cannot read"):
+    with pytest.raises(ArchitectureError, match="no such file"):
         ic.analyse(str(tmp_path / "missing.onnx"))
     # a cycle: two nodes that read each other
     cyc = [helper.make_node("Relu", ["x2"], ["x1"], name="a"), helper.make_node("Add", ["x", "x1"], ["x2"], name="b"),

@@ -14,7 +14,7 @@ import zipfile
 from collections import deque
 from typing import Any
 
-from inception_cost.errors import ArchitectureError, UsageError
+from inception_cost.errors import ArchitectureError
 from inception_cost.importers.graph import Graph
 from inception_cost.importers.onnx_ops import NO_PADS, Pads, yaml_padding
 
@@ -69,8 +69,10 @@ def _document(path: str) -> Any:
         return json.loads(raw.decode("utf-8"))
     except ArchitectureError:
         raise
-    except OSError as exc:
-        raise UsageError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=path) from None
+    except FileNotFoundError:
+        raise ArchitectureError("no such file", file=path) from None
+    except OSError as exc:  # as a YAML file that cannot be read
+        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path) from None
     except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError) as exc:
         what = "zip archive" if path.lower().endswith(".keras") else "JSON document"
         raise ArchitectureError(f"not a readable {what} ({str(exc).splitlines()[0] if str(exc) else exc})",

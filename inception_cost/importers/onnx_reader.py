@@ -78,8 +78,10 @@ def _load(onnx: Any, path: str) -> Any:
         return onnx.load_model(path, load_external_data=False)
     except ArchitectureError:
         raise
-    except OSError as exc:
-        raise UsageError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    except FileNotFoundError:
+        raise ArchitectureError("no such file", file=path) from None
+    except OSError as exc:  # as a YAML file that cannot be read
+        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path) from None
     except Exception as exc:  # protobuf's DecodeError and its kin: a truncated or foreign file
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ArchitectureError(f"not a readable ONNX model ({message})", file=path) from None

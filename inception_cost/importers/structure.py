@@ -183,7 +183,13 @@ def _group(nodes: list[Node], depth: int, joiner: str) -> list[Node]:
         run = nodes[i:j]
         key = keys[i]
         if key is not None and (len(run) > 1 or run[0].kind != "layer"):
-            out.append(Node("module", None, [_group(run, depth + 1, joiner)], name=key))
+            common = _common([op for node in run for op in node.ops()])
+            if any(o.kind == "module" and o.name == key for o in out) and len(common) > depth + 1:
+                # a name a sibling has (Keras's mixed_5b, mixed_6a): say the next part too
+                out.append(Node("module", None, [_group(run, depth + 2, joiner)],
+                                name=joiner.join(common[depth:depth + 2])))
+            else:
+                out.append(Node("module", None, [_group(run, depth + 1, joiner)], name=key))
         else:
             for node in run:
                 out.append(_finish(node, depth, joiner))
@@ -235,8 +241,20 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def to_items(nodes: list[Node]) -> list[Any]:
-    """The YAML items (plain dicts and lists) of recovered nodes."""
-    return [_item(n) for n in nodes]
+    """The YAML items (plain dicts and lists) of recovered nodes; siblings that would share
+    a name (`mixed_5b` and `mixed_6a` both grouped as `mixed`) are told apart by _2, _3 ..."""
+    items = [_item(n) for n in nodes]
+    seen: set[str] = set()
+    for item in items:
+        (body,) = item.values()
+        if isinstance(body, dict) and "name" in body:
+            name, n = str(body["name"]), 1
+            while name in seen:
+                n += 1
+                name = f"{body['name']}_{n}"
+            body["name"] = name
+            seen.add(name)
+    return items
 
 
 def _item(node: Node) -> Any:
