@@ -127,3 +127,10 @@ def merged_shape(kind: str, shapes: list[Shape], where: str) -> Shape:
         return first
     raise ShapeError(f"{kind} needs equal shapes, got {', '.join(format_shape(s) for s in shapes)}",
                      path=where)
+
+
+def unreadable(exc: OSError, path: str) -> ArchitectureError:
+    """A model file that cannot be opened, said as for a YAML file (exit code 3)."""
+    if isinstance(exc, FileNotFoundError):
+        return ArchitectureError("no such file", file=path)
+    return ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path)

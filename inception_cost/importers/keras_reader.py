@@ -15,7 +15,7 @@ from collections import deque
 from typing import Any
 
 from inception_cost.errors import ArchitectureError
-from inception_cost.importers.graph import Graph
+from inception_cost.importers.graph import Graph, unreadable
 from inception_cost.importers.onnx_ops import NO_PADS, Pads, yaml_padding
 
 MAX_CONFIG_BYTES = 50_000_000
@@ -69,10 +69,8 @@ def _document(path: str) -> Any:
         return json.loads(raw.decode("utf-8"))
     except ArchitectureError:
         raise
-    except FileNotFoundError:
-        raise ArchitectureError("no such file", file=path) from None
-    except OSError as exc:  # as a YAML file that cannot be read
-        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+    except OSError as exc:
+        raise unreadable(exc, path) from None
     except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError) as exc:
         what = "zip archive" if path.lower().endswith(".keras") else "JSON document"
         raise ArchitectureError(f"not a readable {what} ({str(exc).splitlines()[0] if str(exc) else exc})",

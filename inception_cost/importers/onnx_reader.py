@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
-from inception_cost.importers.graph import Graph
+from inception_cost.importers.graph import Graph, unreadable
 from inception_cost.importers.onnx_ops import HANDLERS, PARAMETER_OPS, Reader
 from inception_cost.importers.onnx_values import attributes, tensor_values, type_dims
 
@@ -78,10 +78,8 @@ def _load(onnx: Any, path: str) -> Any:
         return onnx.load_model(path, load_external_data=False)
     except ArchitectureError:
         raise
-    except FileNotFoundError:
-        raise ArchitectureError("no such file", file=path) from None
-    except OSError as exc:  # as a YAML file that cannot be read
-        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+    except OSError as exc:
+        raise unreadable(exc, path) from None
     except Exception as exc:  # protobuf's DecodeError and its kin: a truncated or foreign file
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ArchitectureError(f"not a readable ONNX model ({message})", file=path) from None
