@@ -19,6 +19,8 @@ from inception_cost.source.arguments import ArgReader
 MERGES = ("concat", "add", "mul")
 INPUT = "input"
 MAX_OPS = 100_000  # bounded time whatever the file claims
+Pads = tuple[tuple[int, int], tuple[int, int]]  # a Pad / ZeroPadding2D: (top, bottom), (left, right)
+NO_PADS: Pads = ((0, 0), (0, 0))
 
 
 class Op:
@@ -134,3 +136,14 @@ def unreadable(exc: OSError, path: str) -> ArchitectureError:
     if isinstance(exc, FileNotFoundError):
         return ArchitectureError("no such file", file=path)
     return ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path)
+
+
+def yaml_padding(pads: Pads) -> Any:
+    """((top, bottom), (left, right)) as a file writes it: valid, p, [ph, pw], or
+    [[top, bottom], [left, right]]."""
+    axes = [a[0] if a[0] == a[1] else list(a) for a in pads]
+    if axes == [0, 0]:
+        return "valid"
+    if isinstance(axes[0], int) and axes[0] == axes[1]:
+        return axes[0]
+    return axes

@@ -15,8 +15,7 @@ from collections import deque
 from typing import Any
 
 from inception_cost.errors import ArchitectureError
-from inception_cost.importers.graph import Graph, unreadable
-from inception_cost.importers.onnx_ops import NO_PADS, Pads, yaml_padding
+from inception_cost.importers.graph import NO_PADS, Graph, Pads, unreadable, yaml_padding
 
 MAX_CONFIG_BYTES = 50_000_000
 ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid",

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, ShapeError
-from inception_cost.importers.graph import Graph
+from inception_cost.importers.graph import NO_PADS, Graph, Pads, yaml_padding
 from inception_cost.importers.onnx_values import tensor_values
 
-Pads = tuple[tuple[int, int], tuple[int, int]]  # (top, bottom), (left, right)
-NO_PADS: Pads = ((0, 0), (0, 0))
 RUN_TIME: Pads = ((-1, -1), (-1, -1))  # a Pad computed at run time: TensorFlow's 'same' (timm's pad_same)
 # operators that read their first input as a weight or a shape, never as the image
 PARAMETER_OPS = ("Identity", "Constant", "Shape", "Cast")
@@ -187,17 +185,6 @@ def _padding(reader: Reader, node: Any, attrs: dict[str, Any], extra: Pads) -> A
         return "same"
     top, left, bottom, right = (int(p) for p in pads)
     return yaml_padding(((top + extra[0][0], bottom + extra[0][1]), (left + extra[1][0], right + extra[1][1])))
-
-
-def yaml_padding(pads: Pads) -> Any:
-    """((top, bottom), (left, right)) as a file writes it: valid, p, [ph, pw], or
-    [[top, bottom], [left, right]]."""
-    axes = [a[0] if a[0] == a[1] else list(a) for a in pads]
-    if axes == [0, 0]:
-        return "valid"
-    if isinstance(axes[0], int) and axes[0] == axes[1]:
-        return axes[0]
-    return axes
 
 
 def _window(reader: Reader, node: Any, attrs: dict[str, Any], kernel: list[int]) -> dict[str, Any]:
