@@ -16,7 +16,8 @@ from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
 from inception_cost.importers.graph import Graph, unreadable
-from inception_cost.importers.onnx_ops import HANDLERS, PARAMETER_OPS, Reader
+from inception_cost.importers.onnx_ops import HANDLERS, PARAMETER_OPS
+from inception_cost.importers.onnx_state import Reader
 from inception_cost.importers.onnx_values import attributes, tensor_values, type_dims
 
 MAX_FILE_BYTES = 2_000_000_000  # protobuf's own limit
