@@ -94,6 +94,18 @@ def test_torchvision_export_with_batch_norm_folded(tmp_path, name):
     same_as_written_yaml(tmp_path, unpack(tmp_path, f"{name}_folded", ".onnx"), ("torchvision",))
 
 
+@needs_onnx
+def test_dynamo_export_with_its_weights_missing(tmp_path):
+    """torch.onnx.export's default (dynamo) exporter folds batch norm and, where the shift is
+    zero (a fresh model), keeps no bias: 2 parameters fewer per BN channel (26,560 channels);
+    its weights were stored outside the file and are gone."""
+    cost = ic.analyse(unpack(tmp_path, "resnet50_dynamo", ".onnx"))
+    assert (cost.params, cost.macs) == (25_557_032 - 2 * 26_560, 4_089_184_256)
+    assert "Batch norm: none in the graph. If the model had batch norm, the exporter folded it" in \
+        cost.to_markdown()
+    same_as_written_yaml(tmp_path, unpack(tmp_path, "resnet50_dynamo", ".onnx"), ("torchvision",))
+
+
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_applications_config(tmp_path, name):
     params, macs = KERAS[name]

@@ -78,6 +78,7 @@ def conv(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
         raise ShapeError(f"weights {weight} with group {groups} need {weight[1] * groups} input channels,"
                          f" got {cin}", file=reader.path, path=f"node '{reader.name(node)}'")
     bias = len(node.input) > 2 and node.input[2] != ""
+    reader.convs += 1
     if any(t.startswith("onnx::") for t in node.input[1:3] if t):
         reader.anonymous_biases += bias
     reader.layer(node, "conv", {"filters": weight[0], **args, **({"groups": groups} if groups > 1 else {}),

@@ -37,6 +37,7 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
     model = _load(onnx, path)
     g = model.graph
     reader = Reader(onnx, path, skip_unknown)
+    reader.producer = str(model.producer_name)
     for tensor in g.initializer:
         reader.params[tensor.name] = [int(d) for d in tensor.dims]
         reader.values[tensor.name] = tensor_values(tensor)

@@ -31,6 +31,8 @@ class Reader:
         self.readers: dict[str, int] = {}  # how many nodes read each tensor
         self.batch_norms = 0
         self.anonymous_biases = 0  # conv biases the exporter made (a batch norm folded into them)
+        self.convs = 0
+        self.producer = ""  # the exporter's name (pytorch, tf2onnx ...)
 
     # -- tensors --
 
@@ -130,6 +132,12 @@ class Reader:
                          " export). Folding moves each batch norm's scale into the conv weights and its shift"
                          " into a conv bias: 1 parameter per channel where the model had 2 (and no bias), so"
                          " the file counts fewer parameters than the model; MACs are unchanged.")
+        elif not self.batch_norms and self.convs and self.producer == "pytorch":
+            notes.append("Batch norm: none in the graph. If the model had batch norm, the exporter folded it"
+                         " into the convolutions (its scale into the weights, its shift into a bias, which it"
+                         " drops where the shift is zero, as in a freshly initialised model), so the file"
+                         " counts fewer parameters than the model (2 per batch-norm channel, less the biases"
+                         " kept); MACs are unchanged.")
         if self.run_time_pads:
             notes.append(f"Padding: {self.run_time_pads} Pad nodes compute their amounts at run time; each is"
                          " read as TensorFlow's 'same' padding of the conv or pool that reads it (what"
