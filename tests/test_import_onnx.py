@@ -204,3 +204,43 @@ def test_pad_computed_at_run_time_is_same_padding(tmp_path):
     cost = ic.analyse(path)
     assert cost.output_shape == (8, 8, 4) and cost.macs == 27 * 4 * 64  # ceil(15 / 2) = 8
     assert "Pad nodes compute their amounts at run time" in cost.to_markdown()
+
+
+def test_malformed_graphs_are_one_line_errors(tmp_path):
+    """Attributes, inputs and weight shapes of a small graph replaced by wrong ones (seeded):
+    a report or a one-line error with a documented exit code, never an internal error."""
+    import random
+
+    rng = random.Random(5)
+    c1, i1 = conv("/stem/conv/Conv", "x", "c", "stem", 3, 8, pads=[1, 1, 1, 1])
+    base_nodes = [c1, helper.make_node("MaxPool", ["c"], ["p"], name="/pool", kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Concat", ["p", "p"], ["cat"], name="/cat", axis=1),
+                  helper.make_node("GlobalAveragePool", ["cat"], ["g"], name="/gap"),
+                  helper.make_node("Flatten", ["g"], ["f"], name="/flat"),
+                  helper.make_node("Gemm", ["f", "fc.w"], ["y"], name="/fc", transB=1)]
+    values = [[0], [-1, -1], [1, 2, 3], [10**7, 10**7], [0, 0, 0, 0], [5, 5, 5, 5], 0, -3, 7]
+    for trial in range(120):
+        nodes = [helper.make_node(n.op_type, list(n.input), list(n.output), name=n.name,
+                                  **{a.name: helper.get_attribute_value(a) for a in n.attribute})
+                 for n in base_nodes]
+        inits = list(i1) + [weight("fc.w", 10, 16)]
+        node = rng.choice(nodes)
+        what = rng.choice(["attr", "input", "dims"])
+        if what == "attr":
+            node.attribute.append(helper.make_attribute(
+                rng.choice(["kernel_shape", "strides", "pads", "dilations", "group", "axis", "transB"]),
+                rng.choice(values)))
+            names = [a.name for a in node.attribute]
+            if len(names) != len(set(names)):  # replace, not add
+                kept = {a.name: a for a in node.attribute}
+                del node.attribute[:]
+                node.attribute.extend(kept.values())
+        elif what == "input":
+            node.input[rng.randrange(len(node.input))] = rng.choice(["", "x", "nothing", "fc.w", "c"])
+        else:
+            dims = rng.choice([[8, 3, 3], [8, 5, 3, 3], [0, 3, 3, 3], [10, 99]])
+            inits[rng.randrange(len(inits))] = weight(rng.choice(["stem.w", "fc.w"]), *[max(d, 1) for d in dims])
+        path = save(tmp_path, nodes, inits, name=f"m{trial}")
+        result = CliRunner().invoke(cli, [path])
+        assert result.exit_code in (0, ExitCode.SHAPE_MISMATCH, ExitCode.INVALID_ARCHITECTURE), result.output
+        assert result.exit_code == 0 or len(result.output.strip().splitlines()) == 1, result.output

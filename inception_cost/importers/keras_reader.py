@@ -25,12 +25,19 @@ ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "hard_sig
 
 def read(path: str, skip_unknown: bool = False) -> Graph:
     document = _document(path)
+    try:
+        return _read(document, path, skip_unknown)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:  # a malformed config
+        raise ArchitectureError(f"a malformed Keras config ({_what(exc)})", file=path) from None
+
+
+def _read(document: Any, path: str, skip_unknown: bool) -> Graph:
     model = document.get("config") if isinstance(document, dict) else None
     kind = document.get("class_name") if isinstance(document, dict) else None
     if not isinstance(model, dict) or not isinstance(model.get("layers"), list):
         raise ArchitectureError("not a Keras model config (expected class_name and config.layers, as"
                                 " model.to_json() writes)", file=path)
-    reader = Reader(path, skip_unknown, model.get("name") or os.path.splitext(os.path.basename(path))[0])
+    reader = Reader(path, skip_unknown, str(model.get("name") or os.path.splitext(os.path.basename(path))[0]))
     layers = model["layers"]
     if kind == "Sequential":
         _sequential(layers)
@@ -42,7 +49,8 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
     if len(outputs) != 1:
         raise ArchitectureError(f"the model has {len(outputs)} outputs; inception-cost reads a network"
                                 " with one", file=path)
-    assert reader.graph is not None
+    if reader.graph is None:
+        raise ArchitectureError("the model has no InputLayer", file=path)
     reader.graph.output = reader.output(str(outputs[0][0]))
     reader.graph.source = f"imported from {os.path.basename(path)} (Keras {kind or 'model'} config)"
     reader.graph.notes += reader.notes
@@ -117,8 +125,17 @@ def _inbound(layer: dict[str, Any], path: str) -> list[str]:
                     walk(item)
 
     node = nodes[0]
-    walk(node.get("args", []) if isinstance(node, dict) else node)
+    try:
+        walk(node.get("args", []) if isinstance(node, dict) else node)
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ArchitectureError(f"cannot read the layers it reads ({_what(exc)})", file=path,
+                                path=f"layer '{_name(layer)}'") from None
     return names
+
+
+def _what(exc: Exception) -> str:
+    """A malformed value, said in a few words: the missing key or the error's message."""
+    return f"no '{exc.args[0]}'" if isinstance(exc, KeyError) and exc.args else str(exc).splitlines()[0][:200]
 
 
 def _topological(layers: list[Any], path: str) -> list[dict[str, Any]]:
@@ -188,7 +205,10 @@ class Reader:
         if handler is None:
             self.unknown(layer, kind, inputs)
             return
-        handler(self, layer, config, inputs)
+        try:
+            handler(self, layer, config, inputs)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:  # a malformed config
+            raise self.fail(layer, f"cannot read its {kind} config ({_what(exc)})") from None
 
     def _input(self, layer: dict[str, Any], config: dict[str, Any]) -> None:
         shape = config.get("batch_shape") or config.get("batch_input_shape")

@@ -187,4 +187,7 @@ def _read_node(reader: Reader, node: Any) -> None:
     if handler is None or node.domain not in ("", "ai.onnx"):
         reader.unknown(node)
         return
-    handler(reader, node, attrs)
+    try:
+        handler(reader, node, attrs)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:  # attributes of the wrong type or size
+        raise reader.fail(node, f"cannot read its '{node.op_type}' attributes ({exc})") from None
