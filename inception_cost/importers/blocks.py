@@ -74,7 +74,7 @@ def _rewrite(items: list[Any], counts: dict[str, int], blocks: dict[str, Any],
 
 
 def _block_name(name: str, blocks: dict[str, Any]) -> str:
-    base = NUMBERED.sub(lambda m: m.group(1).rstrip("._") or m.group(0), name) or "block"
+    base = NUMBERED.sub(lambda m: m.group(1).rstrip("._"), name) or f"block_{name}"  # layer1.2 -> layer1
     candidate, n = base, 1
     while candidate in blocks:
         n += 1
