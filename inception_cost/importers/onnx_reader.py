@@ -41,6 +41,9 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
     for tensor in g.initializer:
         reader.params[tensor.name] = [int(d) for d in tensor.dims]
         reader.values[tensor.name] = tensor_values(tensor)
+        if reader.values[tensor.name] is None:  # a weight: its values are never needed, let them go
+            for field in ("raw_data", "float_data", "int32_data", "int64_data", "double_data"):
+                tensor.ClearField(field)
     for info in (*g.input, *g.value_info, *g.output, *_inferred(onnx, model)):
         dims = type_dims(info)
         if dims is not None and info.name not in reader.declared:
