@@ -15,10 +15,9 @@ import os
 from typing import Any
 
 from inception_cost.core.shapes import format_shape
+from inception_cost.source.catalog import MODEL_SUFFIXES as MODEL_SUFFIXES  # re-exported
 
-ONNX_SUFFIXES = (".onnx",)
-KERAS_SUFFIXES = (".keras", ".json")
-MODEL_SUFFIXES = ONNX_SUFFIXES + KERAS_SUFFIXES
+ONNX_SUFFIXES = (".onnx",)  # the others (.keras, .json) are Keras's
 
 
 def is_model_file(path: str) -> bool:

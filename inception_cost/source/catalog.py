@@ -11,6 +11,7 @@ from inception_cost.errors import UsageError, did_you_mean
 from inception_cost.graph.nodes import Network
 
 SUFFIXES = (".yaml", ".yml")
+MODEL_SUFFIXES = (".onnx", ".keras", ".json")  # read by inception_cost.importers (loaded on use)
 
 
 def builtin_dir() -> str:
@@ -29,8 +30,6 @@ def builtin_names() -> list[str]:
 def builtin_paths() -> list[str]:
     return [os.path.join(builtin_dir(), f"{name}.yaml") for name in builtin_names()]
 
-
-MODEL_SUFFIXES = (".onnx", ".keras", ".json")  # read by inception_cost.importers
 
 
 def load(ref: str, variant: str = "reduced", skip_unknown: bool = False) -> Network:
