@@ -123,6 +123,10 @@ def test_unknown_operator_is_refused_or_skipped(tmp_path):
     result = CliRunner().invoke(cli, [path])
     assert result.exit_code == ExitCode.INVALID_ARCHITECTURE and "unknown operator 'Erf'" in result.output
     assert CliRunner().invoke(cli, [path, "--skip-unknown"]).exit_code == 0
+    for command in (["memory"], ["roofline"], ["explain"], ["factorize"], ["compare", "googlenet"]):
+        said = CliRunner().invoke(cli, [*command, path, "--skip-unknown"])
+        assert said.exit_code == 0, (command, said.output)
+        assert "inception-cost: net: Skipped: 1 node of operators" in said.stderr, command
 
 
 def test_bad_files(tmp_path):

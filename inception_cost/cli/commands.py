@@ -11,6 +11,7 @@ from inception_cost.cli.options import (
     emit,
     module_option,
     report_options,
+    say_skipped,
     skip_unknown_option,
     train_option,
 )
@@ -81,8 +82,10 @@ def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
 @click.option("--conventions", "names", default=None, metavar="A,B,...",
               help=f"Conventions to set side by side (default: every preset: {', '.join(CONVENTIONS)}).")
 @train_option
+@skip_unknown_option
 @report_options
-def explain(name: str, names: str | None, train: bool, fmt: str, output: str | None, force: bool) -> None:
+def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: str, output: str | None,
+            force: bool) -> None:
     """Why the counting conventions give different totals for one network, term by term.
 
     \b
@@ -97,7 +100,8 @@ def explain(name: str, names: str | None, train: bool, fmt: str, output: str | N
 
     chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
         list(conventions.PRESETS.values())
-    network = api.load(name)
+    network = api.load(name, skip_unknown=skip_unknown)
+    say_skipped(network)
     emit(explain_report([analyse(network, train=train, convention=c) for c in chosen]), fmt, output, force)
 
 

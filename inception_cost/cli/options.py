@@ -38,6 +38,15 @@ def skip_unknown_option(func: F) -> F:
                              " (the report says how many) instead of refusing the file.")(func)
 
 
+def say_skipped(*networks: Any) -> None:
+    """On stderr, the operators a model file had that were counted as zero (--skip-unknown),
+    for the reports that do not list a network's notes."""
+    for network in networks:
+        for line in network.notes.splitlines():
+            if line.startswith("Skipped:"):
+                click.echo(f"inception-cost: {network.name}: {line}", err=True)
+
+
 def convention_option(func: F) -> F:
     return click.option("-c", "--convention", type=click.Choice(CONVENTIONS), default="torchvision",
                         show_default=True, help="What is counted, and how (see `inception-cost"
