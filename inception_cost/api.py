@@ -162,20 +162,25 @@ class Cost(_Renderable):
                 f" {self.convention.unit.value} ({self.convention.name})>")
 
 
-def load(model: Model, variant: str = REDUCED) -> Network:
-    """The layer graph of a built-in name, a YAML path or a Network (returned as it is)."""
+def load(model: Model, variant: str = REDUCED, *, skip_unknown: bool = False) -> Network:
+    """The layer graph of a built-in name, a YAML path, a model file (.onnx, .keras, a Keras
+    .json config) or a Network (returned as it is). `skip_unknown`: a model's operators
+    that the tool does not know count as zero (the report says how many) instead of
+    being refused."""
     if isinstance(model, Network):
         return model
     from inception_cost.source.catalog import load as load_builtin_or_file
 
-    network: Network = load_builtin_or_file(str(model), variant)
+    network: Network = load_builtin_or_file(str(model), variant, skip_unknown)
     return network
 
 
-def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False) -> Cost:
-    """Shapes and costs of a whole network: a built-in name, a YAML path or a Network."""
+def analyse(model: Model, *, convention: str | Convention = "torchvision", train: bool = False,
+            skip_unknown: bool = False) -> Cost:
+    """Shapes and costs of a whole network: a built-in name, a YAML path, a model file
+    (.onnx, .keras, a Keras .json config) or a Network."""
     rules = convention if isinstance(convention, Convention) else get_convention(convention)
-    analysis = analyse_network(load(model), train=train, convention=rules)
+    analysis = analyse_network(load(model, skip_unknown=skip_unknown), train=train, convention=rules)
     return Cost(analysis, analysis.root)
 
 
@@ -220,7 +225,7 @@ class Comparison(_Renderable):
 
 def compare(a: Model, b: Model, *, module: str | None = None, convention: str = "torchvision",
             train: bool = False, device: str | None = None, dtype: str = "fp16",
-            batch: int = 1) -> Comparison:
+            batch: int = 1, skip_unknown: bool = False) -> Comparison:
     """Compare two networks, or one module of each (`module`: a path or name).
 
     `naive` and `reduced` name GoogLeNet's inception module without and with its 1x1
@@ -237,7 +242,7 @@ def compare(a: Model, b: Model, *, module: str | None = None, convention: str = 
             reference = reference or analyse("googlenet", convention=convention, train=train)
             sides.append(_variant_module(str(model), module or "3a", reference))
         else:
-            whole = analyse(model, convention=convention, train=train)
+            whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
             sides.append(whole.module(module) if module else whole)
     timing = None
     if device is not None:
@@ -308,7 +313,7 @@ class Factorization(_Renderable):
 def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: str | None = None,
               kernel: int | None = None, channels: int = 64, size: int = 28,
               convention: str = "torchvision", train: bool = False, device: str | None = None,
-              dtype: str = "fp16", batch: int = 1) -> Factorization:
+              dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False) -> Factorization:
     """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
     in a whole network or one module; without a model, one C -> C conv (kernel, channels,
     size) shows the textbook ratios."""
@@ -323,7 +328,7 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
         whole = analyse(lone_layer(chosen, kernel, channels, size), convention=convention)
         module = "layer"
     else:
-        whole = analyse(model, convention=convention, train=train)
+        whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     before = whole.module(module) if module else whole
     target = before.node.source if module else None
     seen = {id(n.source): (n.in_shape, n.path.rsplit("/", 1)[-1])
@@ -363,11 +368,11 @@ class Sweep(_Renderable):
 def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           convention: str = "torchvision", train: bool = False, budget_macs: int | None = None,
           budget_params: int | None = None, top: int = 20, sort: str = "macs",
-          pareto_only: bool = False) -> Sweep:
+          pareto_only: bool = False, skip_unknown: bool = False) -> Sweep:
     """Every combination of `vary`'s values for the arguments of one module instance."""
     from inception_cost.transforms.sweep import Axis, run
 
-    whole = analyse(model, convention=convention, train=train)
+    whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)
     return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,

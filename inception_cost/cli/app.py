@@ -23,7 +23,7 @@ COMMANDS = {
     "show": "commands", "compare": "compare", "factorize": "compare", "export": "commands",
     "list": "commands", "explain": "commands", "memory": "estimate", "roofline": "estimate",
     "devices": "commands", "sweep": "sweep", "completion": "completion",
-    "schema": "commands",
+    "schema": "commands", "import": "importing",
 }
 
 
@@ -141,6 +141,8 @@ Examples:
   inception-cost googlenet -f markdown       the same numbers as a Markdown table
   inception-cost export googlenet -f markdown -o costs.md
   inception-cost my-net.yaml --train         any architecture file
+  inception-cost resnet50.onnx               a model file: ONNX, .keras, Keras JSON
+  inception-cost import model.onnx -o model.yaml   the model as editable YAML
   inception-cost list                        the built-in architectures
   inception-cost completion bash             the shell completion script (see README)""")
 @click.version_option(__version__, "-V", "--version", prog_name="inception-cost")
@@ -149,7 +151,8 @@ def cli(debug: bool) -> None:
     """What a convolutional network costs (MACs, parameters, memory, time), layer by layer
     and branch by branch, read from its architecture: no framework, no forward pass.
 
-    NAME is a built-in architecture (see `inception-cost list`) or FILE.yaml a path.
+    NAME is a built-in architecture (see `inception-cost list`), FILE.yaml a path, or a
+    model file (.onnx, .keras, a Keras .json config).
     """
 
 

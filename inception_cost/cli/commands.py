@@ -14,6 +14,8 @@ from inception_cost.cli.options import (
     module_option,
     report_options,
     report_options_with,
+    say_skipped,
+    skip_unknown_option,
     train_option,
 )
 
@@ -23,9 +25,10 @@ from inception_cost.cli.options import (
 @module_option("Break one module down by branch: a name (3a) or a path (stage3/conv3).")
 @train_option
 @convention_option
+@skip_unknown_option
 @report_options
-def show(name: str, module: str | None, train: bool, convention: str, fmt: str, output: str | None,
-         force: bool) -> None:
+def show(name: str, module: str | None, train: bool, convention: str, skip_unknown: bool, fmt: str,
+         output: str | None, force: bool) -> None:
     """Cost of a network row by row, or of one module branch by branch.
 
     \b
@@ -36,7 +39,7 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
     """
     from inception_cost import api
 
-    net = api.analyse(name, convention=convention, train=train)
+    net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
     emit((net.module(module) if module else net).report(), fmt, output, force)
 
 
@@ -45,9 +48,10 @@ def show(name: str, module: str | None, train: bool, convention: str, fmt: str, 
 @train_option
 @convention_option
 @hardware_options()
+@skip_unknown_option
 @report_options_with("markdown")
-def export(name: str, train: bool, convention: str, device: str, dtype: str, batch: int, fmt: str,
-           output: str | None, force: bool) -> None:
+def export(name: str, train: bool, convention: str, skip_unknown: bool, device: str, dtype: str, batch: int,
+           fmt: str, output: str | None, force: bool) -> None:
     """The whole report as one document: the network table, each module's branches,
     and the counting convention. Markdown (the default) draws each module as a Mermaid
     diagram; html is one self-contained page with pictures (MACs per module by branch,
@@ -63,7 +67,7 @@ def export(name: str, train: bool, convention: str, device: str, dtype: str, bat
     from inception_cost import api
     from inception_cost.reports.network import export_report
 
-    net = api.analyse(name, convention=convention, train=train)
+    net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
     roofline = None
     if fmt in ("html", "svg"):
         from inception_cost.estimates.devices import load_device
@@ -92,8 +96,10 @@ def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
               shell_complete=completer("complete_conventions"),
               help=f"Conventions to set side by side (default: every preset: {', '.join(CONVENTIONS)}).")
 @train_option
+@skip_unknown_option
 @report_options
-def explain(name: str, names: str | None, train: bool, fmt: str, output: str | None, force: bool) -> None:
+def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: str, output: str | None,
+            force: bool) -> None:
     """Why the counting conventions give different totals for one network, term by term.
 
     \b
@@ -108,7 +114,8 @@ def explain(name: str, names: str | None, train: bool, fmt: str, output: str | N
 
     chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
         list(conventions.PRESETS.values())
-    network = api.load(name)
+    network = api.load(name, skip_unknown=skip_unknown)
+    say_skipped(network)
     emit(explain_report([analyse(network, train=train, convention=c) for c in chosen]), fmt, output, force)
 
 

@@ -11,6 +11,8 @@ from inception_cost.cli.options import (
     hardware_options,
     module_option,
     report_options,
+    say_skipped,
+    skip_unknown_option,
     train_option,
 )
 from inception_cost.errors import UsageError
@@ -27,9 +29,10 @@ RULES = tuple(r.value for r in Rule)
 @train_option
 @convention_option
 @hardware_options()
+@skip_unknown_option
 @report_options
 def compare(a: str, b: str, module: str | None, train: bool, convention: str, device: str, dtype: str,
-            batch: int, fmt: str, output: str | None, force: bool) -> None:
+            batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Compare two architectures, or the naive and 1x1-reduced inception module.
 
     A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
@@ -45,7 +48,8 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
     from inception_cost import api
 
     comparison = api.compare(a, b, module=module, convention=convention, train=train,
-                             device=device, dtype=dtype, batch=batch)
+                             device=device, dtype=dtype, batch=batch, skip_unknown=skip_unknown)
+    say_skipped(comparison.a.analysis.network, comparison.b.analysis.network)
     report = comparison.report()
     if train and module:
         report.sections[0].notes.append("--train: training-only parts are counted where the"
@@ -67,10 +71,11 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
 @train_option
 @convention_option
 @hardware_options()
+@skip_unknown_option
 @report_options
 def factorize(name: str | None, module: str | None, rule: str, kernel: int | None, channels: int | None,
               size: int | None, train: bool, convention: str, device: str, dtype: str, batch: int,
-              fmt: str, output: str | None, force: bool) -> None:
+              skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
     and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
 
@@ -93,7 +98,8 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
             raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
     result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels or 64,
                            size=size or 28, convention=convention, train=train, device=device,
-                           dtype=dtype, batch=batch)
+                           dtype=dtype, batch=batch, skip_unknown=skip_unknown)
+    say_skipped(result.before.analysis.network)
     emit(result.report(), fmt, output, force)
 
 COMMANDS = {"compare": compare, "factorize": factorize}

@@ -10,6 +10,8 @@ from inception_cost.cli.options import (
     hardware_options,
     module_option,
     report_options,
+    say_skipped,
+    skip_unknown_option,
     train_option,
 )
 
@@ -19,8 +21,9 @@ from inception_cost.cli.options import (
 @module_option("Only this module, by name or path.")
 @train_option
 @hardware_options(default_device=None)
+@skip_unknown_option
 @report_options
-def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, fmt: str,
+def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, skip_unknown: bool, fmt: str,
            output: str | None, force: bool) -> None:
     """Memory per layer: activations, weight bytes, the bytes each layer must move, arithmetic
     intensity, and the peak activation memory of inference.
@@ -34,7 +37,8 @@ def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, f
     from inception_cost.estimates.memory import Dtype
     from inception_cost.reports.estimates import memory_report
 
-    net = api.analyse(name, train=train)
+    net = api.analyse(name, train=train, skip_unknown=skip_unknown)
+    say_skipped(net.analysis.network)
     scope = net.module(module).node if module else None
     emit(memory_report(net.analysis, Dtype(dtype), batch, scope), fmt, output, force)
 
@@ -45,9 +49,10 @@ def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, f
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
 @train_option
 @hardware_options()
+@skip_unknown_option
 @report_options
 def roofline(name: str, module: str | None, layers: bool, train: bool, device: str, dtype: str,
-             batch: int, fmt: str, output: str | None, force: bool) -> None:
+             batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Estimated time on a device: each layer takes the longer of its compute time and its
     memory time, plus a fixed overhead; which bound applies, and each part's share.
 
@@ -62,7 +67,8 @@ def roofline(name: str, module: str | None, layers: bool, train: bool, device: s
     from inception_cost.estimates.memory import Dtype
     from inception_cost.reports.estimates import roofline_report
 
-    net = api.analyse(name, train=train)
+    net = api.analyse(name, train=train, skip_unknown=skip_unknown)
+    say_skipped(net.analysis.network)
     scope = net.module(module).node if module else None
     emit(roofline_report(net.analysis, load_device(device), Dtype(dtype), batch, scope, layers),
          fmt, output, force)

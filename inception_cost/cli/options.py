@@ -63,6 +63,21 @@ def _report_options(func: F, default: str) -> F:
     return func
 
 
+def skip_unknown_option(func: F) -> F:
+    return click.option("--skip-unknown", is_flag=True,
+                        help="Count a model file's operators that inception-cost does not know as zero"
+                             " (the report says how many) instead of refusing the file.")(func)
+
+
+def say_skipped(*networks: Any) -> None:
+    """On stderr, the operators a model file had that were counted as zero (--skip-unknown),
+    for the reports that do not list a network's notes."""
+    for network in networks:
+        for line in network.notes.splitlines():
+            if line.startswith("Skipped:"):
+                click.echo(f"inception-cost: {network.name}: {line}", err=True)
+
+
 def convention_option(func: F) -> F:
     return click.option("-c", "--convention", type=click.Choice(CONVENTIONS), default="torchvision",
                         show_default=True, help="What is counted, and how (see `inception-cost"

@@ -13,6 +13,8 @@ from inception_cost.cli.options import (
     emit,
     module_option,
     report_options,
+    say_skipped,
+    skip_unknown_option,
     train_option,
 )
 from inception_cost.reports.sweep import SortKey
@@ -37,10 +39,11 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
 @click.option("--pareto", "pareto_only", is_flag=True, help="List only the Pareto-optimal variants.")
 @train_option
 @convention_option
+@skip_unknown_option
 @report_options
 def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
           budget_params: str | None, top: int, sort: str, pareto_only: bool, train: bool,
-          convention: str, fmt: str, output: str | None, force: bool) -> None:
+          convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Every combination of some arguments of one module instance: the module's and the
     whole network's parameters and MACs for each, the Pareto front, a budget filter.
 
@@ -61,7 +64,8 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
 
     axes = [sweeping.parse_vary(v) for v in varies]
     budgets = sweeping.parse_budget(budget_macs, "macs"), sweeping.parse_budget(budget_params, "params")
-    net = api.analyse(name, convention=convention, train=train)
+    net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
+    say_skipped(net.analysis.network)
     total = 1
     for axis in axes:
         total *= len(axis.values)

@@ -8,8 +8,10 @@ from inception_cost.errors import ShapeError
 
 Shape = tuple[int, int, int]  # (height, width, channels)
 Pair = tuple[int, int]
-# 'same', 'valid' or explicit (height, width) padding on each side
-Padding = str | tuple[int, int]
+# 'same', 'valid' or explicit (height, width) padding: each axis p on both sides, or
+# (before, after) where they differ
+Side = int | tuple[int, int]
+Padding = str | tuple[Side, Side]
 AxisPadding = str | tuple[int, int]  # 'same', 'valid' or (before, after)
 
 
@@ -41,11 +43,13 @@ def _axis_pad(pad: Padding, axis: int) -> AxisPadding:
     if isinstance(pad, str):
         return pad
     p = pad[axis]
-    return (p, p)
+    return p if isinstance(p, tuple) else (p, p)
 
 
 def pad_text(pad: Padding) -> str:
-    return pad if isinstance(pad, str) else f"{pad[0]}x{pad[1]}"
+    if isinstance(pad, str):
+        return pad
+    return "x".join(str(p) if isinstance(p, int) else f"{p[0]}+{p[1]}" for p in pad)
 
 
 def spatial_out(a: dict[str, Any], shape: Shape, path: str) -> Pair:

@@ -125,6 +125,7 @@ def network_report(analysis: Analysis) -> Report:
                          f" table's rounding): {', '.join(flagged)}.")
             notes += [f"- {path}: {'; '.join(problems[path])}" for path in flagged]
     notes += _stated_notes(analysis)
+    notes += [line for line in analysis.network.notes.splitlines() if line.strip()]
     marks = {i: FLAGGED for i, row in enumerate(rows) if str(row.get("check", "")).startswith("differs")}
     section = Section(title=title_of(analysis), columns=columns, rows=rows, total=total, notes=notes,
                       marks=marks)

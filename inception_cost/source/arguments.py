@@ -93,8 +93,10 @@ class ArgReader:
         n = self._int(key, value)
         return (n, n)
 
-    def padding(self, key: str = "padding", default: Any = "valid") -> str | tuple[int, int]:
-        """'same', 'valid', an int p (p on every side) or [ph, pw]."""
+    def padding(self, key: str = "padding", default: Any = "valid") -> Any:
+        """'same', 'valid', an int p (p on every side), [ph, pw], or [[top, bottom], [left,
+        right]] (each axis an int or a [before, after] pair: a padding that is not symmetric,
+        as ONNX and Keras's ZeroPadding2D write it)."""
         value = self.args.get(key, default)
         if isinstance(value, str) and value.lower() in ("same", "valid"):
             return value.lower()
@@ -102,10 +104,19 @@ class ArgReader:
             if isinstance(value, list):
                 if len(value) != 2:
                     raise self.error(key, "'padding' as a list must be [height, width]")
-                return (self._int(key, value[0], allow_zero=True), self._int(key, value[1], allow_zero=True))
+                return (self._side(key, value[0]), self._side(key, value[1]))
             n = self._int(key, value, allow_zero=True)
             return (n, n)
         raise self.error(key, f"'padding' must be same, valid, an integer or [h, w], got {_describe(value)}")
+
+    def _side(self, key: str, value: Any) -> Any:
+        """One axis of an explicit padding: p on both sides, or [before, after]."""
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise self.error(key, "one axis of 'padding' is p or [before, after]")
+            before, after = (self._int(key, v, allow_zero=True) for v in value)
+            return before if before == after else (before, after)
+        return self._int(key, value, allow_zero=True)
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.args.get(key, default)

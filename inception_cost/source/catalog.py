@@ -11,6 +11,7 @@ from inception_cost.errors import UsageError, did_you_mean
 from inception_cost.graph.nodes import Network
 
 SUFFIXES = (".yaml", ".yml")
+MODEL_SUFFIXES = (".onnx", ".keras", ".json")  # read by inception_cost.importers (loaded on use)
 
 
 def builtin_dir() -> str:
@@ -30,21 +31,30 @@ def builtin_paths() -> list[str]:
     return [os.path.join(builtin_dir(), f"{name}.yaml") for name in builtin_names()]
 
 
-def load(ref: str, variant: str = "reduced") -> Network:
-    """The layer graph of a built-in name or a YAML path (`variant`: see document.load_network)."""
+
+def load(ref: str, variant: str = "reduced", skip_unknown: bool = False) -> Network:
+    """The layer graph of a built-in name, a YAML path or a model file (ONNX, Keras), with
+    `variant` as in document.load_network; `skip_unknown` counts a model's unknown
+    operators as zero."""
+    path, display = resolve(ref)
+    if os.path.splitext(path)[1].lower() in MODEL_SUFFIXES:
+        from inception_cost.importers import import_model
+        from inception_cost.source.document import parse_text
+
+        return parse_text(import_model(path, skip_unknown).text, display)
     from inception_cost.source.document import load_network
 
-    path, display = resolve(ref)
     return load_network(path, display, variant=variant)
 
 
 def resolve(ref: str) -> tuple[str, str]:
-    """(path, display name) for a built-in name or a path to a YAML file."""
-    if os.path.splitext(ref)[1].lower() in SUFFIXES or os.path.exists(ref) or "/" in ref or "\\" in ref:
+    """(path, display name) for a built-in name or a path to a YAML or model file."""
+    suffix = os.path.splitext(ref)[1].lower()
+    if suffix in SUFFIXES + MODEL_SUFFIXES or os.path.exists(ref) or "/" in ref or "\\" in ref:
         return ref, ref
     path = os.path.join(builtin_dir(), f"{ref}.yaml")
     if os.path.isfile(path):
         return path, os.path.basename(path)
     names = builtin_names()
     raise UsageError(f"unknown architecture '{ref}'{did_you_mean(ref, names)}; built-ins:"
-                     f" {', '.join(names)} (or give the path of a .yaml file)")
+                     f" {', '.join(names)} (or give the path of a .yaml, .onnx, .keras or Keras .json file)")

@@ -50,6 +50,8 @@ def factorize_layer(layer: Layer, rule: Rule, input_shape: Shape | None = None) 
         return None
     pad = a["padding"]
     explicit = not isinstance(pad, str)
+    if explicit and not all(isinstance(p, int) for p in pad):
+        return None  # a padding that differs before and after: left as written
     if rule is Rule.FIVE_TO_THREE and kh == 5:
         # explicit padding p (2 keeps the size) is shared: p - p//2 then p//2
         first = (pad[0] - pad[0] // 2, pad[1] - pad[1] // 2) if explicit else pad

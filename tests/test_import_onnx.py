@@ -1,0 +1,250 @@
+"""Small ONNX graphs built with onnx.helper: each operator's reading, structure recovery,
+and every kind of bad file (one line, a documented exit code)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import inception_cost as ic
+from inception_cost.cli import cli
+from inception_cost.errors import ArchitectureError, ExitCode, ShapeError
+from inception_cost.importers import import_model
+
+onnx = pytest.importorskip("onnx")
+helper, TensorProto = onnx.helper, onnx.TensorProto
+
+
+def weight(name: str, *dims: int):
+    """An initializer with its dimensions and zeros: the reader needs only the dimensions."""
+    count = 1
+    for d in dims:
+        count *= d
+    return helper.make_tensor(name, TensorProto.FLOAT, list(dims), bytes(4 * count), raw=True)
+
+
+def save(tmp_path, nodes, inits, size=(3, 32, 32), name="net", inputs=None, value_info=()):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *size])
+    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "g", [x, *(inputs or [])], [y], initializer=inits, value_info=list(value_info))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def conv(name, x, out, w, cin, cout, k=3, bias=True, **attrs):
+    inputs = [x, f"{w}.w"] + ([f"{w}.b"] if bias else [])
+    inits = [weight(f"{w}.w", cout, cin // attrs.get("group", 1), k, k)] + ([weight(f"{w}.b", cout)] if bias else [])
+    return helper.make_node("Conv", inputs, [out], name=name, kernel_shape=[k, k], **attrs), inits
+
+
+def test_conv_bn_relu_pool_gemm_counts_by_formula(tmp_path):
+    c1, i1 = conv("/stem/conv/Conv", "x", "c", "stem", 3, 16, pads=[1, 1, 1, 1], strides=[2, 2], bias=False)
+    nodes = [c1,
+             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="/stem/bn/BN"),
+             helper.make_node("Relu", ["n"], ["r"], name="/stem/Relu"),
+             helper.make_node("MaxPool", ["r"], ["p"], name="/pool/MaxPool", kernel_shape=[3, 3], strides=[2, 2],
+                              ceil_mode=1),
+             helper.make_node("GlobalAveragePool", ["p"], ["g"], name="/avgpool/GlobalAveragePool"),
+             helper.make_node("Flatten", ["g"], ["f"], name="/Flatten"),
+             helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="/fc/Gemm", transB=1)]
+    inits = i1 + [weight(n, 16) for n in "sbmv"] + [weight("fc.w", 10, 16), weight("fc.b", 10)]
+    cost = ic.analyse(save(tmp_path, nodes, inits))
+    conv_macs = 3 * 3 * 3 * 16 * 16 * 16  # 32x32 -> 16x16 at stride 2, padding 1
+    assert cost.macs == conv_macs + 16 * 10
+    assert cost.params == 3 * 3 * 3 * 16 + 2 * 16 + 16 * 10 + 10
+    assert [c.output_shape for c in cost.children][:2] == [(16, 16, 16), (8, 8, 16)]  # ceil: (16-3)/2 -> 8
+
+
+def test_inception_concat_residual_and_gate(tmp_path):
+    a, ia = conv("/m/a/Conv", "x", "a", "a", 8, 4, k=1)
+    b, ib = conv("/m/b/Conv", "x", "b", "b", 8, 4, k=3, pads=[1, 1, 1, 1])
+    body, ibody = conv("/res/body/Conv", "cat", "body", "body", 8, 8, k=3, pads=[1, 1, 1, 1])
+    fc, ifc = conv("/se/fc/Conv", "gap", "fc", "fc", 8, 8, k=1)
+    nodes = [a, b, helper.make_node("Concat", ["a", "b"], ["cat"], name="/m/Concat", axis=1),
+             body, helper.make_node("Add", ["body", "cat"], ["sum"], name="/res/Add"),
+             helper.make_node("GlobalAveragePool", ["sum"], ["gap"], name="/se/avgpool/GlobalAveragePool"),
+             fc, helper.make_node("Sigmoid", ["fc"], ["sig"], name="/se/Sigmoid"),
+             helper.make_node("Mul", ["sig", "sum"], ["y"], name="/se/Mul")]
+    path = save(tmp_path, nodes, ia + ib + ibody + ifc, size=(8, 8, 8))
+    text = import_model(path).text
+    assert "name: m\n    layers:\n      - concat:\n          a:" in text
+    assert "- residual:" in text and "- gate:" in text
+    cost = ic.analyse(path)
+    assert cost.macs == 8 * 4 * 64 + 9 * 8 * 4 * 64 + 9 * 8 * 8 * 64 + 8 * 8
+    assert cost.output_shape == (8, 8, 8)
+
+
+def test_silu_pads_and_matmul_bias(tmp_path):
+    c1, i1 = conv("/c/Conv", "padded", "c", "c", 3, 4, k=3)
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["padded"], name="/pad/Pad"),
+             c1, helper.make_node("Sigmoid", ["c"], ["s"], name="/act/Sigmoid"),
+             helper.make_node("Mul", ["c", "s"], ["silu"], name="/act/Mul"),
+             helper.make_node("Flatten", ["silu"], ["f"], name="/Flatten"),
+             helper.make_node("MatMul", ["f", "mm.w"], ["mm"], name="/fc/MatMul"),
+             helper.make_node("Add", ["mm", "mm.b"], ["y"], name="/fc/Add")]
+    pads = helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 0, 0, 0, 0, 1, 1])  # bottom, right
+    inits = i1 + [pads, weight("mm.w", 4 * 4 * 4, 5), weight("mm.b", 5)]
+    path = save(tmp_path, nodes, inits, size=(3, 5, 5))
+    text = import_model(path).text
+    assert "padding: [[0, 1], [0, 1]]" in text and "activation: silu" in text
+    cost = ic.analyse(path)  # 5x5 padded to 6x6, 3x3 valid: 4x4
+    assert cost.macs == 9 * 3 * 4 * 16 + 64 * 5 and cost.params == 9 * 3 * 4 + 4 + 64 * 5 + 5
+
+
+def test_weights_as_graph_inputs_or_missing_data(tmp_path):
+    c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
+    as_inputs = [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in i1]
+    assert ic.analyse(save(tmp_path, [c1], [], inputs=as_inputs)).params == 3 * 9 * 8 + 8
+    # weights stored outside the file, and the data file gone
+    model = onnx.load(save(tmp_path, [c1], i1, name="inline"))
+    external = tmp_path / "external.onnx"
+    onnx.save(model, str(external), save_as_external_data=True, all_tensors_to_one_file=True,
+              location="weights.bin", size_threshold=0)
+    (tmp_path / "weights.bin").unlink()
+    assert ic.analyse(str(external)).params == 3 * 9 * 8 + 8
+
+
+def test_unknown_operator_is_refused_or_skipped(tmp_path):
+    c1, i1 = conv("/c/Conv", "x", "c", "c", 3, 8, k=3)
+    nodes = [c1, helper.make_node("Erf", ["c"], ["y"], name="/odd/Erf")]
+    path = save(tmp_path, nodes, i1)
+    with pytest.raises(ArchitectureError) as err:
+        ic.analyse(path)
+    assert str(err.value) == (f"{path}: node '/odd/Erf': unknown operator 'Erf' (--skip-unknown counts such"
+                              " nodes as zero)")
+    cost = ic.analyse(path, skip_unknown=True)
+    assert cost.macs == 9 * 3 * 8 * 30 * 30
+    assert "Skipped: 1 node of operators inception-cost does not know, counted as zero (Erf x1)." in \
+        cost.to_markdown()
+    result = CliRunner().invoke(cli, [path])
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE and "unknown operator 'Erf'" in result.output
+    assert CliRunner().invoke(cli, [path, "--skip-unknown"]).exit_code == 0
+    for command in (["memory"], ["roofline"], ["explain"], ["factorize"], ["compare", "googlenet"]):
+        said = CliRunner().invoke(cli, [*command, path, "--skip-unknown"])
+        assert said.exit_code == 0, (command, said.output)
+        assert "inception-cost: net: Skipped: 1 node of operators" in said.stderr, command
+
+
+def test_bad_files(tmp_path):
+    c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
+    good = save(tmp_path, [c1], i1)
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(open(good, "rb").read()[:100])
+    with pytest.raises(ArchitectureError, match="not a readable ONNX model"):
+        ic.analyse(str(truncated))
+    with pytest.raises(ArchitectureError, match="dynamic height"):
+        ic.analyse(save(tmp_path, [c1], i1, size=(3, "H", 32), name="dynamic"))
+    with pytest.raises(ArchitectureError, match="no such file"):
+        ic.analyse(str(tmp_path / "missing.onnx"))
+    # a cycle: two nodes that read each other
+    cyc = [helper.make_node("Relu", ["x2"], ["x1"], name="a"), helper.make_node("Add", ["x", "x1"], ["x2"], name="b"),
+           helper.make_node("Relu", ["x2"], ["y"], name="c")]
+    with pytest.raises(ArchitectureError, match="a cycle"):
+        ic.analyse(save(tmp_path, cyc, [], name="cycle"))
+    wide, iw = conv("/w/Conv", "x", "y", "w", 4, 8, k=3)  # expects 4 input channels, gets 3
+    with pytest.raises(ShapeError, match="need 4 input channels, got 3"):
+        ic.analyse(save(tmp_path, [wide], iw, name="wide"))
+
+
+def test_tangled_graph_is_refused_by_name(tmp_path):
+    a, ia = conv("/a/Conv", "x", "a", "a", 3, 3, k=1)
+    nodes = [a, helper.make_node("Relu", ["a"], ["r"], name="/r/Relu"),
+             helper.make_node("Add", ["x", "r"], ["s"], name="/s/Add"),
+             helper.make_node("Add", ["s", "a"], ["y"], name="/t/Add")]  # 'a' read again after the merge
+    with pytest.raises(ArchitectureError, match="does not nest as branches and merges"):
+        ic.analyse(save(tmp_path, nodes, ia))
+
+
+def test_without_the_onnx_package(tmp_path, monkeypatch):
+    c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
+    path = save(tmp_path, [c1], i1)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    result = CliRunner().invoke(cli, [path])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.output.strip() == ("inception-cost: reading ONNX files needs the 'onnx' package: pip install"
+                                     " 'inception-cost[onnx]'")
+
+
+def test_import_command_writes_yaml_that_analyses_the_same(tmp_path):
+    c1, i1 = conv("/stem/Conv", "x", "y", "stem", 3, 8, k=3, pads=[1, 1, 1, 1])
+    path = save(tmp_path, [c1], i1)
+    out = tmp_path / "net.yaml"
+    result = CliRunner().invoke(cli, ["import", path, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "8,000 params" not in result.output and f"{out}: net, input 32x32x3, 224 params" in result.output
+    assert ic.analyse(str(out)).macs == ic.analyse(path).macs == 27 * 8 * 1024
+    again = CliRunner().invoke(cli, ["import", path, "-o", str(out)])
+    assert again.exit_code == ExitCode.OUTPUT_NOT_WRITTEN
+    not_model = CliRunner().invoke(cli, ["import", "googlenet"])
+    assert not_model.exit_code == ExitCode.USAGE and "import reads model files" in not_model.output
+    for command in (["memory"], ["roofline"], ["explain"], ["export"]):
+        assert CliRunner().invoke(cli, [*command, path]).exit_code == 0, command
+    assert CliRunner().invoke(cli, ["compare", path, str(out)]).exit_code == 0
+
+
+def test_residual_scale(tmp_path):
+    """Inception-ResNet's `x + 0.17 * body(x)`: a residual with its scale."""
+    body, ib = conv("/block/conv/Conv", "x", "b", "block", 3, 3, k=1)
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.17])
+    nodes = [body, helper.make_node("Mul", ["b", "scale"], ["s"], name="/block/Mul"),
+             helper.make_node("Add", ["s", "x"], ["y"], name="/block/Add")]
+    path = save(tmp_path, nodes, ib + [scale])
+    assert "- residual:\n" in import_model(path).text and "scale: 0.17" in import_model(path).text
+    assert ic.analyse(path).macs == 9 * 32 * 32
+
+
+def test_pad_computed_at_run_time_is_same_padding(tmp_path):
+    """timm's pad_same: the amounts come from the input's shape at run time; the conv that
+    reads it pads as TensorFlow's 'same' does."""
+    c1, i1 = conv("/c/Conv", "padded", "y", "c", 3, 4, k=3, strides=[2, 2])
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="/pad/Shape"),
+             helper.make_node("Cast", ["shape"], ["amounts"], name="/pad/Cast", to=TensorProto.INT64),
+             helper.make_node("Pad", ["x", "amounts"], ["padded"], name="/pad/Pad"), c1]
+    path = save(tmp_path, nodes, i1, size=(3, 15, 15))
+    cost = ic.analyse(path)
+    assert cost.output_shape == (8, 8, 4) and cost.macs == 27 * 4 * 64  # ceil(15 / 2) = 8
+    assert "Pad nodes compute their amounts at run time" in cost.to_markdown()
+
+
+def test_malformed_graphs_are_one_line_errors(tmp_path):
+    """Attributes, inputs and weight shapes of a small graph replaced by wrong ones (seeded):
+    a report or a one-line error with a documented exit code, never an internal error."""
+    import random
+
+    rng = random.Random(5)
+    c1, i1 = conv("/stem/conv/Conv", "x", "c", "stem", 3, 8, pads=[1, 1, 1, 1])
+    base_nodes = [c1, helper.make_node("MaxPool", ["c"], ["p"], name="/pool", kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Concat", ["p", "p"], ["cat"], name="/cat", axis=1),
+                  helper.make_node("GlobalAveragePool", ["cat"], ["g"], name="/gap"),
+                  helper.make_node("Flatten", ["g"], ["f"], name="/flat"),
+                  helper.make_node("Gemm", ["f", "fc.w"], ["y"], name="/fc", transB=1)]
+    values = [[0], [-1, -1], [1, 2, 3], [10**7, 10**7], [0, 0, 0, 0], [5, 5, 5, 5], 0, -3, 7]
+    for trial in range(120):
+        nodes = [helper.make_node(n.op_type, list(n.input), list(n.output), name=n.name,
+                                  **{a.name: helper.get_attribute_value(a) for a in n.attribute})
+                 for n in base_nodes]
+        inits = list(i1) + [weight("fc.w", 10, 16)]
+        node = rng.choice(nodes)
+        what = rng.choice(["attr", "input", "dims"])
+        if what == "attr":
+            node.attribute.append(helper.make_attribute(
+                rng.choice(["kernel_shape", "strides", "pads", "dilations", "group", "axis", "transB"]),
+                rng.choice(values)))
+            names = [a.name for a in node.attribute]
+            if len(names) != len(set(names)):  # replace, not add
+                kept = {a.name: a for a in node.attribute}
+                del node.attribute[:]
+                node.attribute.extend(kept.values())
+        elif what == "input":
+            node.input[rng.randrange(len(node.input))] = rng.choice(["", "x", "nothing", "fc.w", "c"])
+        else:
+            dims = rng.choice([[8, 3, 3], [8, 5, 3, 3], [0, 3, 3, 3], [10, 99]])
+            inits[rng.randrange(len(inits))] = weight(rng.choice(["stem.w", "fc.w"]), *[max(d, 1) for d in dims])
+        path = save(tmp_path, nodes, inits, name=f"m{trial}")
+        result = CliRunner().invoke(cli, [path])
+        assert result.exit_code in (0, ExitCode.SHAPE_MISMATCH, ExitCode.INVALID_ARCHITECTURE), result.output
+        assert result.exit_code == 0 or len(result.output.strip().splitlines()) == 1, result.output
