@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+MAX_MESSAGE = 2_000  # characters of one error line
+
 
 class ExitCode(enum.IntEnum):
     """What the command's exit status means (documented in the README)."""
@@ -50,7 +52,10 @@ class InceptionCostError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         path = f"{self.path}: " if self.path else ""
-        return printable(f"{where}{path}{self.message}")
+        text = f"{where}{path}{self.message}"
+        if len(text) > MAX_MESSAGE:  # a value quoted whole: one line still, and a short one
+            text = f"{text[:MAX_MESSAGE]}... ({len(text) - MAX_MESSAGE:,} more characters)"
+        return printable(text)
 
 
 class ArchitectureError(InceptionCostError):
@@ -91,3 +96,9 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def shorten(text: object, limit: int = 40) -> str:
+    """A value as an error message quotes it: at most `limit` characters."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + f"... ({len(shown):,} characters)"

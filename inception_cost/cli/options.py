@@ -83,8 +83,16 @@ def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
     from inception_cost.reports.render import render
 
     width = None
-    if output in (None, "-") and fmt == "table" and sys.stdout.isatty():
+    if output in (None, "-") and fmt == "table" and is_terminal(sys.stdout):
         import shutil
 
         width = shutil.get_terminal_size().columns
     write_output(render(report, fmt, width), output, force)
+
+
+def is_terminal(stream: Any) -> bool:
+    """Whether a standard stream is a terminal (False when it is closed: None)."""
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):
+        return False

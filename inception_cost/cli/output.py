@@ -16,14 +16,19 @@ if TYPE_CHECKING:
 
 from inception_cost.errors import OutputError
 
+# What a terminal that cannot show them gets instead (LC_ALL=C, PYTHONIOENCODING=ascii)
+PLAIN = str.maketrans({"µ": "u", "×": "x", "─": "-", "…": "...", "—": "-", "→": "->"})
+TEMP_NAME_PART = 200  # of the report's name in its temporary file's (NAME_MAX is 255)
+
 
 def write_output(text: str, target: str | None, force: bool = False) -> None:
     if target in (None, "-"):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return
     if not target:
         raise OutputError("-o needs a file name")
+    if target.endswith(("/", os.sep)) or (os.altsep and target.endswith(os.altsep)):
+        raise OutputError("names a folder (it ends in a separator); give a file name", file=target)
     from pathlib import Path  # only when a file is written
 
     path = Path(target)
@@ -36,7 +41,7 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
     folder = path.parent  # Path("report.json").parent is Path(".")
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:TEMP_NAME_PART]}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
@@ -90,3 +95,33 @@ def _move_no_clobber(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+def _write_stdout(text: str) -> None:
+    """Print the report; output that cannot be written (stdout closed, full, read-only, a
+    reader gone) is an OutputError, not a traceback."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed: nothing written (use -o FILE)")
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.translate(PLAIN).encode(encoding, "replace").decode(encoding)
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        _discard_stdout(stream)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputError(f"cannot write to standard output ({reason})") from None
+
+
+def _discard_stdout(stream: object) -> None:
+    """Point stdout at the null device, so that the interpreter's last flush is silent."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())  # type: ignore[attr-defined]
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -138,7 +138,8 @@ def to_document(report: Report) -> dict[str, Any]:
 def to_json(report: Report) -> str:
     import json
 
-    return json.dumps(to_document(report), indent=2) + "\n"
+    # allow_nan=False: RFC 8259 has no Infinity or NaN (the inputs are checked finite)
+    return json.dumps(to_document(report), indent=2, allow_nan=False) + "\n"
 
 
 # ---- html (Jupyter) -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.shapes import Shape
-from inception_cost.core.tree import CostNode, Role
+from inception_cost.core.tree import MAX_NAME, CostNode, Role
 from inception_cost.errors import did_you_mean
 from inception_cost.graph.nodes import Item, Module
 from inception_cost.source.yamlsource import YMap
@@ -59,6 +59,9 @@ class ModuleStructure(Structure):
             name = template.replace("{i}", str(i)) if "{i}" in template else \
                 (f"{template}_{i}" if repeat > 1 else template)
             label = str(body.get("label", name)).replace("{i}", str(i))
+            if len(label) > MAX_NAME:
+                raise reader.error(line, path, f"a module label of {len(label):,} characters; labels"
+                                               f" have at most {MAX_NAME:,}")
             mpath = join(path, label)
             paper = _paper(reader, body.get("paper"), body.line_of("paper"), mpath) if "paper" in body else {}
             if "use" in body:

@@ -34,9 +34,10 @@ from inception_cost.core.conventions import Convention
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.symbolic import Constraint, NotAffine, Symbol, tracing
 from inception_cost.core.tree import CostNode
-from inception_cost.errors import InceptionCostError, UsageError, did_you_mean
+from inception_cost.errors import InceptionCostError, UsageError, did_you_mean, shorten
 from inception_cost.graph.nodes import Module, replace_instance
 from inception_cost.source.document import scaled_integer
+from inception_cost.source.numbers import MAX_DIGITS
 
 CHUNK = 16_384  # variants evaluated per pass: memory stays flat, progress can be shown
 MAX_VARIANTS = 2_000_000
@@ -84,7 +85,8 @@ def parse_budget(text: str | None, what: str) -> int | None:
         return None
     number = scaled_integer(text)
     if number is None:
-        raise UsageError(f"--budget-{what} '{text}': expected a number such as 100M or 2.5G")
+        raise UsageError(f"--budget-{what} '{shorten(text)}': expected a number such as 100M or 2.5G"
+                         f" (at most {MAX_DIGITS} digits)")
     return number
 
 

@@ -1,0 +1,64 @@
+"""Signals that end the command: Ctrl-C (SIGINT), SIGTERM and SIGHUP.
+
+`install` runs first thing in the console entry point, before click, rich or the
+engine are imported, so that an interrupt at any moment ends in one line and the
+documented exit code rather than a traceback. Each signal raises `Interrupted`, a
+BaseException that click does not catch, so every `finally` on the way out runs (a
+report's temporary file is removed); a second signal during that cleanup is ignored.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+from typing import NoReturn
+
+# name, signal number and what the one line says; absent signals (Windows) are skipped
+HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+MESSAGES = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)", "SIGHUP": "hung up (SIGHUP)"}
+
+
+class Interrupted(BaseException):
+    """A signal asked the command to stop; its exit status is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def message(self) -> str:
+        return MESSAGES.get(signal.Signals(self.signum).name, "interrupted")
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for handled in HANDLED:  # the cleanup on the way out is not interrupted again
+        signal.signal(handled, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Handle the signals that end the command, except those the caller chose to ignore
+    (`nohup` ignores SIGHUP)."""
+    for signum in HANDLED:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stop)
+
+
+def tell(line: str) -> None:
+    """One line on stderr, if stderr can still take it (it may be closed or a broken pipe)."""
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def finish(exc: Interrupted) -> NoReturn:
+    tell(f"inception-cost: {exc.message}")
+    raise SystemExit(exc.exit_code)
