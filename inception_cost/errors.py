@@ -82,11 +82,20 @@ class OutputError(InceptionCostError):
     exit_code = ExitCode.OUTPUT_NOT_WRITTEN
 
 
+SUGGEST_LENGTH = 100  # longer words and choices get no suggestion (difflib is quadratic)
+SUGGEST_CHOICES = 20_000
+
+
 def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """A ' (did you mean X?)' suffix when one of the choices is close to word."""
     import difflib
+    import itertools
 
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices if str(c) != str(word)],
+    text = str(word)
+    if len(text) > SUGGEST_LENGTH:
+        return ""
+    candidates = (str(c) for c in itertools.islice(choices, SUGGEST_CHOICES))
+    close = difflib.get_close_matches(text, [c for c in candidates if c != text and len(c) <= SUGGEST_LENGTH],
                                       n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

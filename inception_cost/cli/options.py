@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = tuple(f.value for f in Format)
 CONVENTIONS = tuple(PRESETS)
 DEFAULT_DEVICE = "h100-sxm"
+RICH_ROWS = 1_000  # larger reports are plain text on a terminal too: rich takes ~1 ms a row
 
 
 def report_options(func: F) -> F:
@@ -83,7 +84,8 @@ def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
     from inception_cost.reports.render import render
 
     width = None
-    if output in (None, "-") and fmt == "table" and is_terminal(sys.stdout):
+    rows = sum(len(section.rows) for section in report.sections)
+    if output in (None, "-") and fmt == "table" and is_terminal(sys.stdout) and rows <= RICH_ROWS:
         import shutil
 
         width = shutil.get_terminal_size().columns

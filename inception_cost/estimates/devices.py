@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inception_cost.errors import ArchitectureError, UsageError, did_you_mean
+from inception_cost.errors import ArchitectureError, UsageError, did_you_mean, shorten
 
 DTYPES = ("fp32", "bf16", "fp16", "int8")
 LOWEST, HIGHEST = 1e-6, 1e9  # a device's figures: TFLOP/s, GB/s, µs
@@ -44,12 +44,14 @@ def builtin_devices() -> list[str]:
 
 
 def load_device(ref: str) -> Device:
+    from inception_cost.source.catalog import is_path
+
     path = Path(ref)
-    if path.suffix.lower() not in (".yaml", ".yml"):
+    if not is_path(ref):  # the same rule as architectures: a separator or .yaml makes a path
+        names = builtin_devices()
         path = device_dir() / f"{ref}.yaml"
-        if not path.is_file():
-            names = builtin_devices()
-            raise UsageError(f"unknown device '{ref}'{did_you_mean(ref, names)}; built-ins:"
+        if ref not in names:
+            raise UsageError(f"unknown device '{shorten(ref)}'{did_you_mean(ref, names)}; built-ins:"
                              f" {', '.join(names)} (or give the path of a device .yaml file)")
     from inception_cost.source.yamlsource import load_file
 
