@@ -18,8 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     from inception_cost.cli import signals
 
-    signals.install()
-    try:
+    try:  # installed inside the try: a signal right after it is handled too
+        signals.install()
         from inception_cost.cli.app import run
 
         run(argv)

@@ -1,7 +1,9 @@
 """Write a report without ever leaving a partial file or clobbering one by accident.
 
 The text goes to a temporary file beside the target, is flushed to disk, and is then
-moved into place in one step; an existing file is replaced only with `force`.
+moved into place in one step; an existing file is replaced only with `force`. Signals
+are held meanwhile: one that arrives stops the command before anything is replaced,
+after the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+from inception_cost.cli import signals
 from inception_cost.errors import OutputError
 
 # What a terminal that cannot show them gets instead (LC_ALL=C, PYTHONIOENCODING=ascii)
@@ -36,6 +39,11 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         mode = _check_target(path, target, force)
     except OSError as exc:  # a name too long, a path through a file ...
         raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
+    with signals.held():  # a signal meanwhile ends the command once the temporary file is gone
+        _write_file(text, path, target, mode, force)
+
+
+def _write_file(text: str, path: Path, target: str, mode: int, force: bool) -> None:
     import tempfile  # only when a file is written
 
     folder = path.parent  # Path("report.json").parent is Path(".")
@@ -47,6 +55,7 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)  # mkstemp makes 0600: give the report the mode a new file gets
+        signals.stop_if_pending()  # interrupted while writing: the old report stays as it was
         if force:
             os.replace(tmp, path)
         else:

@@ -9,8 +9,10 @@ report's temporary file is removed); a second signal during that cleanup is igno
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from types import FrameType
 from typing import NoReturn
 
@@ -41,6 +43,30 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Hold the handled signals while a report's temporary file exists: one that arrives
+    meanwhile waits until the file is removed or in place (see `stop_if_pending`), so no
+    moment of the write can leave the temporary file behind."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:  # Windows: no signal masks
+        yield
+        return
+    previous = block(signal.SIG_BLOCK, HANDLED)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, previous)  # a held signal is delivered now
+
+
+def stop_if_pending() -> None:
+    """Before a report replaces anything: stop if a signal came while it was written."""
+    pending = signal.sigpending() if hasattr(signal, "sigpending") else set()
+    for signum in HANDLED:
+        if signum in pending:
+            raise Interrupted(signum)
+
+
 def install() -> None:
     """Handle the signals that end the command, except those the caller chose to ignore
     (`nohup` ignores SIGHUP)."""
@@ -50,7 +76,13 @@ def install() -> None:
 
 
 def tell(line: str) -> None:
-    """One line on stderr, if stderr can still take it (it may be closed or a broken pipe)."""
+    """One line on stderr, if stderr can still take it (it may be closed or a broken pipe);
+    a value quoted whole by click (a 5,000-digit option) is cut to one short line."""
+    from inception_cost.errors import MAX_MESSAGE, printable
+
+    if len(line) > MAX_MESSAGE:
+        line = f"{line[:MAX_MESSAGE]}... ({len(line) - MAX_MESSAGE:,} more characters)"
+    line = printable(line)
     try:
         if sys.stderr is not None:
             sys.stderr.write(line + "\n")
