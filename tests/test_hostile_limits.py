@@ -154,9 +154,13 @@ def test_large_reports_are_plain_text_on_a_terminal_too(tmp_path, monkeypatch):
     from inception_cost.cli import options
 
     monkeypatch.setattr(options, "is_terminal", lambda stream: True)
-    layers = "".join(f"  - relu: {{name: r{i}}}\n" for i in range(options.RICH_ROWS + 1))
-    result = invoke(tmp_path, "input: 8x8x3\nlayers:\n" + layers)
-    assert result.exit_code == 0 and "─" not in result.stdout  # rich would draw this rule
+    many = "".join(f"  - relu: {{name: r{i}}}\n" for i in range(options.RICH_ROWS + 1))
+    wide = "".join(f"  - relu: {{name: {'w' * 900}{i}}}\n" for i in range(200))
+    for layers in (many, wide):
+        result = invoke(tmp_path, "input: 8x8x3\nlayers:\n" + layers)
+        assert result.exit_code == 0 and "─" not in result.stdout  # rich would draw this rule
+    result = invoke(tmp_path, "input: 8x8x3\nlayers:\n" + "".join(many.splitlines(True)[:10]))
+    assert result.exit_code == 0 and "─" in result.stdout
 
 
 def test_sweeps_are_capped_by_work_and_listing(tmp_path):
