@@ -167,7 +167,8 @@ def cli(debug: bool) -> None:
     """What a convolutional network costs (MACs, parameters, memory, time), layer by layer
     and branch by branch, read from its architecture: no framework, no forward pass.
 
-    NAME is a built-in architecture (see `inception-cost list`) or FILE.yaml a path.
+    NAME is a built-in architecture (see `inception-cost list`) or FILE.yaml a path: an
+    argument with a '/' or ending in .yaml or .yml is a file (./NAME reads a file NAME).
     """
 
 
