@@ -157,8 +157,9 @@ def test_special_files_that_look_regular_do_not_hang(tmp_path):
 def test_output_names_a_folder_or_a_long_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    result = runner.invoke(cli, ["googlenet", "-o", "newdir/"])
-    assert result.exit_code == ExitCode.OUTPUT_NOT_WRITTEN and "names a folder" in result.stderr
+    for target in ("newdir/", "newdir/.", "newdir/..", "."):
+        result = runner.invoke(cli, ["googlenet", "-o", target])
+        assert result.exit_code == ExitCode.OUTPUT_NOT_WRITTEN and "names a folder" in result.stderr
     assert not os.path.exists("newdir")
     os.mkdir("folder")
     result = runner.invoke(cli, ["googlenet", "-o", "folder", "--force"])

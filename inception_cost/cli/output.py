@@ -30,8 +30,10 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         return
     if not target:
         raise OutputError("-o needs a file name")
-    if target.endswith(("/", os.sep)) or (os.altsep and target.endswith(os.altsep)):
-        raise OutputError("names a folder (it ends in a separator); give a file name", file=target)
+    last = target.replace(os.altsep or os.sep, os.sep).rsplit(os.sep, 1)[-1]
+    if last in ("", ".", ".."):  # `newdir/`, `x/.`: a folder, never a file named like it
+        raise OutputError("names a folder (it ends in a separator, '.' or '..'); give a file name",
+                          file=target)
     from pathlib import Path  # only when a file is written
 
     path = Path(target)

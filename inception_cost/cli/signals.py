@@ -83,10 +83,17 @@ def tell(line: str) -> None:
     if len(line) > MAX_MESSAGE:
         line = f"{line[:MAX_MESSAGE]}... ({len(line) - MAX_MESSAGE:,} more characters)"
     line = printable(line)
+    stream = sys.stderr
+    if stream is None:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
-        if sys.stderr is not None:
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
+        line.encode(encoding)
+    except (UnicodeEncodeError, LookupError):  # PYTHONIOENCODING=ascii:strict
+        line = line.encode("ascii", "backslashreplace").decode("ascii")
+    try:
+        stream.write(line + "\n")
+        stream.flush()
     except (OSError, ValueError):
         pass
 
