@@ -182,3 +182,12 @@ def test_sweeps_are_capped_by_work_and_listing(tmp_path):
     result = invoke(tmp_path, rebuilt, "-m", "m", "--vary", "k=1..20", "--vary",
                     f"f=1..{MAX_REBUILT_LAYERS // 20 // 21 + 1}", command=("sweep",))
     refused(result, ExitCode.USAGE, "layer evaluations a sweep that rebuilds each variant may make")
+
+
+def test_keys_are_read_as_written(tmp_path):
+    text = ("input: 8x8x3\nlayers:\n  - module:\n      name: m\n      layers:\n        - concat:\n"
+            "            on: [relu]\n            010: [relu]\n            1:30: [relu]\n")
+    result = invoke(tmp_path, text, "-f", "json", "--module", "m")
+    assert result.exit_code == 0, result.stderr
+    branches = [row["branch"] for row in json.loads(result.stdout)["sections"][0]["rows"]]
+    assert branches == ["on", "010", "1:30"]

@@ -199,7 +199,10 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise ArchitectureError("merge keys ('<<') are not supported", file=self.name,
                                         line=key_line)
-            key = self.build(key_node, depth + 1)
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in PLAIN_TAGS:
+                key = key_node.value  # a key is a name, read as written: `on:` is 'on', not True
+            else:
+                key = self.build(key_node, depth + 1)
             if isinstance(key, (dict, list)):
                 raise ArchitectureError("a mapping key must be a plain value", file=self.name,
                                         line=key_line)
@@ -239,6 +242,7 @@ class _Builder:
 
 INT_TAG = "tag:yaml.org,2002:int"
 FLOAT_TAG = "tag:yaml.org,2002:float"
+PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
 _OCTAL = re.compile(r"[-+]?0[0-9_]+")
 
 
