@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from inception_cost.cli import cli
 from inception_cost.errors import ExitCode, did_you_mean
 from inception_cost.reports.render import _csv_safe
+from inception_cost.source.graphform import MAX_PARTS
 
 D = "9" * 5000
 
@@ -56,7 +57,7 @@ def test_repeats_of_empty_modules_count_as_parts(tmp_path):
     text = ("input: 8x8x3\nblocks:\n  a: {layers: [{module: {name: m, use: b, repeat: 1000}}]}\n"
             "  b: {layers: [{module: {name: n, layers: [], repeat: 1000}}]}\n"
             "layers:\n  - module: {name: x, use: a, repeat: 1000}\n  - relu\n")
-    refused(invoke(tmp_path, text), ExitCode.INVALID_ARCHITECTURE, "more than 100,000 parts")
+    refused(invoke(tmp_path, text), ExitCode.INVALID_ARCHITECTURE, f"more than {MAX_PARTS:,} parts")
 
 
 def test_names_and_paths_are_bounded(tmp_path):

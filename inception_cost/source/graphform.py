@@ -20,7 +20,7 @@ from inception_cost.structures import STRUCTURES
 from inception_cost.structures.base import join
 
 MAX_LAYERS = 10_000  # real layers; the largest built-in has a few hundred
-MAX_PARTS = 100_000  # lists of layers expanded (modules, branches, blocks) and items in them
+MAX_PARTS = 30_000  # lists of layers expanded (modules, branches, blocks) and items in them
 MAX_BLOCK_NESTING = 16
 MAX_TEXT = 10_000  # characters of one text made by substituting block arguments
 
