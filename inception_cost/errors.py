@@ -21,7 +21,9 @@ class ExitCode(enum.IntEnum):
     INVALID_ARCHITECTURE = 3  # the file cannot be read as an architecture
     USAGE = 4  # the command line is wrong (unknown option, name or module)
     OUTPUT_NOT_WRITTEN = 5  # the report could not be written where asked
+    HUNG_UP = 129  # SIGHUP (128 + 1), handled like Ctrl-C
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+    TERMINATED = 143  # SIGTERM (128 + 15), handled like Ctrl-C
 
 
 class InceptionCostError(Exception):

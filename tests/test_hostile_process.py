@@ -189,3 +189,11 @@ def test_an_auxiliary_head_has_no_naive_form():
     result = CliRunner().invoke(cli, ["compare", "naive", "reduced", "--module", "aux1", "--train"])
     assert result.exit_code == ExitCode.USAGE and "no naive form" not in result.stdout
     assert "'aux1' is not a row" in one_line(result.stderr)
+
+
+def test_every_exit_code_is_in_the_readme():
+    from pathlib import Path
+
+    readme = Path(__file__).parent.parent.joinpath("README.md").read_text()
+    for code in ExitCode:
+        assert f"\n| {int(code)} | " in readme, code

@@ -91,7 +91,7 @@ class ArchitectureGroup(click.Group):
                 raise UsageError(f"{COMPLETE_VAR}: unknown shell completion instruction (e.g."
                                  " bash_source, zsh_source, fish_source)") from None
             raise
-        except Exception as exc:  # noqa: BLE001 - click reads COMP_WORDS ... unchecked
+        except Exception as exc:  # click reads COMP_WORDS, COMP_CWORD ... unchecked
             raise UsageError(f"{COMPLETE_VAR}: shell completion failed: the shell's completion"
                              f" variables are missing or malformed ({type(exc).__name__})") from None
 

@@ -5,6 +5,8 @@ engine are imported, so that an interrupt at any moment ends in one line and the
 documented exit code rather than a traceback. Each signal raises `Interrupted`, a
 BaseException that click does not catch, so every `finally` on the way out runs (a
 report's temporary file is removed); a second signal during that cleanup is ignored.
+The exit status is 128 + the signal (`errors.ExitCode`: 129, 130, 143). `tell` writes
+the one line on stderr, whatever state stderr is in.
 """
 
 from __future__ import annotations
