@@ -43,7 +43,7 @@ CHUNK = 16_384  # variants evaluated per pass: memory stays flat, progress can b
 # Work caps, so that a sweep at its cap ends within about 10 s on a busy 2-core machine
 # (README, Limits): ~1 M layer evaluations a second, ~2 s a million variants for the rest.
 MAX_VARIANTS = 1_000_000
-MAX_ROWS = 4_000_000  # variants x layers that depend on the arguments (affine sweeps)
+MAX_ROWS = 2_000_000  # variants x layers that depend on the arguments (affine sweeps)
 MAX_REBUILT_LAYERS = 200_000  # variants x (network layers + 20): rebuilt sweeps, ~25 us a layer
 REBUILD_COST = 20  # rebuilding and analysing one variant costs about as much as 20 layers
 MAX_WIDTH = 1 << 20
