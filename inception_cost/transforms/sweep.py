@@ -41,7 +41,7 @@ from inception_cost.source.numbers import MAX_DIGITS
 
 CHUNK = 16_384  # variants evaluated per pass: memory stays flat, progress can be shown
 # Work caps, so that a sweep at its cap ends within about 10 s on a busy 2-core machine
-# (README, Limits): ~1 M layer evaluations a second, ~2 s a million variants for the rest.
+# (README, Limits): 0.6-1 M layer evaluations a second, ~1.5 s a million variants for the rest.
 MAX_VARIANTS = 1_000_000
 MAX_ROWS = 2_000_000  # variants x layers that depend on the arguments (affine sweeps)
 MAX_REBUILT_LAYERS = 200_000  # variants x (network layers + 20): rebuilt sweeps, ~25 us a layer
