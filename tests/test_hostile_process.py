@@ -37,10 +37,11 @@ def one_line(stderr: str) -> str:
 
 
 def test_output_that_cannot_be_written_is_exit_5(tmp_path):
-    closed = subprocess.run([*ENTRY, "list"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: os.close(1), timeout=20)
-    assert closed.returncode == ExitCode.OUTPUT_NOT_WRITTEN
-    assert "standard output is closed" in one_line(closed.stderr.decode())
+    for args in (["list"], ["--version"], ["sweep", "--help"]):
+        closed = subprocess.run([*ENTRY, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: os.close(1), timeout=20)
+        assert closed.returncode == ExitCode.OUTPUT_NOT_WRITTEN, args
+        assert "standard output is closed" in one_line(closed.stderr.decode())
     read_only = tmp_path / "read-only"
     read_only.write_text("")
     with read_only.open("rb") as handle:  # a descriptor open for reading only

@@ -9,6 +9,8 @@ line and exits with a code from `errors.ExitCode`.
 
 from __future__ import annotations
 
+import errno
+import io
 import signal
 import sys
 from typing import Any
@@ -99,6 +101,8 @@ class ArchitectureGroup(click.Group):
              standalone_mode: bool = True, **extra: Any) -> None:
         """Run, and turn every failure into one line on stderr and a code from ExitCode."""
         args = list(sys.argv[1:] if args is None else args)
+        if sys.stdout is None:  # started with stdout closed: --help and --version fail too
+            sys.stdout = _ClosedStdout()
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)
@@ -122,7 +126,7 @@ class ArchitectureGroup(click.Group):
         except Interrupted as exc:
             finish(exc)
         except Exception as exc:  # a bug: one line, and the traceback only on request
-            if "--debug" in args:
+            if "--debug" in args and sys.stderr is not None:
                 import traceback
 
                 traceback.print_exc()
@@ -130,6 +134,13 @@ class ArchitectureGroup(click.Group):
                  " (run again with --debug for the traceback, and please report it)")
             code = ExitCode.INTERNAL_ERROR
         sys.exit(int(code))
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a closed stdout: writing to it fails like writing to a closed descriptor."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 def _show_help(exc: click.UsageError) -> ExitCode:
