@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+MAX_MESSAGE = 2_000  # characters of one error line
+
 
 class ExitCode(enum.IntEnum):
     """What the command's exit status means (documented in the README)."""
@@ -19,7 +21,9 @@ class ExitCode(enum.IntEnum):
     INVALID_ARCHITECTURE = 3  # the file cannot be read as an architecture
     USAGE = 4  # the command line is wrong (unknown option, name or module)
     OUTPUT_NOT_WRITTEN = 5  # the report could not be written where asked
+    HUNG_UP = 129  # SIGHUP (128 + 1), handled like Ctrl-C
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+    TERMINATED = 143  # SIGTERM (128 + 15), handled like Ctrl-C
 
 
 class InceptionCostError(Exception):
@@ -50,7 +54,10 @@ class InceptionCostError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         path = f"{self.path}: " if self.path else ""
-        return printable(f"{where}{path}{self.message}")
+        text = f"{where}{path}{self.message}"
+        if len(text) > MAX_MESSAGE:  # a value quoted whole: one line still, and a short one
+            text = f"{text[:MAX_MESSAGE]}... ({len(text) - MAX_MESSAGE:,} more characters)"
+        return printable(text)
 
 
 class ArchitectureError(InceptionCostError):
@@ -77,11 +84,20 @@ class OutputError(InceptionCostError):
     exit_code = ExitCode.OUTPUT_NOT_WRITTEN
 
 
+SUGGEST_LENGTH = 100  # longer words and choices get no suggestion (difflib is quadratic)
+SUGGEST_CHOICES = 20_000
+
+
 def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """A ' (did you mean X?)' suffix when one of the choices is close to word."""
     import difflib
+    import itertools
 
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices if str(c) != str(word)],
+    text = str(word)
+    if len(text) > SUGGEST_LENGTH:
+        return ""
+    candidates = (str(c) for c in itertools.islice(choices, SUGGEST_CHOICES))
+    close = difflib.get_close_matches(text, [c for c in candidates if c != text and len(c) <= SUGGEST_LENGTH],
                                       n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -91,3 +107,9 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def shorten(text: object, limit: int = 40) -> str:
+    """A value as an error message quotes it: at most `limit` characters."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + f"... ({len(shown):,} characters)"

@@ -11,7 +11,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from inception_cost.cli.app import cli, main
+from inception_cost.cli import main
+from inception_cost.cli.app import cli
 from inception_cost.core.conventions import PRESETS
 from inception_cost.estimates.devices import builtin_devices
 from inception_cost.source.catalog import builtin_names
@@ -104,7 +105,7 @@ def test_the_real_protocol_in_a_fresh_process_answers_quickly() -> None:
     """As the shell calls it: a new process; no YAML is read to complete a command name."""
     env = {**os.environ, "_INCEPTION_COST_COMPLETE": "bash_complete", "COMP_WORDS": "inception-cost sw",
            "COMP_CWORD": "1"}
-    code = ("import sys; from inception_cost.cli.app import main\n"
+    code = ("import sys; from inception_cost.cli import main\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('yaml' in sys.modules, 'rich' in sys.modules, 'inception_cost.source.graphform' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout

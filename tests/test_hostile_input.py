@@ -103,7 +103,8 @@ KEYS = ["input", "layers", "conv", "filters", "kernel", "stride", "padding", "gr
         "table", "rows", "columns", "units", "relu", "batch_norm", "dropout", "rate", "x"]
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**70), st.floats(allow_nan=True),
                     st.sampled_from(["same", "valid", "ceil", "3x3", "1x7", "28x28x3", "$a", "7x7/2",
-                                     "inception (3a)", "", "relu"]),
+                                     "inception (3a)", "", "relu", "9" * 5000, "9" * 5000 + "x3",
+                                     "7x7/" + "9" * 5000, "1" + "0" * 4400 + "K"]),
                     st.text(max_size=8))
 DOCUMENTS = st.recursive(
     SCALARS,
@@ -127,7 +128,8 @@ def test_random_layer_lists(document):
 
 BUILTIN_TEXTS = {Path(p).name: Path(p).read_text() for p in builtin_paths()}
 MUTATION_VALUES = ["0", "-1", "1", "7", "1000000000", "2.5", "x", "~", "[]", "{}", "same", "&a 3",
-                   "*a", "!!python/name:os.system", "'1x7'"]
+                   "*a", "!!python/name:os.system", "'1x7'", "010", "1:30", ".inf", "-.nan",
+                   "9" * 5000, '"' + "9" * 5000 + '"', "1.0e+400"]
 
 
 def _mutate(text: str, rng: random.Random) -> str:

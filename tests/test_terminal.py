@@ -50,7 +50,7 @@ MARK = "=====8<====="
 # Runs every command in one process, as `inception-cost` would, on the terminal it is given.
 DRIVER = f"""
 import json, sys
-from inception_cost.cli.app import main
+from inception_cost.cli import main
 for args in json.loads(sys.argv[1]):
     try:
         main(args)

@@ -9,13 +9,19 @@ line and exits with a code from `errors.ExitCode`.
 
 from __future__ import annotations
 
+import errno
+import io
+import signal
 import sys
 from typing import Any
 
 import click
 
 from inception_cost import __version__
-from inception_cost.errors import ExitCode, InceptionCostError
+from inception_cost.cli.signals import Interrupted, finish, tell
+from inception_cost.errors import ExitCode, InceptionCostError, OutputError, UsageError
+
+COMPLETE_VAR = "_INCEPTION_COST_COMPLETE"
 
 # Every command and the module that defines it: a command's module is imported only
 # when the command runs (or help lists it), so starting the tool stays cheap.
@@ -91,41 +97,92 @@ class ArchitectureGroup(click.Group):
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("inception-cost", "[NAME | FILE.yaml] [OPTIONS] | COMMAND [ARGS]...")
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:  # --help or --version printed to a closed or full stdout
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # click would print a blank line first: one line instead
+            raise Interrupted(signal.SIGINT) from None
+        except OSError as exc:  # a command's --help to a closed or full stdout (reading
+            # files raises our own errors; reports are written by cli.output)
+            raise OutputError(f"cannot write to standard output ({exc.strerror or exc})") from None
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str,
+                               complete_var: str | None = None) -> None:
+        """Shell completion (`_INCEPTION_COST_COMPLETE=bash_source`); an instruction
+        click does not know, or a broken completion environment, is a usage error."""
+        try:
+            super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise UsageError(f"{COMPLETE_VAR}: unknown shell completion instruction (e.g."
+                                 " bash_source, zsh_source, fish_source)") from None
+            raise
+        except Exception as exc:  # click reads COMP_WORDS, COMP_CWORD ... unchecked
+            raise UsageError(f"{COMPLETE_VAR}: shell completion failed: the shell's completion"
+                             f" variables are missing or malformed ({type(exc).__name__})") from None
+
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,  # type: ignore[override]
              standalone_mode: bool = True, **extra: Any) -> None:
         """Run, and turn every failure into one line on stderr and a code from ExitCode."""
         args = list(sys.argv[1:] if args is None else args)
+        if sys.stdout is None:  # started with stdout closed: --help and --version fail too
+            sys.stdout = _ClosedStdout()
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
         except InceptionCostError as exc:
-            click.echo(f"inception-cost: {exc}", err=True)
+            tell(f"inception-cost: {exc}")
             code = exc.exit_code
         except click.UsageError as exc:
             if type(exc).__name__.startswith("NoArgsIsHelp"):  # a bare command shows its help
-                click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
-                sys.exit(int(ExitCode.OK))
-            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            click.echo(f"inception-cost: {exc.format_message()}{hint}", err=True)
-            code = ExitCode.USAGE
+                code = _show_help(exc)
+            else:
+                hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+                tell(f"inception-cost: {exc.format_message()}{hint}")
+                code = ExitCode.USAGE
         except click.ClickException as exc:
-            click.echo(f"inception-cost: {exc.format_message()}", err=True)
+            tell(f"inception-cost: {exc.format_message()}")
             code = ExitCode.USAGE
         except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo("inception-cost: interrupted", err=True)
+            tell("inception-cost: interrupted")
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
-            code = ExitCode.OK
+        except Interrupted as exc:
+            finish(exc)
         except Exception as exc:  # a bug: one line, and the traceback only on request
-            if "--debug" in args:
+            if "--debug" in args and sys.stderr is not None:
                 import traceback
 
                 traceback.print_exc()
-            click.echo(f"inception-cost: internal error: {type(exc).__name__}: {exc}"
-                       " (run again with --debug for the traceback, and please report it)", err=True)
+            tell(f"inception-cost: internal error: {type(exc).__name__}: {exc}"
+                 " (run again with --debug for the traceback, and please report it)")
             code = ExitCode.INTERNAL_ERROR
         sys.exit(int(code))
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a closed stdout: writing to it fails like writing to a closed descriptor."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def _show_help(exc: click.UsageError) -> ExitCode:
+    from inception_cost.cli.output import write_output
+
+    try:
+        write_output((exc.ctx.get_help() if exc.ctx else exc.format_message()) + "\n", None)
+    except InceptionCostError as failed:
+        tell(f"inception-cost: {failed}")
+        return failed.exit_code
+    return ExitCode.OK
 
 
 @click.group(cls=ArchitectureGroup, context_settings={"help_option_names": ["-h", "--help"]},
@@ -152,10 +209,11 @@ def cli(debug: bool) -> None:
     and branch by branch, read from its architecture: no framework, no forward pass.
 
     NAME is a built-in architecture (see `inception-cost list`), FILE.yaml a path, or a
-    model file (.onnx, .keras, a Keras .json config).
+    model file (.onnx, .keras, a Keras .json config): an argument with a '/' or ending in
+    one of those suffixes is a file (./NAME reads a file NAME).
     """
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
+def run(argv: list[str] | None = None) -> None:
+    """Run the command line (the console entry point, `cli.main`, installs signals first)."""
     cli.main(args=argv, prog_name="inception-cost")

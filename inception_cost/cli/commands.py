@@ -94,7 +94,8 @@ def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
 @architecture_argument()
 @click.option("--conventions", "names", default=None, metavar="A,B,...",
               shell_complete=completer("complete_conventions"),
-              help=f"Conventions to set side by side (default: every preset: {', '.join(CONVENTIONS)}).")
+              help="Conventions to set side by side, each once (default: every preset:"
+                   f" {', '.join(CONVENTIONS)}).")
 @train_option
 @skip_unknown_option
 @report_options
@@ -112,8 +113,9 @@ def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: 
     from inception_cost.core.analysis import analyse
     from inception_cost.reports.explain import explain_report
 
-    chosen = [conventions.get(n.strip()) for n in names.split(",")] if names else \
-        list(conventions.PRESETS.values())
+    # a convention named twice is shown once: the report has one column per preset at most
+    chosen = [conventions.get(n) for n in dict.fromkeys(n.strip() for n in names.split(","))] \
+        if names else list(conventions.PRESETS.values())
     network = api.load(name, skip_unknown=skip_unknown)
     say_skipped(network)
     emit(explain_report([analyse(network, train=train, convention=c) for c in chosen]), fmt, output, force)

@@ -1,7 +1,9 @@
 """Write a report without ever leaving a partial file or clobbering one by accident.
 
 The text goes to a temporary file beside the target, is flushed to disk, and is then
-moved into place in one step; an existing file is replaced only with `force`.
+moved into place in one step; an existing file is replaced only with `force`. Signals
+are held meanwhile: one that arrives stops the command before anything is replaced,
+after the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
+from inception_cost.cli import signals
 from inception_cost.errors import OutputError
+
+# What a terminal that cannot show them gets instead (LC_ALL=C, PYTHONIOENCODING=ascii)
+PLAIN = str.maketrans({"µ": "u", "×": "x", "─": "-", "…": "...", "—": "-", "→": "->"})
+TEMP_NAME_PART = 200  # of the report's name in its temporary file's (NAME_MAX is 255)
 
 
 def write_output(text: str, target: str | None, force: bool = False) -> None:
     if target in (None, "-"):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return
     if not target:
         raise OutputError("-o needs a file name")
+    last = target.replace(os.altsep or os.sep, os.sep).rsplit(os.sep, 1)[-1]
+    if last in ("", ".", ".."):  # `newdir/`, `x/.`: a folder, never a file named like it
+        raise OutputError("names a folder (it ends in a separator, '.' or '..'); give a file name",
+                          file=target)
     from pathlib import Path  # only when a file is written
 
     path = Path(target)
@@ -31,17 +41,23 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         mode = _check_target(path, target, force)
     except OSError as exc:  # a name too long, a path through a file ...
         raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
+    with signals.held():  # a signal meanwhile ends the command once the temporary file is gone
+        _write_file(text, path, target, mode, force)
+
+
+def _write_file(text: str, path: Path, target: str, mode: int, force: bool) -> None:
     import tempfile  # only when a file is written
 
     folder = path.parent  # Path("report.json").parent is Path(".")
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:TEMP_NAME_PART]}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)  # mkstemp makes 0600: give the report the mode a new file gets
+        signals.stop_if_pending()  # interrupted while writing: the old report stays as it was
         if force:
             os.replace(tmp, path)
         else:
@@ -90,3 +106,33 @@ def _move_no_clobber(tmp: str, path: Path) -> None:
         os.replace(tmp, path)
         return
     os.unlink(tmp)
+
+
+def _write_stdout(text: str) -> None:
+    """Print the report; output that cannot be written (stdout closed, full, read-only, a
+    reader gone) is an OutputError, not a traceback."""
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("standard output is closed: nothing written (use -o FILE)")
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.translate(PLAIN).encode(encoding, "replace").decode(encoding)
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        _discard_stdout(stream)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputError(f"cannot write to standard output ({reason})") from None
+
+
+def _discard_stdout(stream: object) -> None:
+    """Point stdout at the null device, so that the interpreter's last flush is silent."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())  # type: ignore[attr-defined]
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -11,6 +11,7 @@ from inception_cost.cli.options import (
     completer,
     convention_option,
     emit,
+    is_terminal,
     module_option,
     report_options,
     say_skipped,
@@ -69,7 +70,7 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
     total = 1
     for axis in axes:
         total *= len(axis.values)
-    if total >= PROGRESS_FROM and sys.stderr.isatty():
+    if total >= PROGRESS_FROM and is_terminal(sys.stderr):
         with click.progressbar(length=total, label="sweeping", file=sys.stderr) as bar:
             result = sweeping.run(net.analysis, module, axes, progress=bar.update)
     else:

@@ -15,10 +15,11 @@ from inception_cost.core import columns as col
 from inception_cost.core.conventions import DEFAULT as DEFAULT_CONVENTION
 from inception_cost.core.conventions import Convention
 from inception_cost.core.kinds import CANONICAL
-from inception_cost.core.shapes import Shape
+from inception_cost.core.shapes import MAX_SIZE, Shape
+from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.core.terms import STORED_TERMS, Term
-from inception_cost.core.tree import COST_FIELDS, CostNode, Role
-from inception_cost.errors import ShapeError
+from inception_cost.core.tree import COST_FIELDS, MAX_NAME, CostNode, Role
+from inception_cost.errors import ArchitectureError, ShapeError, shorten
 from inception_cost.graph.nodes import Item, Layer, Network
 from inception_cost.structures import BY_ITEM, BY_ROLE
 from inception_cost.structures.base import join
@@ -81,19 +82,45 @@ def build(network: Network, *, train: bool = False) -> Built:
     walker = _Walker(network, train)
     root = CostNode(name=network.name, role=Role.NETWORK, label=network.title or network.name,
                     line=network.line, in_shape=network.input_shape, out_shape=network.input_shape)
-    root.out_shape = walker.sequence(network.items, network.input_shape, root, _Scope(""), "")
+    root.out_shape = walker.sequence(network.items, network.input_shape, root, walker.scope(""), "")
     return Built(root=root, table=walker.table, training_only=walker.training_only)
+
+
+MAX_PATH_CHARACTERS = 5_000_000  # all paths together: every report row carries one
+
+
+class _Budget:
+    """The characters of every path made so far, so that a long name repeated through
+    blocks and nesting cannot make a report of gigabytes."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.used = 0
 
 
 class _Scope:
     """Gives the children of one node unique path segments."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, budget: _Budget) -> None:
         self.path = path
+        self.budget = budget
         self.used: set[str] = set()
         self.counts: dict[str, int] = {}
 
     def child(self, name: str, numbered: bool = False) -> str:
+        if len(name) > MAX_NAME:
+            raise ArchitectureError(f"a name of {len(name):,} characters ('{name[:40]}...'); names have"
+                                    f" at most {MAX_NAME:,}", file=self.budget.file,
+                                    path=shorten(self.path, 60) or None)
+        path = self._child(name, numbered)
+        self.budget.used += len(path)
+        if self.budget.used > MAX_PATH_CHARACTERS:
+            raise ArchitectureError(f"the paths of the network's parts add up to more than"
+                                    f" {MAX_PATH_CHARACTERS:,} characters (long names, deeply nested)",
+                                    file=self.budget.file, path=shorten(path, 60))
+        return path
+
+    def _child(self, name: str, numbered: bool) -> str:
         base = name.strip().replace("/", "_") or "item"
         if numbered:
             self.counts[base] = self.counts.get(base, 0) + 1
@@ -114,6 +141,7 @@ class _Walker:
         self.train = train
         self.table = col.LayerTable()
         self.training_only: list[str] = []
+        self.budget = _Budget(network.file)
 
     def fail(self, exc: ShapeError, line: int, where: str) -> ShapeError:
         exc.located(file=self.network.file, line=line, path=where or None)
@@ -128,10 +156,22 @@ class _Walker:
     def item(self, item: Item, shape: Shape, parent: CostNode, scope: Scope, where: str) -> Shape:
         if isinstance(item, Layer):
             return self.layer(item, shape, parent, scope, where)
-        return BY_ITEM[type(item)].shape(self, item, shape, parent, scope, where)
+        out = BY_ITEM[type(item)].shape(self, item, shape, parent, scope, where)
+        self.within_limits(out, item.line, where, f"the {BY_ITEM[type(item)].key}'s output")  # a concat adds up
+        return out
+
+    def within_limits(self, shape: Shape, line: int, where: str, what: str) -> None:
+        """Derived sizes obey the limit given ones do (flatten, adaptive pools, concats)."""
+        for size, axis in zip(shape, ("height", "width", "channels")):
+            if isinstance(size, Symbol):  # the sweep's trace: checked per variant
+                check_range(size, 1, MAX_SIZE, f"{where}: {axis}")
+            elif size > MAX_SIZE:
+                raise ArchitectureError(f"{what} has {size:,} {axis}, more than the"
+                                        f" {MAX_SIZE:,} a tensor may have",
+                                        file=self.network.file, line=line, path=where or None)
 
     def scope(self, path: str) -> Scope:
-        return _Scope(path)
+        return _Scope(path, self.budget)
 
     def add_layer(self, kind: str, name: str, line: int, args: dict[str, Any], shape: Shape,
                   parent: CostNode, scope: Scope, where: str) -> Shape:
@@ -146,6 +186,7 @@ class _Walker:
             out = kind.out_shape(args, shape, lwhere)
         except ShapeError as exc:
             raise self.fail(exc, layer.line, lwhere) from None
+        self.within_limits(out, layer.line, lwhere, "its output")
         row = self.table.append(kind.name, kind.fields(args, shape, out))
         path = scope.child(layer.given_name) if layer.given_name else scope.child(kind.name, True)
         parent.children.append(CostNode(

@@ -6,6 +6,7 @@ from typing import Any
 
 from inception_cost.errors import ShapeError
 
+MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this, given or derived
 Shape = tuple[int, int, int]  # (height, width, channels)
 Pair = tuple[int, int]
 # 'same', 'valid' or explicit (height, width) padding: each axis p on both sides, or

@@ -17,6 +17,7 @@ from typing import Any
 from inception_cost.core.shapes import Shape
 from inception_cost.errors import UsageError, did_you_mean
 
+MAX_NAME = 1_000  # characters of one name or label (a layer, module, branch ...)
 
 class Role(str, enum.Enum):
     """What a node is in the tree (its layer kind, for a layer, is `CostNode.kind`)."""

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inception_cost.errors import ArchitectureError, UsageError, did_you_mean
+from inception_cost.errors import ArchitectureError, UsageError, did_you_mean, shorten
 
 DTYPES = ("fp32", "bf16", "fp16", "int8")
+LOWEST, HIGHEST = 1e-6, 1e9  # a device's figures: TFLOP/s, GB/s, µs
 KEYS = ("name", "title", "source", "notes", "peak_tflops", "bandwidth_gbs", "overhead_us")
 
 
@@ -43,12 +44,14 @@ def builtin_devices() -> list[str]:
 
 
 def load_device(ref: str) -> Device:
+    from inception_cost.source.catalog import is_path
+
     path = Path(ref)
-    if path.suffix.lower() not in (".yaml", ".yml"):
+    if not is_path(ref):  # the same rule as architectures: a separator or .yaml makes a path
+        names = builtin_devices()
         path = device_dir() / f"{ref}.yaml"
-        if not path.is_file():
-            names = builtin_devices()
-            raise UsageError(f"unknown device '{ref}'{did_you_mean(ref, names)}; built-ins:"
+        if ref not in names:
+            raise UsageError(f"unknown device '{shorten(ref)}'{did_you_mean(ref, names)}; built-ins:"
                              f" {', '.join(names)} (or give the path of a device .yaml file)")
     from inception_cost.source.yamlsource import load_file
 
@@ -73,19 +76,22 @@ def load_device(ref: str) -> Device:
     for dtype, value in peaks.items():
         if dtype not in DTYPES:
             raise fail("peak_tflops", f"unknown dtype '{dtype}'{did_you_mean(dtype, DTYPES)}")
-        if not _positive(value):
-            raise fail("peak_tflops", f"peak for {dtype} must be a positive number, got {value!r}")
-    if not _positive(doc["bandwidth_gbs"]):
-        raise fail("bandwidth_gbs", "'bandwidth_gbs' must be a positive number")
+        if not _in_range(value):
+            raise fail("peak_tflops", f"peak for {dtype} must be a number from {LOWEST:g} to"
+                                      f" {HIGHEST:g}, got {value!r}")
+    if not _in_range(doc["bandwidth_gbs"]):
+        raise fail("bandwidth_gbs", f"'bandwidth_gbs' must be a number from {LOWEST:g} to {HIGHEST:g}")
     overhead = doc.get("overhead_us", 0)
-    if not _positive(overhead, allow_zero=True):
-        raise fail("overhead_us", "'overhead_us' must be a number >= 0")
+    if not _in_range(overhead, allow_zero=True):
+        raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
     return Device(name=str(doc.get("name", path.stem)), title=str(doc.get("title", path.stem)),
                   source=str(doc.get("source", "")), peak_tflops={k: float(v) for k, v in peaks.items()},
                   bandwidth_gbs=float(doc["bandwidth_gbs"]), overhead_us=float(overhead))
 
 
-def _positive(value: Any, allow_zero: bool = False) -> bool:
+def _in_range(value: Any, allow_zero: bool = False) -> bool:
+    """Finite and within [LOWEST, HIGHEST]: every estimate then stays a finite float
+    (no subnormal peak whose quotient overflows to infinity, no NaN in a report)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return bool(value >= 0 if allow_zero else value > 0)
+    return (allow_zero and value == 0) or LOWEST <= value <= HIGHEST

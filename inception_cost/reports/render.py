@@ -170,12 +170,23 @@ def to_csv(report: Report) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["section", "is_total"] + keys)
+    writer.writerow([_csv_safe(k) for k in ["section", "is_total"] + keys])
     for section in report.sections:
         for row, is_total in [(r, 0) for r in section.rows] + ([(section.total, 1)] if section.total else []):
-            writer.writerow([section.title, is_total] + ["" if row.get(k) is None else row.get(k)
-                                                         for k in keys])
+            writer.writerow([_csv_safe(section.title), is_total]
+                            + ["" if row.get(k) is None else _csv_safe(row.get(k)) for k in keys])
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
+    (`=cmd()` -> `'=cmd()`); numbers stay numbers, negative ones too."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 # ---- json -----------------------------------------------------------------------------------
@@ -199,7 +210,8 @@ def to_document(report: Report) -> dict[str, Any]:
 def to_json(report: Report) -> str:
     import json
 
-    return json.dumps(to_document(report), indent=2) + "\n"
+    # allow_nan=False: RFC 8259 has no Infinity or NaN (the inputs are checked finite)
+    return json.dumps(to_document(report), indent=2, allow_nan=False) + "\n"
 
 
 # ---- html and svg ---------------------------------------------------------------------------

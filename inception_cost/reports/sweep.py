@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from inception_cost.transforms.sweep import SweepResult
 
 MAX_BROKEN_SHOWN = 20
+MAX_LISTED = 10_000  # variants listed at most, even with --top 0: a report's size is bounded
 
 
 class SortKey(str, enum.Enum):
@@ -41,7 +42,8 @@ def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
     primary_column: list[Any] = getattr(result, key.value)
     secondary_column: list[Any] = getattr(result, secondary.value)
     chosen = sorted(keep, key=lambda i: (primary_column[i], secondary_column[i]))
-    shown = chosen if top == 0 else chosen[:top]
+    limit = MAX_LISTED if top == 0 else min(top, MAX_LISTED)
+    shown = chosen[:limit]
     names = [a.name for a in result.axes]
     base = result.base
     rows: list[Row] = []
@@ -70,8 +72,10 @@ def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
              " and parameters); "
              + (f"{len(keep):,} within the budget; " if budget_macs is not None or
                 budget_params is not None else "")
-             + f"sorted by {key.value}, {'all' if top == 0 else f'the first {min(top, len(chosen))}'}"
-             " shown.",
+             + f"sorted by {key.value}, "
+             + ("all" if len(shown) == len(chosen) else f"the first {len(shown):,}")
+             + " shown" + (f" (at most {MAX_LISTED:,} are listed)" if len(shown) < len(chosen)
+                           and len(shown) == MAX_LISTED else "") + ".",
              f"As written ({written}): {base['params']:,} params, {base['macs']:,} MACs; the whole"
              f" network {base['network_params']:,} params, {base['network_macs']:,} MACs."
              " Network columns include every layer, so a module's new output width changes the"

@@ -7,11 +7,11 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from inception_cost.core.shapes import MAX_SIZE
 from inception_cost.core.symbolic import Symbol, check_range
-from inception_cost.errors import ArchitectureError, did_you_mean
+from inception_cost.errors import ArchitectureError, did_you_mean, shorten
 from inception_cost.source import expressions
-
-MAX_SIZE = 1 << 20  # no image side, channel count or kernel may exceed this
+from inception_cost.source.numbers import whole_number
 
 
 class ArgReader:
@@ -84,8 +84,11 @@ class ArgReader:
         if isinstance(value, str):
             match = re.fullmatch(r"\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*", value)
             if not match:
-                raise self.error(key, f"'{key}' must be like 3, 1x7 or [1, 7], got '{value}'")
-            value = [int(match.group(1)), int(match.group(2))]
+                raise self.error(key, f"'{key}' must be like 3, 1x7 or [1, 7], got '{shorten(value)}'")
+            sizes = [whole_number(match.group(1)), whole_number(match.group(2))]
+            if None in sizes:
+                raise self.error(key, f"'{key}' '{shorten(value)}' is more than the {MAX_SIZE:,} allowed")
+            value = sizes
         if isinstance(value, list):
             if len(value) != 2:
                 raise self.error(key, f"'{key}' must have two values [height, width], got {len(value)}")

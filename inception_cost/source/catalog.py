@@ -1,5 +1,8 @@
 """Built-in architectures and how a name on the command line finds its file.
 
+The rule (README, Commands): an argument is a path when it contains a path separator
+or ends in one of `SUFFIXES`; anything else is a built-in name, whatever files or
+folders the current directory holds (`./googlenet` names the file `googlenet`).
 Paths are plain strings here (os.path), which keeps pathlib off the start-up path.
 """
 
@@ -7,11 +10,12 @@ from __future__ import annotations
 
 import os
 
-from inception_cost.errors import UsageError, did_you_mean
+from inception_cost.errors import UsageError, did_you_mean, shorten
 from inception_cost.graph.nodes import Network
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = (".yaml", ".yml")  # file names that are paths, not built-in names
 MODEL_SUFFIXES = (".onnx", ".keras", ".json")  # read by inception_cost.importers (loaded on use)
+SEPARATORS = tuple({"/", "\\", os.sep, os.altsep or "/"})
 
 
 def builtin_dir() -> str:
@@ -47,14 +51,19 @@ def load(ref: str, variant: str = "reduced", skip_unknown: bool = False) -> Netw
     return load_network(path, display, variant=variant)
 
 
+def is_path(ref: str, suffixes: tuple[str, ...] = SUFFIXES) -> bool:
+    """Whether a command-line argument names a file rather than a built-in."""
+    return any(sep in ref for sep in SEPARATORS) or ref.lower().endswith(suffixes)
+
+
 def resolve(ref: str) -> tuple[str, str]:
     """(path, display name) for a built-in name or a path to a YAML or model file."""
-    suffix = os.path.splitext(ref)[1].lower()
-    if suffix in SUFFIXES + MODEL_SUFFIXES or os.path.exists(ref) or "/" in ref or "\\" in ref:
+    if is_path(ref, SUFFIXES + MODEL_SUFFIXES):
         return ref, ref
-    path = os.path.join(builtin_dir(), f"{ref}.yaml")
-    if os.path.isfile(path):
-        return path, os.path.basename(path)
     names = builtin_names()
-    raise UsageError(f"unknown architecture '{ref}'{did_you_mean(ref, names)}; built-ins:"
+    if ref in names:
+        path = os.path.join(builtin_dir(), f"{ref}.yaml")
+        return path, os.path.basename(path)
+    local = f" (to read the file '{shorten(ref)}' here, write './{shorten(ref)}')" if os.path.exists(ref) else ""
+    raise UsageError(f"unknown architecture '{shorten(ref)}'{did_you_mean(ref, names)}{local}; built-ins:"
                      f" {', '.join(names)} (or give the path of a .yaml, .onnx, .keras or Keras .json file)")

@@ -12,10 +12,11 @@ import os
 import re
 from typing import Any
 
-from inception_cost.errors import ArchitectureError, did_you_mean
+from inception_cost.core.shapes import MAX_SIZE
+from inception_cost.errors import ArchitectureError, did_you_mean, shorten
 from inception_cost.graph.nodes import Network
-from inception_cost.source.arguments import MAX_SIZE
 from inception_cost.source.graphform import Context
+from inception_cost.source.numbers import MAX_DIGITS, whole_number
 from inception_cost.source.yamlsource import YMap, load_file, load_text
 
 TOP_KEYS = ("name", "title", "source", "notes", "input", "defaults", "blocks", "layers",
@@ -30,7 +31,10 @@ def scaled_integer(text: Any) -> int | None:
     if isinstance(text, bool) or not match:
         return None
     whole, _, frac = match.group(1).partition(".")
-    number: int = int(whole + frac) * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
+    digits = whole_number(whole + frac)
+    if digits is None or len(frac) > MAX_DIGITS:  # thousands of digits: refused, not converted
+        return None
+    number: int = digits * SUFFIX_SCALE[match.group(2)] // 10 ** len(frac)
     return number
 
 
@@ -140,7 +144,8 @@ def read_stated(ctx: Context, value: Any, line: int) -> dict[str, Any]:
         if key == "depth" and (isinstance(figure, bool) or not isinstance(figure, int)):
             number = None  # a depth is a whole number of layers
         if number is None:
-            raise ctx.error(kline, None, f"cannot read stated {key} '{figure}' (e.g. 13.6M, 5.7G, 42)")
+            raise ctx.error(kline, None, f"cannot read stated {key} '{shorten(figure)}' (e.g. 13.6M,"
+                                        f" 5.7G, 42; at most {MAX_DIGITS} digits)")
         result[key] = {"text": str(figure).strip(), "value": number}
     return result
 

@@ -163,7 +163,8 @@ def _names_input(node: Node) -> bool:
         return False
     if node[0] == "in":
         return True
-    return node[0] != "arg" and (_names_input(node[1]) or _names_input(node[2]))
+    # ("const", 2.5): a bound argument that is no number is a leaf (refused when evaluated)
+    return node[0] not in ("arg", "const") and (_names_input(node[1]) or _names_input(node[2]))
 
 
 def _bind(node: Node, args: Mapping[str, Any]) -> Node:

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from inception_cost.core.kinds import KINDS, Kind
-from inception_cost.errors import ArchitectureError, did_you_mean
+from inception_cost.errors import ArchitectureError, did_you_mean, shorten
 from inception_cost.graph.nodes import Item, Layer, Rebuild
 from inception_cost.source import expressions
 from inception_cost.source.arguments import ArgReader
@@ -19,8 +19,10 @@ from inception_cost.source.yamlsource import YList, YMap
 from inception_cost.structures import STRUCTURES
 from inception_cost.structures.base import join
 
-MAX_LAYERS = 10_000  # the largest built-in has a few hundred
+MAX_LAYERS = 10_000  # real layers; the largest built-in has a few hundred
+MAX_PARTS = 30_000  # lists of layers expanded (modules, branches, blocks) and items in them
 MAX_BLOCK_NESTING = 16
+MAX_TEXT = 10_000  # characters of one text made by substituting block arguments
 
 
 class Context:
@@ -29,7 +31,8 @@ class Context:
     def __init__(self, doc: YMap, file: str) -> None:
         self.file = file
         self.doc = doc
-        self.count = 0
+        self.count = 0  # layers made so far
+        self.parts = 0  # lists and items expanded so far: `repeat` of empty modules counts too
         self.units: dict[str, Any] = {}  # the table form's printed columns, how they count
         self.counters: dict[str, int] = {}  # the last `{i}` of each module name template
         self.block_stack: list[str] = []
@@ -101,7 +104,14 @@ class Context:
 
     # -- items --
 
+    def count_part(self, line: int, path: str) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise self.error(line, path, f"more than {MAX_PARTS:,} parts (modules, branches, blocks"
+                                         " and the items in them, however empty)")
+
     def items(self, value: Any, line: int, path: str, args: dict[str, Any] | None = None) -> list[Item]:
+        self.count_part(line, path)
         if not isinstance(value, list):
             raise self.error(line, path, "expected a list of layers")
         result: list[Item] = []
@@ -122,9 +132,7 @@ class Context:
         return result
 
     def item(self, item: Any, line: int, path: str, args: dict[str, Any]) -> list[Item]:
-        self.count += 1
-        if self.count > MAX_LAYERS:
-            raise self.error(line, path, f"more than {MAX_LAYERS:,} layers")
+        self.count_part(line, path)
         item = substitute(item, args, self, line, path)  # `- $pool` may stand for a whole layer
         if isinstance(item, str):  # a bare kind, e.g. "- flatten"
             item = {item: None}
@@ -157,6 +165,9 @@ class Context:
         return [self.layer(kind, body, line, path)]
 
     def layer(self, kind: str, body: Any, line: int, path: str) -> Layer:
+        self.count += 1  # every layer of either form is made here
+        if self.count > MAX_LAYERS:
+            raise self.error(line, path, f"more than {MAX_LAYERS:,} layers")
         spec = KINDS[kind]
         merged = merge_defaults(self.defaults, spec, body, line)
         own_name = body.get("name") if isinstance(body, dict) else None
@@ -220,7 +231,7 @@ class Context:
         import copy  # only when a sweep rebuilds a module
 
         other = copy.copy(self)
-        other.count = 0
+        other.count = other.parts = 0
         other.block_stack = list(block_stack)
         return other
 
@@ -313,9 +324,20 @@ def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: 
         if result is not None:
             return result
         if expressions.looks_like_arithmetic(value):
-            raise ctx.error(line, path, f"cannot read '{value}' as arithmetic ({expressions.SYNTAX};"
+            raise ctx.error(line, path, f"cannot read '{shorten(value)}' as arithmetic ({expressions.SYNTAX};"
                                         " '/' is written '//')")
-        return _ARG.sub(lambda m: str(_arg(m.group(1), args, ctx, line, path)), value)
+        size = len(value)
+
+        def replace(match: re.Match[str]) -> str:
+            nonlocal size
+            text = str(_arg(match.group(1), args, ctx, line, path))
+            size += len(text)
+            if size > MAX_TEXT:  # `$a$a$a...` with a long `a`: refused before it is built
+                raise ctx.error(line, path, f"block arguments substituted into '{value[:40]}' make"
+                                            f" more than {MAX_TEXT:,} characters")
+            return text
+
+        return _ARG.sub(replace, value)
     if isinstance(value, dict):
         lines = getattr(value, "key_lines", {})
         items = {key: substitute(item, args, ctx, lines.get(key, line), path)

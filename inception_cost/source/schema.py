@@ -14,7 +14,7 @@ from typing import Any
 
 from inception_cost.core.kinds import KINDS
 from inception_cost.core.kinds import arguments as a
-from inception_cost.source.arguments import MAX_SIZE
+from inception_cost.core.shapes import MAX_SIZE
 from inception_cost.source.document import STATED_KEYS, TOP_KEYS
 from inception_cost.structures import STRUCTURES
 

@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from inception_cost.core.shapes import MAX_SIZE
 from inception_cost.core.symbolic import Symbol, check_range
-from inception_cost.errors import did_you_mean
+from inception_cost.errors import did_you_mean, shorten
 from inception_cost.graph.nodes import Auxiliary, Branch, Concat, Item, Layer, Module, Network
-from inception_cost.source.arguments import MAX_SIZE
+from inception_cost.source.numbers import MAX_DIGITS, whole_number
 from inception_cost.source.yamlsource import YList, YMap
 from inception_cost.structures import STRUCTURES
 
@@ -66,6 +67,7 @@ def expand(doc: YMap, ctx: Context, network: Network, variant: str = "reduced") 
     by_name: dict[str, Module] = {}
     for index, row in enumerate(rows):
         line = rows.line_of(index)
+        ctx.count_part(line, "")
         if not isinstance(row, list) or len(row) != len(columns):
             got = len(row) if isinstance(row, list) else "not a list"
             raise ctx.error(line, None, f"a row needs {len(columns)} cells like the 'columns'"
@@ -124,14 +126,17 @@ def parse_reported(text: Any, units: dict[str, Any], column: str, ctx: Context, 
     match = re.fullmatch(r"\s*([0-9]+(?:\.([0-9]+))?)\s*([A-Za-z]*)\s*", str(text))
     suffix = match.group(3) if match else None
     if not match or (suffix and suffix not in spec["scales"]):
-        raise ctx.error(line, path, f"cannot read {column} '{text}' (expected a number with one of"
+        raise ctx.error(line, path, f"cannot read {column} '{shorten(text)}' (expected a number with one of"
                                     f" the suffixes {', '.join(spec['scales']) or '(none)'})")
     assert match is not None
     decimals = len(match.group(2) or "")
     scale = spec["scales"].get(suffix, 1)
-    number = match.group(1).replace(".", "")
+    number = whole_number(match.group(1).replace(".", ""))
+    if number is None or decimals > MAX_DIGITS:
+        raise ctx.error(line, path, f"{column} '{shorten(text)}' has more than the {MAX_DIGITS}"
+                                    " digits a figure may have")
     # exact: value = number / 10^decimals * scale, kept as a fraction of integers
-    return {"text": str(text).strip(), "numerator": int(number) * scale, "denominator": 10 ** decimals,
+    return {"text": str(text).strip(), "numerator": number * scale, "denominator": 10 ** decimals,
             "step_numerator": scale, "counts": spec["counts"]}
 
 
@@ -254,8 +259,8 @@ def read_patch(text: Any, ctx: Context, line: int,
         return None, None
     match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*(?:/\s*([0-9]+))?\s*", str(text))
     if not match:
-        raise ctx.error(line, path, f"cannot read patch size/stride '{text}' (expected e.g. 7x7/2)")
-    kh, kw, s = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
+        raise ctx.error(line, path, f"cannot read patch size/stride '{shorten(text)}' (expected e.g. 7x7/2)")
+    kh, kw, s = (_size(match.group(i) or "1", "patch size/stride", text, ctx, line, path) for i in (1, 2, 3))
     if min(kh, kw, s) < 1:
         raise ctx.error(line, path, f"patch size/stride '{text}' must be positive")
     return (kh, kw), (s, s)
@@ -266,9 +271,17 @@ def read_output(text: Any, ctx: Context, line: int, path: str) -> tuple[int, int
         return None
     match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*x\s*([0-9]+)\s*", str(text))
     if not match:
-        raise ctx.error(line, path, f"cannot read output '{text}' (expected e.g. 28x28x256)")
-    h, w, c = (int(g) for g in match.groups())
+        raise ctx.error(line, path, f"cannot read output '{shorten(text)}' (expected e.g. 28x28x256)")
+    h, w, c = (_size(g, "output", text, ctx, line, path) for g in match.groups())
     return h, w, c
+
+
+def _size(digits: str, column: str, text: Any, ctx: Context, line: int, path: str) -> int:
+    """One number of a patch or an output cell, within the sizes a layer may have."""
+    number = whole_number(digits)
+    if number is None or number > MAX_SIZE:
+        raise ctx.error(line, path, f"{column} '{shorten(text)}': sizes must be at most {MAX_SIZE:,}")
+    return number
 
 
 def read_auxiliary(doc: YMap, ctx: Context) -> list[tuple[str, Auxiliary]]:

@@ -8,18 +8,23 @@ instead of expanded.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import stat
 from typing import Any
 
 import yaml
 
-from inception_cost.errors import ArchitectureError
+from inception_cost.errors import ArchitectureError, shorten
+from inception_cost.source.numbers import MAX_DIGITS
 
 # libyaml when PyYAML has it (fast), else the pure-Python loader; both are safe loaders.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 64
 MAX_ALIAS_VALUES = 100_000  # values reached again through aliases
+MAX_ALIAS_CHARACTERS = 10_000_000  # characters of the text reached again through aliases
 
 
 class YMap(dict[str, Any]):
@@ -50,12 +55,19 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> 
     try:
         if os.path.isdir(path):
             raise ArchitectureError("is a directory, not an architecture file", file=name)
-        if os.path.exists(path) and not os.path.isfile(path):  # a device or a pipe could never end
-            raise ArchitectureError("is not a regular file", file=name)
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            raise ArchitectureError(f"file is {size:,} bytes, {too_big}", file=name)
-        with open(path, "rb") as handle:
+        # Non-blocking, and the opened file itself checked: a device or a pipe (or a
+        # link to one, or one swapped in after a check by name) could never end.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ArchitectureError("is not a regular file", file=name)
+            if info.st_size == 0:  # /proc/kmsg and friends say 0 and block: never read them
+                raise ArchitectureError("file is empty (or a special file that says it has no"
+                                        " bytes); expected a YAML mapping with 'input' and 'layers'",
+                                        file=name)
+            if info.st_size > MAX_FILE_BYTES:
+                raise ArchitectureError(f"file is {info.st_size:,} bytes, {too_big}", file=name)
             raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while it is read
         if len(raw) > MAX_FILE_BYTES:
             raise ArchitectureError(f"file is {too_big}", file=name)
@@ -145,11 +157,16 @@ class _Builder:
         self.name = name
         self.seen: set[int] = set()
         self.repeated = 0
+        self.repeated_characters = 0
 
     def build(self, node: Any, depth: int) -> Any:
         line = node.start_mark.line + 1
         if id(node) in self.seen:  # reached again through an alias: that costs expansion
             self.repeated += 1
+            self.repeated_characters += len(node.value) if isinstance(node.value, str) else 0
+            if self.repeated_characters > MAX_ALIAS_CHARACTERS:
+                raise ArchitectureError(f"aliases expand to more than {MAX_ALIAS_CHARACTERS:,}"
+                                        " characters of text (an alias bomb?)", file=self.name, line=line)
             if self.repeated > MAX_ALIAS_VALUES:
                 raise ArchitectureError(
                     f"aliases expand to more than {MAX_ALIAS_VALUES:,} values (an alias bomb?)",
@@ -182,7 +199,10 @@ class _Builder:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise ArchitectureError("merge keys ('<<') are not supported", file=self.name,
                                         line=key_line)
-            key = self.build(key_node, depth + 1)
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in PLAIN_TAGS:
+                key = key_node.value  # a key is a name, read as written: `on:` is 'on', not True
+            else:
+                key = self.build(key_node, depth + 1)
             if isinstance(key, (dict, list)):
                 raise ArchitectureError("a mapping key must be a plain value", file=self.name,
                                         line=key_line)
@@ -198,6 +218,8 @@ class _Builder:
     def _scalar(self, node: Any, line: int) -> Any:
         if node.tag == "tag:yaml.org,2002:str":  # most scalars: no conversion to make
             return node.value
+        if node.tag in (INT_TAG, FLOAT_TAG):
+            _check_number(node.value, node.tag, self.name, line)
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.YAMLError:
@@ -209,10 +231,34 @@ class _Builder:
             shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
             raise ArchitectureError(f"cannot read '{shown}' as {_tag(node.tag)}",
                                     file=self.name, line=line) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ArchitectureError(f"'{shorten(node.value)}' is not a finite number", file=self.name,
+                                    line=line)
         if not isinstance(value, (str, int, float, bool, type(None))):
             # dates, binary and sets are valid YAML but mean nothing here: keep the text.
             value = node.value
         return value
+
+
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
+_OCTAL = re.compile(r"[-+]?0[0-9_]+")
+
+
+def _check_number(text: str, tag: str, name: str, line: int) -> None:
+    """Refuse what YAML 1.1 reads as a number nobody meant: `010` (octal 8), `1:30`
+    (sexagesimal 90), and integers too long to convert quickly."""
+    if ":" in text:
+        raise ArchitectureError(f"'{shorten(text)}' is a base-60 number in YAML 1.1 (1:30 is 90);"
+                                " quote it if it is text, or write the number", file=name, line=line)
+    if tag == INT_TAG and _OCTAL.fullmatch(text):
+        octal = int(text.replace("_", ""), 8)
+        raise ArchitectureError(f"'{text}' is an octal number in YAML 1.1 ({text} is {octal});"
+                                " write it without the leading zero", file=name, line=line)
+    if tag == INT_TAG and len(text) > MAX_DIGITS + 3:  # a sign, a 0x prefix
+        raise ArchitectureError(f"'{shorten(text)}' has more than the {MAX_DIGITS} digits a number"
+                                " may have", file=name, line=line)
 
 
 def _tag(tag: str) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from inception_cost.core.shapes import Shape
-from inception_cost.core.tree import CostNode, Role
+from inception_cost.core.shapes import MAX_SIZE, Shape
+from inception_cost.core.tree import MAX_NAME, CostNode, Role
 from inception_cost.errors import did_you_mean
 from inception_cost.graph.nodes import Item, Module
+from inception_cost.source.numbers import whole_number
 from inception_cost.source.yamlsource import YMap
 from inception_cost.structures.base import Structure, join
 
@@ -75,6 +76,9 @@ class ModuleStructure(Structure):
             name = template.replace("{i}", str(i)) if "{i}" in template else \
                 (f"{template}_{i}" if repeat > 1 else template)
             label = str(body.get("label", name)).replace("{i}", str(i))
+            if len(label) > MAX_NAME:
+                raise reader.error(line, path, f"a module label of {len(label):,} characters; labels"
+                                               f" have at most {MAX_NAME:,}")
             mpath = join(path, label)
             paper = _paper(reader, body.get("paper"), body.line_of("paper"), mpath) if "paper" in body else {}
             if "use" in body:
@@ -109,8 +113,11 @@ def _paper(reader: Reader, value: Any, line: int, path: str) -> dict[str, Any]:
             raise reader.error(value.line_of(key), path,
                                f"unknown key '{key}' in paper{did_you_mean(key, ('output', 'depth'))}"
                                " (a module's printed output and depth)")
-    if "output" in value and not re.fullmatch(r"\s*[0-9]+\s*x\s*[0-9]+\s*x\s*[0-9]+\s*", str(value["output"])):
-        raise reader.error(value.line_of("output"), path, "paper output must be like 28x28x576")
+    if "output" in value:
+        sizes = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*x\s*([0-9]+)\s*", str(value["output"]))
+        if not sizes or any((whole_number(g) or MAX_SIZE + 1) > MAX_SIZE for g in sizes.groups()):
+            raise reader.error(value.line_of("output"), path, "paper output must be like 28x28x576,"
+                                                              f" sizes at most {MAX_SIZE:,}")
     depth = value.get("depth", 0)
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise reader.error(value.line_of("depth"), path, "paper depth must be a whole number >= 0")

@@ -34,14 +34,18 @@ from inception_cost.core.conventions import Convention
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.symbolic import Constraint, NotAffine, Symbol, tracing
 from inception_cost.core.tree import CostNode
-from inception_cost.errors import InceptionCostError, UsageError, did_you_mean
+from inception_cost.errors import InceptionCostError, UsageError, did_you_mean, shorten
 from inception_cost.graph.nodes import Module, replace_instance
 from inception_cost.source.document import scaled_integer
+from inception_cost.source.numbers import MAX_DIGITS
 
 CHUNK = 16_384  # variants evaluated per pass: memory stays flat, progress can be shown
-MAX_VARIANTS = 2_000_000
-MAX_ROWS = 40_000_000  # variants x layers that depend on the arguments (affine sweeps)
-MAX_REBUILT_LAYERS = 3_000_000  # variants x network layers (rebuilt sweeps, ~1 s per 500,000)
+# Work caps, so that a sweep at its cap ends within about 10 s on a busy 2-core machine
+# (README, Limits): 0.6-1 M layer evaluations a second, ~1.5 s a million variants for the rest.
+MAX_VARIANTS = 1_000_000
+MAX_ROWS = 2_000_000  # variants x layers that depend on the arguments (affine sweeps)
+MAX_REBUILT_LAYERS = 200_000  # variants x (network layers + 20): rebuilt sweeps, ~25 us a layer
+REBUILD_COST = 20  # rebuilding and analysing one variant costs about as much as 20 layers
 MAX_WIDTH = 1 << 20
 Progress = Callable[[int], object]
 
@@ -84,7 +88,8 @@ def parse_budget(text: str | None, what: str) -> int | None:
         return None
     number = scaled_integer(text)
     if number is None:
-        raise UsageError(f"--budget-{what} '{text}': expected a number such as 100M or 2.5G")
+        raise UsageError(f"--budget-{what} '{shorten(text)}': expected a number such as 100M or 2.5G"
+                         f" (at most {MAX_DIGITS} digits)")
     return number
 
 
@@ -158,10 +163,11 @@ def run(analysis: Analysis, query: str, axes: list[Axis], progress: Progress | N
         method, per_variant = "affine", len(plan.variable)
     else:
         layers = len(analysis.table)
-        if total * layers > MAX_REBUILT_LAYERS:
+        if total * (layers + REBUILD_COST) > MAX_REBUILT_LAYERS:
             raise UsageError(
-                f"{total:,} variants x {layers:,} layers is more than the {MAX_REBUILT_LAYERS:,}"
-                " layer evaluations a sweep that rebuilds each variant may make (its arguments"
+                f"{total:,} variants x ({layers:,} layers + {REBUILD_COST} for the rebuild) is more"
+                f" than the {MAX_REBUILT_LAYERS:,} layer evaluations a sweep that rebuilds each"
+                " variant may make (its arguments"
                 " change the module's structure or kernels, so it cannot use the fast path);"
                 " narrow the ranges")
         _rebuild_each(analysis, node, item, axes, total, result, progress)
