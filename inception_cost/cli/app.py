@@ -22,7 +22,7 @@ from inception_cost.errors import ExitCode, InceptionCostError
 COMMANDS = {
     "show": "commands", "compare": "compare", "factorize": "compare", "export": "commands",
     "list": "commands", "explain": "commands", "memory": "estimate", "roofline": "estimate",
-    "devices": "commands", "sweep": "sweep",
+    "devices": "commands", "sweep": "sweep", "calibrate": "estimate",
 }
 
 
