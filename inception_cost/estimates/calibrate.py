@@ -171,14 +171,20 @@ def profile_yaml(device: Device, source: str, notes: str) -> str:
     lines = [f"name: {json.dumps(device.name)}", f"title: {json.dumps(device.title)}",
              f"source: {json.dumps(source)}", f"notes: {json.dumps(notes)}",
              f"peak_tflops: {mapping(device.peak_tflops)}", f"bandwidth_gbs: {number(device.bandwidth_gbs)}",
-             "latency:",
-             f"  sms: {lat.sms}", f"  tiles: [{tiles}]",
-             f"  kernel_us: {number(lat.kernel_us)}", f"  gemm_us: {number(lat.gemm_us)}",
-             f"  efficiency: {mapping(lat.efficiency)}", f"  tile_overhead: {number(lat.tile_overhead)}",
-             f"  wide_efficiency: {number(lat.wide_efficiency)}", f"  winograd: {mapping(lat.winograd)}",
-             f"  window_exponent: {mapping(lat.window_exponent)}",
-             f"  layout_copies: {str(lat.layout_copies).lower()}",
-             f"  bandwidth_efficiency: {number(lat.bandwidth_efficiency)}",
-             f"  pool_gops: {number(lat.pool_gops)}",
-             f"  depthwise_efficiency: {number(lat.depthwise_efficiency)}"]
+             "latency:  # the latency model (README: Memory and time; estimates/latency.py)",
+             f"  sms: {lat.sms}  # streaming multiprocessors: tiles run in waves of this many",
+             f"  tiles: [{tiles}]  # GEMM output tiles (rows, columns); the fastest is used",
+             f"  kernel_us: {number(lat.kernel_us)}  # fixed time of every kernel (launch, ramp-up, tail)",
+             f"  gemm_us: {number(lat.gemm_us)}  # more fixed time of a conv or linear kernel",
+             f"  efficiency: {mapping(lat.efficiency)}  # share of the peak a large conv reaches, per math",
+             f"  tile_overhead: {number(lat.tile_overhead)}  # a tile runs at 1 / (1 + this x (1/tm + 1/tn))",
+             f"  wide_efficiency: {number(lat.wide_efficiency)}  # 1 x n and n x 1 windows, relative",
+             f"  winograd: {mapping(lat.winograd)}  # speed-up of 3x3 stride-1 convs (1: none)",
+             f"  window_exponent: {mapping(lat.window_exponent)}  # windows over 3x3: (9 / (kh x kw))^this",
+             f"  layout_copies: {str(lat.layout_copies).lower()}  # NCHW tensor-core convs over 1x1 transpose"
+             " in and out",
+             f"  bandwidth_efficiency: {number(lat.bandwidth_efficiency)}  # share of the bandwidth elementwise,"
+             " copy and pool kernels reach",
+             f"  pool_gops: {number(lat.pool_gops)}  # pool window elements read per ns",
+             f"  depthwise_efficiency: {number(lat.depthwise_efficiency)}  # share of the fp32 peak (not fitted)"]
     return "\n".join(lines) + "\n"
