@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import emit, hardware_options, module_option, report_options, train_option
+from inception_cost.cli.options import emit, hardware_options, module_option, report_options
 
 
 @click.command()
 @click.argument("name", metavar="NAME|FILE")
 @module_option("Only this module, by name or path.")
-@train_option
+@click.option("--train", is_flag=True,
+              help="Also one training step's memory (weights, gradients, optimizer state, saved"
+                   " activations, peak), with the training-only parts (auxiliary classifiers).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose state --train counts.")
 @hardware_options(default_device=None)
 @report_options
-def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, fmt: str,
+def memory(name: str, module: str | None, train: bool, optimizer: str, dtype: str, batch: int, fmt: str,
            output: str | None, force: bool) -> None:
     """Memory per layer: activations, weight bytes, the bytes each layer must move, arithmetic
-    intensity, and the peak activation memory of inference.
+    intensity, and the peak activation memory of inference; with --train, one training step.
 
     \b
     Examples:
       inception-cost memory googlenet --module 3a
       inception-cost memory inception-v3 --dtype fp32 --batch 32 -f csv -o memory.csv
+      inception-cost memory googlenet-torchvision --train --batch 32 --optimizer adam --dtype bf16
     """
     from inception_cost import api
     from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.training import Optimizer
     from inception_cost.reports.estimates import memory_report
 
     net = api.analyse(name, train=train)
     scope = net.module(module).node if module else None
-    emit(memory_report(net.analysis, Dtype(dtype), batch, scope), fmt, output, force)
+    emit(memory_report(net.analysis, Dtype(dtype), batch, scope, Optimizer(optimizer) if train else None),
+         fmt, output, force)
 
 
 @click.command()
@@ -38,11 +45,15 @@ def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, f
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
 @click.option("--tf32/--no-tf32", default=True, show_default=True,
               help="fp32 convs on TF32 tensor cores (PyTorch's default for cuDNN).")
-@train_option
+@click.option("--train", is_flag=True,
+              help="One training step: forward, backward (input and weight gradients) and the optimizer"
+                   " update, with the training-only parts (auxiliary classifiers).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose update --train times.")
 @hardware_options()
 @report_options
-def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: bool, device: str, dtype: str,
-             batch: int, fmt: str, output: str | None, force: bool) -> None:
+def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: bool, optimizer: str, device: str,
+             dtype: str, batch: int, fmt: str, output: str | None, force: bool) -> None:
     """Estimated time on a device: the kernels each layer runs (an implicit GEMM in tiles and
     waves, its bias, batch-norm and activation passes, pools, concat copies), each the
     longer of its compute and memory time plus its fixed cost; the bound, each row's share.
@@ -60,8 +71,10 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
 
     net = api.analyse(name, train=train)
     scope = net.module(module).node if module else None
-    emit(roofline_report(net.analysis, load_device(device), Dtype(dtype), batch, scope, layers, tf32),
-         fmt, output, force)
+    from inception_cost.estimates.training import Optimizer
+
+    emit(roofline_report(net.analysis, load_device(device), Dtype(dtype), batch, scope, layers, tf32,
+                         Optimizer(optimizer) if train else None), fmt, output, force)
 
 
 @click.command()

@@ -13,7 +13,7 @@ The latency model (`latency.py`) prices these kernels; nothing here depends on a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.kinds import CANONICAL
@@ -59,6 +59,7 @@ class Kernel:
     dilation: int = 1
     work: int = 0  # pool: window elements read; depthwise: MACs (per image)
     linear: bool = False  # a linear layer (PyTorch's matmul settings, not cuDNN's)
+    batch_in_k: bool = False  # a weight gradient: the batch is in the reduction, not the rows
 
     @property
     def macs(self) -> int:
@@ -125,3 +126,39 @@ def layer_kernels(analysis: Analysis, leaf: CostNode) -> list[Kernel]:
         if terms[term][i]:
             result.append(Kernel(leaf, Op.ELEMENTWISE, terms[term][i], terms[term][i]))
     return result
+
+
+def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
+    """The kernels of the backward pass, in the order they run (last layer first).
+
+    A GEMM's input gradient (M = Hin x Win, N = Cin, K = Cout/groups x kh x kw; none for
+    the first kernel, which reads the network's input) and weight gradient (M =
+    Cout/groups, N = Cin/groups x kh x kw, K = batch x Hout x Wout); a depthwise conv
+    twice its forward work; an elementwise pass reads the output gradient and what it
+    saved and writes the input gradient; a pool or global pool reads the output gradient
+    and writes the input gradient; a concat's backward is views (no kernel)."""
+    result: list[Kernel] = []
+    for position in range(len(forward) - 1, -1, -1):
+        k = forward[position]
+        if k.op is Op.GEMM:
+            cin = k.k * k.groups // (k.kh * k.kw)
+            if position > 0:
+                result.append(replace(k, inputs=k.outputs, outputs=k.inputs, m=k.inputs // cin, n=cin,
+                                      k=k.n // k.groups * k.kh * k.kw))
+            result.append(replace(k, inputs=k.inputs + k.outputs, outputs=0, m=k.n // k.groups,
+                                  n=k.k * k.groups, k=k.m, batch_in_k=True))
+        elif k.op is Op.DEPTHWISE:
+            result += [replace(k, inputs=k.outputs, outputs=k.inputs), replace(k, inputs=k.inputs + k.outputs)]
+        elif k.op is Op.ELEMENTWISE:
+            result.append(replace(k, inputs=2 * k.outputs, outputs=k.inputs))
+        elif k.op in (Op.POOL, Op.REDUCE):
+            result.append(Kernel(k.owner, Op.ELEMENTWISE, k.outputs, k.inputs))
+    return result
+
+
+def optimizer_kernel(owner: CostNode, parameters: int, state: int, size: int) -> Kernel:
+    """One fused (multi-tensor) update of every parameter, its traffic in elements of
+    `size` bytes, read once per step: fp32 weights and gradients read, weights written,
+    `state` fp32 buffers read and written."""
+    fp32 = 4 * parameters * (3 + 2 * state)
+    return Kernel(owner, Op.ELEMENTWISE, 0, 0, weights=-(-fp32 // size))

@@ -139,7 +139,7 @@ class Model:
             compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
             return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
-        return compute, moved / self.stream, self.fixed, 1
+        return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
         lat = self.latency
@@ -148,22 +148,27 @@ class Model:
             rate *= lat.wide_efficiency
         if k.kh * k.kw > 9 and lat.window_exponent:
             rate *= (9 / (k.kh * k.kw)) ** lat.window_exponent.get(m.value, 0.0)
-        speedup = lat.winograd.get(m.value, 1.0) if k.winograd_shape else 1.0
-        rows, cols = k.m * batch, k.n // k.groups
+        speedup = lat.winograd.get(m.value, 1.0) if k.winograd_shape and not k.batch_in_k else 1.0
+        rows, cols, depth = (k.m, k.n // k.groups, k.k * batch) if k.batch_in_k else \
+            (k.m * batch, k.n // k.groups, k.k)
         if not lat.sms:
-            return 2 * rows * cols * k.k * k.groups / rate / max(speedup, 1.0)
+            return 2 * rows * cols * depth * k.groups / rate / max(speedup, 1.0)
         best = min(flops * (1 + lat.tile_overhead * edge)
-                   for flops, edge in tile_work(rows, cols, k.k, k.groups, lat.sms, lat.tiles))
+                   for flops, edge in tile_work(rows, cols, depth, k.groups, lat.sms, lat.tiles, k.batch_in_k))
         return best * lat.sms / rate / max(speedup, 1.0)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def tile_work(rows: int, cols: int, depth: int, groups: int, sms: int,
-              tiles: tuple[tuple[int, int], ...]) -> tuple[tuple[float, float], ...]:
+              tiles: tuple[tuple[int, int], ...], split_k: bool = False) -> tuple[tuple[float, float], ...]:
     """Per tile size: (FLOPs one SM does over all waves, 1/tm + 1/tn); the part of the
-    GEMM time that no fitted parameter changes (the fit calls this many times)."""
+    GEMM time that no fitted parameter changes (the fit calls this many times). With
+    `split_k` (weight gradients, whose reduction runs over the batch) the reduction is
+    cut into as many slices as fill the SMs."""
     result = []
     for tm, tn in tiles:
-        waves = -(-(-(-rows // tm) * -(-cols // tn) * groups) // sms)
-        result.append((float(waves * 2 * tm * tn * depth), 1 / tm + 1 / tn))
+        count = -(-rows // tm) * -(-cols // tn) * groups
+        split = max(1, min(sms // count, -(-depth // tm))) if split_k else 1
+        waves = -(-(count * split) // sms)
+        result.append((float(waves * 2 * tm * tn * -(-depth // split)), 1 / tm + 1 / tn))
     return tuple(result)

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from inception_cost.core.analysis import Analysis
-from inception_cost.core.terms import MAC_TERMS
+from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
-from inception_cost.estimates.kernels import kernels
+from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime, Precision
 from inception_cost.estimates.memory import Dtype
+from inception_cost.estimates.training import Optimizer
 
 
 class Bound(str, enum.Enum):
@@ -73,8 +74,11 @@ def bound_of(compute_s: float, memory_s: float, overhead_s: float) -> Bound:
 
 
 def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-             node: CostNode | None = None, tf32: bool = True) -> list[LayerTime]:
-    """One LayerTime per layer of `node` (default: the counted network) and per concat copy."""
+             node: CostNode | None = None, tf32: bool = True,
+             optimizer: Optimizer | None = None) -> list[LayerTime]:
+    """One LayerTime per layer of `node` (default: the counted network) and per concat copy;
+    with an optimizer, one training step: the backward kernels join their layers' entries
+    and the optimizer's update is an entry of the network's (or `node`'s) own."""
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
@@ -84,10 +88,20 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     for leaf in scope.layers():  # every layer has a row, a view or identity too
         flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
         times[id(leaf)] = LayerTime(leaf, flops, 0)
-    for k in kernels(analysis, scope):
+    forward = kernels(analysis, scope)
+    run = forward
+    if optimizer is not None:
+        parameters = sum(analysis.terms[t][leaf.row] for leaf in scope.layers() for t in STORED_TERMS)
+        run = [*forward, *backward_kernels(forward),
+               optimizer_kernel(scope, parameters, optimizer.state, dtype.bytes)]
+    for k in run:
         entry = times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0))
         entry.kernels.append(model.time(k, batch))
         entry.bytes_moved += (k.inputs + k.outputs) * batch * dtype.bytes + k.weights * dtype.bytes
+    if optimizer is not None:
+        for k in run[len(forward):-1]:
+            if k.op is Op.GEMM:
+                times[id(k.owner)].flops += 2 * k.macs * batch
     return list(times.values())
 
 
