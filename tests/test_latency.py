@@ -166,3 +166,21 @@ def test_total_time_is_the_sum_of_kernels():
     a = builtin("googlenet-torchvision")
     times = estimate(a, load_device("h100-measured"), Dtype.FP16, 32)
     assert total_seconds(times) == pytest.approx(sum(k.seconds for t in times for k in t.kernels))
+
+
+@pytest.mark.parametrize("doc, message", [
+    ([], "not a measure_latency.py result"),
+    ({"cases": [], "configs": {}}, "no case with a CUDA-graph time"),
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": -5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "out of range"),
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": 5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "macs_per_image": 1, "layers": [
+          {"type": "conv", "kernel": [3, 3], "padding": [1, 1], "stride": 1, "cout": 4, "bias": True}]}}},
+     "the calculator counts 6,912 MACs, the measurement 1"),
+])
+def test_malformed_measurements_are_one_line_errors(tmp_path, doc, message):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["calibrate", str(path)])
+    assert result.exit_code == 3 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -26,6 +26,7 @@ PRECISIONS = {"fp32": Precision(Dtype.FP32, Math.FP32, Math.FP32),
               "tf32": Precision(Dtype.FP32, Math.TF32, Math.TF32),
               "fp16": Precision.of(Dtype.FP16), "bf16": Precision.of(Dtype.BF16)}
 MAX_BYTES = 64 << 20  # a measurements file larger than this is not one
+MAX_KERNELS = 50_000  # distinct kernels over all cases (24x the H100 file's): bounds a fit's time
 
 
 @dataclass
@@ -63,6 +64,7 @@ def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
                                 file=path)
     analyses: dict[str, Analysis] = {}
     cases = []
+    distinct = 0
     for number, case in enumerate(data["cases"], 1):
         try:
             found = _case(case, data["configs"], analyses)
@@ -72,6 +74,10 @@ def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
             raise ArchitectureError(f"case {number}: malformed ({exc!r})", file=path) from None
         if found is not None:
             cases.append(found)
+            distinct += len(found.distinct)
+        if distinct > MAX_KERNELS:
+            raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the cases: too many"
+                                    " to fit in bounded time (split the file)", file=path)
     if not cases:
         raise ArchitectureError("no case with a CUDA-graph time and a known configuration", file=path)
     return {"environment": data.get("environment", {}), "peaks": data.get("peaks", {})}, cases
