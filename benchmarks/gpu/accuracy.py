@@ -27,9 +27,12 @@ COLOURS = {"googlenet_3a": "#1f77b4", "googlenet_modules": "#2ca02c", "factorise
            "networks": "#9467bd"}
 
 
-def held_out() -> list[tuple[Case, float]]:
+def held_out(by_configuration: bool = False) -> list[tuple[Case, float]]:
+    """Predictions held out by the file's group, or by 5 folds of whole configurations."""
     info, cases = read_measurements(str(HERE / "h100_latency.json"))
     start = cal.measured_device(load_device("h100-sxm"), info, "h100-held-out")
+    if by_configuration:
+        return cal.cross_validate(start, cases, fold=cal.configuration_folds(cases))
     return cal.cross_validate(start, cases)
 
 
@@ -101,6 +104,10 @@ def main() -> None:
             print(f"| {case.name} | {case.mode} | {case.batch} | {case.measured_us:,.0f} | {predicted:,.0f} |"
                   f" {predicted / case.measured_us:.2f} |")
     (HERE / "estimated_vs_measured.svg").write_text(svg(results))
+    folds = held_out(by_configuration=True)
+    print(f"\nHeld out by configuration (5 folds of case names, every mode and batch of one together):"
+          f" {cal.Accuracy.of([(p, c.measured_us) for c, p in folds])}; Inception pairs"
+          f" {geomean_error([e / m for *_, m, e in pair_ratios(folds)]):.3f}x")
 
 
 if __name__ == "__main__":

@@ -110,13 +110,23 @@ def _derived(lat: Latency) -> Latency:
                    window_exponent={**lat.window_exponent, "bf16": lat.window_exponent[fp16]})
 
 
-def cross_validate(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> list[tuple[Case, float]]:
-    """Every case with its time predicted by a profile fitted without its group."""
+def cross_validate(device: Device, cases: Sequence[Case], max_evals: int = 1500,
+                   fold: Callable[[Case], str] = lambda c: c.group) -> list[tuple[Case, float]]:
+    """Every case with its time predicted by a profile fitted without its fold (default:
+    its group, as the measurements file names it)."""
     result = []
-    for group in sorted({c.group for c in cases}):
-        fitted = fit(device, [c for c in cases if c.group != group], max_evals)
-        result += [(c, predict_us(fitted, c)) for c in cases if c.group == group]
+    for held in sorted({fold(c) for c in cases}):
+        fitted = fit(device, [c for c in cases if fold(c) != held], max_evals)
+        result += [(c, predict_us(fitted, c)) for c in cases if fold(c) == held]
     return result
+
+
+def configuration_folds(cases: Sequence[Case], k: int = 5) -> Callable[[Case], str]:
+    """k folds of whole configurations (every mode and batch of one measured case name
+    together), assigned in name order."""
+    names = sorted({c.name for c in cases})
+    fold_of = {name: str(i % k) for i, name in enumerate(names)}
+    return lambda c: fold_of[c.name]
 
 
 @dataclass(frozen=True)

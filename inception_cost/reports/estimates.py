@@ -65,7 +65,7 @@ def training_section(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Op
              " master weights and optimizer state. Not counted: cuDNN workspaces, the allocator's"
              " rounding and caching, the loss."]
     total = {"part": "peak", "bytes": m.peak, "mib": m.peak / 2**20}
-    return Section(title=f"{title_of(analysis)}: training memory", columns=columns, rows=rows,
+    return Section(title=f"{title_of(analysis)}: training memory (whole network)", columns=columns, rows=rows,
                    total=total, notes=notes), m.peak
 
 
