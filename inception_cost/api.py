@@ -359,24 +359,40 @@ class Sweep(_Renderable):
     @property
     def rows(self) -> list[dict[str, Any]]:
         """Every variant: its argument values, costs (None where it breaks the network), error."""
-        r = self.result
+        r, timing = self.result, self.options.get("timing")
+        pareto = timing.pareto if timing else r.pareto
+        times = ({"seconds": timing.module_s[i], "network_seconds": timing.network_s[i]} if timing else {}
+                 for i in range(r.count))
         return [{**r.values(i), "params": r.params[i], "macs": r.macs[i],
-                 "network_params": r.network_params[i], "network_macs": r.network_macs[i],
-                 "pareto": r.pareto[i], "error": r.errors.get(i)} for i in range(r.count)]
+                 "network_params": r.network_params[i], "network_macs": r.network_macs[i], **t,
+                 "pareto": pareto[i], "error": r.errors.get(i)} for i, t in zip(range(r.count), times)]
 
 
 def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           convention: str = "torchvision", train: bool = False, budget_macs: int | None = None,
           budget_params: int | None = None, top: int = 20, sort: str = "macs",
-          pareto_only: bool = False, skip_unknown: bool = False) -> Sweep:
-    """Every combination of `vary`'s values for the arguments of one module instance."""
+          pareto_only: bool = False, device: str | None = None, dtype: str = "fp16", batch: int = 1,
+          objective: str | None = None, budget_time: float | None = None,
+          skip_unknown: bool = False) -> Sweep:
+    """Every combination of `vary`'s values for the arguments of one module instance.
+
+    With `device` (or `objective="time"`, or `budget_time` in seconds) every variant is also
+    timed on the device profile (default h100-sxm) and the Pareto front includes time."""
     from inception_cost.transforms.sweep import Axis, run
 
     whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)
+    sort = objective or sort
+    timing = None
+    if device is not None or budget_time is not None or sort in ("time", "network_time"):
+        from inception_cost.estimates.devices import load_device
+        from inception_cost.estimates.dtypes import Dtype
+        from inception_cost.transforms.sweep_time import time_variants
+
+        timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch)
     return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,
-                              sort=sort, pareto_only=pareto_only))
+                              sort=sort, pareto_only=pareto_only, timing=timing, budget_time=budget_time))
 
 
 def builtins() -> list[str]:

@@ -12,49 +12,62 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
-    train_option,
 )
 
 
 @click.command()
 @architecture_argument()
 @module_option("Only this module, by name or path.")
-@train_option
+@click.option("--train", is_flag=True,
+              help="Also one training step's memory (weights, gradients, optimizer state, saved"
+                   " activations, peak), with the training-only parts (auxiliary classifiers).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose state --train counts.")
 @hardware_options(default_device=None)
 @skip_unknown_option
 @report_options
-def memory(name: str, module: str | None, train: bool, dtype: str, batch: int, skip_unknown: bool, fmt: str,
-           output: str | None, force: bool) -> None:
+def memory(name: str, module: str | None, train: bool, optimizer: str, dtype: str, batch: int,
+           skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Memory per layer: activations, weight bytes, the bytes each layer must move, arithmetic
-    intensity, and the peak activation memory of inference.
+    intensity, and the peak activation memory of inference; with --train, one training step.
 
     \b
     Examples:
       inception-cost memory googlenet --module 3a
       inception-cost memory inception-v3 --dtype fp32 --batch 32 -f csv -o memory.csv
+      inception-cost memory googlenet-torchvision --train --batch 32 --optimizer adam --dtype bf16
     """
     from inception_cost import api
     from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.training import Optimizer
     from inception_cost.reports.estimates import memory_report
 
     net = api.analyse(name, train=train, skip_unknown=skip_unknown)
     say_skipped(net.analysis.network)
     scope = net.module(module).node if module else None
-    emit(memory_report(net.analysis, Dtype(dtype), batch, scope), fmt, output, force)
+    emit(memory_report(net.analysis, Dtype(dtype), batch, scope, Optimizer(optimizer) if train else None),
+         fmt, output, force)
 
 
 @click.command()
 @architecture_argument()
 @module_option("Only this module, layer by layer, by name or path.")
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
-@train_option
+@click.option("--tf32/--no-tf32", default=True, show_default=True,
+              help="fp32 convs on TF32 tensor cores (PyTorch's default for cuDNN).")
+@click.option("--train", is_flag=True,
+              help="One training step: forward, backward (input and weight gradients) and the optimizer"
+                   " update, with the training-only parts (auxiliary classifiers).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose update --train times.")
 @hardware_options()
 @skip_unknown_option
 @report_options
-def roofline(name: str, module: str | None, layers: bool, train: bool, device: str, dtype: str,
-             batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
-    """Estimated time on a device: each layer takes the longer of its compute time and its
-    memory time, plus a fixed overhead; which bound applies, and each part's share.
+def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: bool, optimizer: str, device: str,
+             dtype: str, batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+    """Estimated time on a device: the kernels each layer runs (an implicit GEMM in tiles and
+    waves, its bias, batch-norm and activation passes, pools, concat copies), each the
+    longer of its compute and memory time plus its fixed cost; the bound, each row's share.
 
     \b
     Examples:
@@ -65,13 +78,58 @@ def roofline(name: str, module: str | None, layers: bool, train: bool, device: s
     from inception_cost import api
     from inception_cost.estimates.devices import load_device
     from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.training import Optimizer
     from inception_cost.reports.estimates import roofline_report
 
     net = api.analyse(name, train=train, skip_unknown=skip_unknown)
     say_skipped(net.analysis.network)
     scope = net.module(module).node if module else None
-    emit(roofline_report(net.analysis, load_device(device), Dtype(dtype), batch, scope, layers),
-         fmt, output, force)
+    emit(roofline_report(net.analysis, load_device(device), Dtype(dtype), batch, scope, layers, tf32,
+                         Optimizer(optimizer) if train else None), fmt, output, force)
 
 
-COMMANDS = {"memory": memory, "roofline": roofline}
+@click.command()
+@click.argument("measurements", metavar="MEASUREMENTS.json")
+@click.option("-o", "--output", metavar="FILE", help="Write the fitted profile to FILE (default: print it).")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@click.option("--base", default="h100-sxm", show_default=True, metavar="NAME|FILE",
+              help="Profile whose peaks and bandwidth stand in for what the measurements lack.")
+@click.option("--name", default=None, help="The profile's name (default: FILE's stem).")
+@click.option("--evaluations", type=click.IntRange(50, 20000), default=1500, show_default=True,
+              help="Model evaluations per fit (each fit takes about this many x 10 ms).")
+@click.option("--cross-validate", "cross", is_flag=True,
+              help="Also fit once per group of cases without it, and report the held-out accuracy.")
+def calibrate(measurements: str, output: str | None, force: bool, base: str, name: str | None,
+              evaluations: int, cross: bool) -> None:
+    """Fit a device profile's latency model to latencies measured on your GPU with
+    benchmarks/gpu/measure_latency.py; the summary goes to stderr.
+
+    \b
+    Examples:
+      inception-cost calibrate h100_latency.json -o my-gpu.yaml
+      inception-cost roofline googlenet --device my-gpu.yaml
+    """
+    import sys
+    from pathlib import Path
+
+    from inception_cost.cli.output import write_output
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.measurements import read_measurements
+
+    info, cases = read_measurements(measurements)
+    profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
+    start = cal.measured_device(load_device(base), info, profile)
+    fitted = cal.fit(start, cases, evaluations)
+    summary = [f"fitted on {cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])}"]
+    if cross:
+        held = cal.cross_validate(start, cases, evaluations)
+        summary.append(f"held out by group: {cal.Accuracy.of([(p, c.measured_us) for c, p in held])}")
+    source = f"{Path(measurements).name}: CUDA-graph medians of {len(cases)} cases"
+    write_output(cal.profile_yaml(fitted, source, "; ".join(summary)), output, force)
+    for line in summary:
+        click.echo(f"calibrate: {line}", err=True)
+    sys.stderr.flush()
+
+
+COMMANDS = {"memory": memory, "roofline": roofline, "calibrate": calibrate}

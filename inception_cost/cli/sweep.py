@@ -7,6 +7,7 @@ import sys
 import click
 
 from inception_cost.cli.options import (
+    DEFAULT_DEVICE,
     architecture_argument,
     completer,
     convention_option,
@@ -21,6 +22,8 @@ from inception_cost.cli.options import (
 from inception_cost.reports.sweep import SortKey
 
 SORT_KEYS = tuple(k.value for k in SortKey)
+OBJECTIVES = ("macs", "params", "time")
+DTYPES = ("fp32", "bf16", "fp16", "int8")
 PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
 
 
@@ -37,13 +40,25 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="How many variants to list (0: all).")
 @click.option("--sort", type=click.Choice(SORT_KEYS), default="macs", show_default=True,
               help="Order of the list: the module's MACs or parameters, or the whole network's.")
-@click.option("--pareto", "pareto_only", is_flag=True, help="List only the Pareto-optimal variants.")
+@click.option("--pareto", "pareto_only", is_flag=True,
+              help="List only the Pareto-optimal variants (over MACs and parameters, and time with a device).")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
+              help="What to minimise: the module's MACs, parameters or estimated time (time: on --device);"
+                   " sets --sort.")
+@click.option("--budget-time", metavar="T", help="Keep variants whose module takes at most T (e.g. 50us, 1.5ms).")
+@click.option("--device", default=None, metavar="NAME|FILE",
+              help="Time every variant on this device profile (default h100-sxm where time is asked for).")
+@click.option("--dtype", type=click.Choice(DTYPES), default="fp16", show_default=True,
+              help="Element type for the time estimate.")
+@click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
+              help="Images per batch for the time estimate.")
 @train_option
 @convention_option
 @skip_unknown_option
 @report_options
 def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
-          budget_params: str | None, top: int, sort: str, pareto_only: bool, train: bool,
+          budget_params: str | None, top: int, sort: str, pareto_only: bool, objective: str | None,
+          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool,
           convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Every combination of some arguments of one module instance: the module's and the
     whole network's parameters and MACs for each, the Pareto front, a budget filter.
@@ -58,10 +73,13 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
       inception-cost sweep googlenet --module 3a --vary "#5x5 reduce=4..64:4" --vary "#3x3 reduce=32..192:16"
       inception-cost sweep googlenet -m 4e --vary "#1x1=64..512:8" --vary "#3x3=64..512:8" --budget-macs 150M --pareto
       inception-cost sweep keras-cifar10 -m inception --vary filters=8..256:8
+      inception-cost sweep googlenet -m 3a --vary "#5x5 reduce=4..64:4" --objective time --device h100-measured
+      inception-cost sweep googlenet -m 3a --vary "#3x3=64..256:32" --pareto --budget-time 50us --batch 32
     """
     from inception_cost import api
     from inception_cost.reports.sweep import sweep_report
     from inception_cost.transforms import sweep as sweeping
+    from inception_cost.transforms import sweep_time
 
     axes = [sweeping.parse_vary(v) for v in varies]
     budgets = sweeping.parse_budget(budget_macs, "macs"), sweeping.parse_budget(budget_params, "params")
@@ -75,8 +93,18 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
             result = sweeping.run(net.analysis, module, axes, progress=bar.update)
     else:
         result = sweeping.run(net.analysis, module, axes)
+    seconds = sweep_time.parse_time(budget_time)
+    if objective is not None:
+        sort = objective
+    timing = None
+    if device is not None or seconds is not None or sort in ("time", "network_time"):
+        from inception_cost.estimates.devices import load_device
+        from inception_cost.estimates.dtypes import Dtype
+
+        timing = sweep_time.time_variants(result, net.analysis, load_device(device or DEFAULT_DEVICE),
+                                          Dtype(dtype), batch)
     emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=sort,
-                      pareto_only=pareto_only), fmt, output, force)
+                      pareto_only=pareto_only, timing=timing, budget_time=seconds), fmt, output, force)
 
 
 COMMANDS = {"sweep": sweep}

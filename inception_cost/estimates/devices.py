@@ -1,21 +1,26 @@
-"""Device profiles for the roofline estimate: peak throughput per dtype and bandwidth.
+"""Device profiles for the time estimates: peak throughput per math, bandwidth, and the
+latency model's parameters.
 
-Built-in profiles live in `inception_cost/devices/*.yaml`; a user file has the same
-keys: name, title, source, peak_tflops {fp32, bf16, fp16, int8}, bandwidth_gbs,
-overhead_us (a fixed time per layer, e.g. a kernel launch).
+Built-in profiles live in `inception_cost/estimates/devices/*.yaml`; a user file (or one
+`inception-cost calibrate` writes) has the same keys: name, title, source, notes,
+peak_tflops {fp32, tf32, bf16, fp16, int8}, bandwidth_gbs, overhead_us (the fixed time
+of a kernel where there is no `latency` section) and `latency` (`latency.Latency`'s
+fields, documented in the README and in the built-in profiles).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError, did_you_mean, shorten
+from inception_cost.estimates.latency import LATENCY_KEYS, Latency, Model, Precision
 
-DTYPES = ("fp32", "bf16", "fp16", "int8")
+DTYPES = ("fp32", "tf32", "bf16", "fp16", "int8")  # the maths a peak may be given for
 LOWEST, HIGHEST = 1e-6, 1e9  # a device's figures: TFLOP/s, GB/s, µs
-KEYS = ("name", "title", "source", "notes", "peak_tflops", "bandwidth_gbs", "overhead_us")
+KEYS = ("name", "title", "source", "notes", "peak_tflops", "bandwidth_gbs", "overhead_us", "latency")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,13 @@ class Device:
     peak_tflops: dict[str, float]  # dtype -> dense TFLOP/s (TOPS for int8)
     bandwidth_gbs: float  # GB/s = 10^9 bytes per second
     overhead_us: float = 0.0
+    latency: Latency = field(default_factory=Latency)
+
+    def model(self, precision: Precision) -> Model:
+        """The latency model for `precision`; without a latency section the plain roofline
+        with `overhead_us` per kernel."""
+        latency = self.latency if self.latency != Latency() else Latency(kernel_us=self.overhead_us)
+        return Model({k: v * 1e12 for k, v in self.peak_tflops.items()}, self.bandwidth, latency, precision)
 
     def peak_flops(self, dtype: str) -> float:
         return self.peak_tflops[dtype] * 1e12
@@ -84,9 +96,50 @@ def load_device(ref: str) -> Device:
     overhead = doc.get("overhead_us", 0)
     if not _in_range(overhead, allow_zero=True):
         raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
+    if "fp32" not in peaks:
+        raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of every math it does not list)")
+    latency = _latency(doc["latency"], lambda message: fail("latency", message)) if "latency" in doc \
+        else Latency()
     return Device(name=str(doc.get("name", path.stem)), title=str(doc.get("title", path.stem)),
                   source=str(doc.get("source", "")), peak_tflops={k: float(v) for k, v in peaks.items()},
-                  bandwidth_gbs=float(doc["bandwidth_gbs"]), overhead_us=float(overhead))
+                  bandwidth_gbs=float(doc["bandwidth_gbs"]), overhead_us=float(overhead), latency=latency)
+
+
+def _latency(section: Any, fail: Callable[[str], ArchitectureError]) -> Latency:
+    """The `latency:` section, every value checked."""
+    if not isinstance(section, dict):
+        raise fail(f"'latency' is a mapping of: {', '.join(LATENCY_KEYS)}")
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in LATENCY_KEYS:
+            raise fail(f"unknown latency key '{key}'{did_you_mean(key, LATENCY_KEYS)}")
+        if key == "sms":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
+                raise fail("latency 'sms' must be a whole number from 0 to 100000")
+        elif key == "layout_copies":
+            if not isinstance(value, bool):
+                raise fail("latency 'layout_copies' must be true or false")
+        elif key == "tiles":
+            if not isinstance(value, list) or not value or not all(
+                    isinstance(t, list) and len(t) == 2 and all(_whole(x) for x in t) for t in value):
+                raise fail("latency 'tiles' is a list of [rows, columns] pairs of whole numbers 1..4096")
+            value = tuple((int(a), int(b)) for a, b in value)
+        elif key in ("efficiency", "winograd", "window_exponent"):
+            if not isinstance(value, dict) or not all(
+                    m in DTYPES and _in_range(v) and v <= 100 for m, v in value.items()):
+                raise fail(f"latency '{key}' maps maths ({', '.join(DTYPES)}) to positive numbers")
+            value = {m: float(v) for m, v in value.items()}
+        elif not _in_range(value, allow_zero=key in ("kernel_us", "gemm_us", "tile_overhead", "pool_gops")) \
+                or value > 1e6:
+            raise fail(f"latency '{key}' must be a number from {LOWEST:g} to 1e6")
+        else:
+            value = float(value)
+        values[key] = value
+    return Latency(**values)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4096
 
 
 def _in_range(value: Any, allow_zero: bool = False) -> bool:

@@ -21,7 +21,7 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.structures import structure_of
 
-__all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations", "peak_at"]
+__all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations", "peak_at", "traffic"]
 
 
 @dataclass
@@ -41,19 +41,25 @@ class LayerMemory:
 def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
                  node: CostNode | None = None) -> list[LayerMemory]:
     """One LayerMemory per layer of `node` (default: the counted network), in order."""
-    table, terms = analysis.table, analysis.terms
     size = dtype.bytes
     result = []
     for leaf in (node or analysis.root).layers():
-        i = leaf.row
-        kind = CANONICAL[leaf.kind]
-        out = table.hout[i] * table.wout[i] * table.cout[i]
-        inputs = kind.elements_read({name: table.columns[name][i] for name in FIELDS})
-        weight_bytes = sum(terms[t][i] for t in STORED_TERMS) * size
-        moved = 0 if kind.view else (inputs + out) * batch * size + weight_bytes
-        flops = 2 * sum(terms[t][i] for t in MAC_TERMS) * batch
-        result.append(LayerMemory(leaf, out * batch, out * batch * size, weight_bytes, moved, flops))
+        inputs, out, weights = traffic(analysis, leaf)
+        moved = 0 if CANONICAL[leaf.kind].view else (inputs + out) * batch * size + weights * size
+        flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
+        result.append(LayerMemory(leaf, out * batch, out * batch * size, weights * size, moved, flops))
     return result
+
+
+def traffic(analysis: Analysis, leaf: CostNode) -> tuple[int, int, int]:
+    """(input elements read, output elements written, per image; weights read) of a layer,
+    the least it can move if it moves at all (a view, `Kind.view`, moves nothing in inference)."""
+    table, i = analysis.table, leaf.row
+    kind = CANONICAL[leaf.kind]
+    weights = sum(analysis.terms[t][i] for t in STORED_TERMS)
+    out = table.hout[i] * table.wout[i] * table.cout[i]
+    inputs = kind.elements_read({name: table.columns[name][i] for name in FIELDS})
+    return inputs, out, weights
 
 
 def peak_activations(root: CostNode) -> int:

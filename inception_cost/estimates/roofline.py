@@ -1,23 +1,25 @@
-"""The roofline estimate: each layer takes the longer of its compute time and its memory
-time, plus the device's fixed per-layer overhead.
-
-compute time = FLOPs / peak FLOP/s for the dtype; memory time = bytes moved / bandwidth
-(`memory.layer_memory`). It is a lower bound for an ideal kernel: real kernels with
-unusual shapes (1 x n, few channels, small maps) run below peak, and frameworks add
-launches, copies for concatenation and layout changes that it does not see.
+"""Time estimates per layer: the kernels a layer runs (`kernels.py`), each priced by the
+device's latency model (`latency.py`): max(compute, memory) per kernel, compute from the
+implicit GEMM's tiles and waves, plus each kernel's fixed cost. A concat's copy is its
+own row. A profile without a `latency` section gives the plain roofline
+(max(FLOPs / peak, bytes / bandwidth) + overhead_us per kernel).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inception_cost.core.analysis import Analysis
-from inception_cost.core.tree import CostNode
+from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
+from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
-from inception_cost.estimates.memory import Dtype, LayerMemory, layer_memory
+from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
+from inception_cost.estimates.latency import KernelTime, Precision
+from inception_cost.estimates.memory import Dtype
+from inception_cost.estimates.training import Optimizer
 
 
 class Bound(str, enum.Enum):
@@ -32,14 +34,30 @@ class Bound(str, enum.Enum):
 
 @dataclass
 class LayerTime:
-    memory: LayerMemory
-    compute_s: float
-    memory_s: float
-    overhead_s: float
+    node: CostNode  # a layer, or the concat whose copy this is
+    flops: int  # 2 x conv/linear MACs, whole batch
+    bytes_moved: int  # what its kernels read and write, whole batch
+    kernels: list[KernelTime] = field(default_factory=list)
+
+    @property
+    def compute_s(self) -> float:
+        return sum(k.compute_s for k in self.kernels)
+
+    @property
+    def memory_s(self) -> float:
+        return sum(k.memory_s for k in self.kernels)
+
+    @property
+    def overhead_s(self) -> float:
+        return sum(k.fixed_s for k in self.kernels)
 
     @property
     def seconds(self) -> float:
-        return max(self.compute_s, self.memory_s) + self.overhead_s
+        return sum(k.seconds for k in self.kernels)
+
+    @property
+    def launches(self) -> int:
+        return sum(k.launches for k in self.kernels)
 
     @property
     def bound(self) -> Bound:
@@ -48,30 +66,60 @@ class LayerTime:
 
 def bound_of(compute_s: float, memory_s: float, overhead_s: float) -> Bound:
     """What limits a layer, or a group of layers from their summed times."""
+    if overhead_s > max(compute_s, memory_s):
+        return Bound.OVERHEAD
     if compute_s == 0 and memory_s == 0:
-        return Bound.OVERHEAD if overhead_s else Bound.NONE
+        return Bound.NONE
     return Bound.COMPUTE if compute_s >= memory_s else Bound.MEMORY
 
 
 def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-             node: CostNode | None = None) -> list[LayerTime]:
+             node: CostNode | None = None, tf32: bool = True,
+             optimizer: Optimizer | None = None) -> list[LayerTime]:
+    """One LayerTime per layer of `node` (default: the counted network) and per concat copy;
+    with an optimizer, one training step: the backward kernels join their layers' entries
+    and the optimizer's update is an entry of the network's (or `node`'s) own."""
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
-    peak, bandwidth = device.peak_flops(dtype.value), device.bandwidth
-    overhead = device.overhead_us * 1e-6
-    times = []
-    for m in layer_memory(analysis, dtype, batch, node):
-        moves = m.bytes_moved > 0 or m.flops > 0
-        times.append(LayerTime(m, m.flops / peak, m.bytes_moved / bandwidth, overhead if moves else 0.0))
-    return times
+    model = device.model(Precision.of(dtype, tf32))
+    scope = node or analysis.root
+    times: dict[int, LayerTime] = {}
+    for leaf in scope.layers():  # every layer has a row, a view or identity too
+        flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
+        times[id(leaf)] = LayerTime(leaf, flops, 0)
+    forward = kernels(analysis, scope)
+    run = forward
+    if optimizer is not None:
+        parameters = sum(analysis.terms[t][leaf.row] for leaf in scope.layers() for t in STORED_TERMS)
+        run = [*forward, *backward_kernels(forward),
+               optimizer_kernel(scope, parameters, optimizer.state, dtype.bytes)]
+    for k in run:
+        entry = times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0))
+        entry.kernels.append(model.time(k, batch))
+        entry.bytes_moved += (k.inputs + k.outputs) * batch * dtype.bytes + k.weights * dtype.bytes
+    if optimizer is not None:
+        for k in run[len(forward):-1]:
+            if k.op is Op.GEMM:
+                times[id(k.owner)].flops += 2 * k.macs * batch
+    return list(times.values())
 
 
 def total_seconds(times: Iterable[LayerTime]) -> float:
     return sum(t.seconds for t in times)
 
 
+def within(times: Iterable[LayerTime], node: CostNode) -> list[LayerTime]:
+    """The entries of the layers and copies below `node` (itself included)."""
+    inside = {id(n) for n in node.walk()}
+    return [t for t in times if id(t.node) in inside]
+
+
 def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> Callable[[CostNode], float]:
-    """Estimated seconds of any node of the analysed tree (the sum over its layers)."""
-    seconds = {t.memory.node.row: t.seconds for t in estimate(analysis, device, dtype, batch)}
-    return lambda node: sum(seconds.get(leaf.row, 0.0) for leaf in node.layers())
+    """Estimated seconds of any node of the analysed tree (its layers and copies)."""
+    times = estimate(analysis, device, dtype, batch)
+    return lambda node: total_seconds(within(times, node))
+
+
+def is_copy(t: LayerTime) -> bool:
+    return t.node.role is not Role.LAYER

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.shapes import format_shape
@@ -11,6 +11,10 @@ from inception_cost.estimates.devices import Device
 from inception_cost.estimates.memory import Dtype
 from inception_cost.reports.common import Row, distinct, finish, meta_of, title_of, totals
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, SHAPE, SHARE, Column, Report, Section
+
+if TYPE_CHECKING:
+    from inception_cost.estimates.roofline import LayerTime
+    from inception_cost.estimates.training import Optimizer
 
 
 def _layer_names(scope: CostNode) -> dict[int, str]:
@@ -34,7 +38,39 @@ def _memory_meta(dtype: Dtype, batch: int) -> dict[str, Any]:
     return {"dtype": dtype.value, "batch": batch}
 
 
-def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode | None = None) -> Report:
+def training_section(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Optimizer) -> tuple[Section, int]:
+    """One training step's memory, part by part, and its peak in bytes."""
+    from inception_cost.estimates.training import training_memory
+
+    m = training_memory(analysis, dtype, batch, optimizer)
+    mixed = dtype is not Dtype.FP32
+    parts = [("weights", m.weights, f"{m.parameters:,} parameters in {dtype.value}"),
+             ("master weights", m.master_weights,
+              "fp32 copy (mixed precision)" if mixed else "none: the weights are fp32"),
+             ("gradients", m.gradients, f"one per parameter, {dtype.value}"),
+             ("optimizer state", m.optimizer_state, f"{optimizer}: {optimizer.state} fp32 value(s) per parameter"),
+             ("buffers", m.buffers, "batch norm's running mean and variance"),
+             ("saved activations", m.saved_activations,
+              "what autograd keeps for the backward pass, each tensor once"),
+             ("backward workspace", m.backward_workspace, "the largest activation's gradient, twice")]
+    rows: list[Row] = [{"part": name, "bytes": value, "mib": value / 2**20, "what": what}
+                       for name, value, what in parts]
+    columns = [Column("part", "part"), Column("bytes", "bytes", INT), Column("mib", "MiB", FLOAT),
+               Column("what", "what")]
+    notes = [f"One training step, {dtype.value}, batch {batch}, optimizer {optimizer}; peak = the sum"
+             " (everything alive at the end of the backward pass).",
+             "Saved: a conv or linear layer's input, batch norm's input, relu/sigmoid/tanh/elu/softmax"
+             " outputs (other activations their input), a max pool's input and int64 indices, dropout's"
+             " 1-byte mask. Mixed precision (bf16/fp16): 16-bit weights, gradients and activations, fp32"
+             " master weights and optimizer state. Not counted: cuDNN workspaces, the allocator's"
+             " rounding and caching, the loss."]
+    total = {"part": "peak", "bytes": m.peak, "mib": m.peak / 2**20}
+    return Section(title=f"{title_of(analysis)}: training memory (whole network)", columns=columns, rows=rows,
+                   total=total, notes=notes), m.peak
+
+
+def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode | None = None,
+                  optimizer: Optimizer | None = None) -> Report:
     from inception_cost.estimates.memory import layer_memory, peak_at
 
     scope = module or analysis.root
@@ -71,66 +107,89 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     what = f"module {module.label}" if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
+    extra: dict[str, Any] = {}
+    sections = [section]
+    if optimizer is not None:
+        train, train_peak = training_section(analysis, dtype, batch, optimizer)
+        sections.append(train)
+        extra = {"training_peak_bytes": train_peak, "optimizer": optimizer.value}
     report = Report(title=f"{title_of(analysis)}: memory", convention=[],
                     totals={**totals(scope), "peak_activation_bytes": peak, "peak_path": peak_node.path,
-                            "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"]},
-                    sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
+                            "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"], **extra},
+                    sections=sections, meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
     return finish(report, analysis.convention)
 
 
 def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-                    module: CostNode | None = None, per_layer: bool = False) -> Report:
-    from inception_cost.estimates.roofline import bound_of, estimate
+                    module: CostNode | None = None, per_layer: bool = False, tf32: bool = True,
+                    optimizer: Optimizer | None = None) -> Report:
+    from inception_cost.estimates.latency import Precision
+    from inception_cost.estimates.roofline import bound_of, estimate, is_copy, within
 
     scope = module or analysis.root
-    times = {t.memory.node.row: t for t in estimate(analysis, device, dtype, batch, scope)}
-    grand = sum(t.seconds for t in times.values())
-    groups: list[tuple[str, str, list[CostNode]]]
+    times = estimate(analysis, device, dtype, batch, scope, tf32, optimizer)
+    grand = sum(t.seconds for t in times)
+    groups: list[tuple[str, str, list[LayerTime]]]
     if per_layer or module:
         names = _layer_names(scope)
-        groups = [(names[leaf.row], leaf.path, [leaf]) for leaf in scope.layers()]
+        groups = [(f"{t.node.path} (concat copy)" if is_copy(t) else names[t.node.row], t.node.path, [t])
+                  for t in times if t.node is not scope]
     else:
         shown = distinct([c.name for c in scope.children], [c.path for c in scope.children])
-        groups = [(name, child.path, child.layers()) for child, name in zip(scope.children, shown)]
+        groups = [(name, child.path, within(times, child)) for child, name in zip(scope.children, shown)]
+    step = [t for t in times if t.node is scope]  # the optimizer's update
+    if step:
+        groups.append((f"optimizer step ({optimizer})", scope.path, step))
     rows: list[Row] = []
-    for name, path, leaves in groups:
-        ts = [times[leaf.row] for leaf in leaves]
-        flops = sum(t.memory.flops for t in ts)
-        moved = sum(t.memory.bytes_moved for t in ts)
+    for name, path, ts in groups:
+        flops = sum(t.flops for t in ts)
+        moved = sum(t.bytes_moved for t in ts)
         seconds = sum(t.seconds for t in ts)
         compute_s = sum(t.compute_s for t in ts)
         memory_s = sum(t.memory_s for t in ts)
+        overhead_s = sum(t.overhead_s for t in ts)
         # the bound a row shows follows the times it shows
-        bound = bound_of(compute_s, memory_s, sum(t.overhead_s for t in ts))
+        bound = bound_of(compute_s, memory_s, overhead_s)
         rows.append({"layer": name, "path": path, "flops": flops, "bytes_moved": moved,
-                     "intensity": flops / moved if moved else 0.0,
+                     "intensity": flops / moved if moved else 0.0, "kernels": sum(t.launches for t in ts),
                      "compute_us": compute_s * 1e6, "memory_us": memory_s * 1e6,
+                     "overhead_us": overhead_s * 1e6,
                      "time_us": seconds * 1e6, "bound": bound.value,
                      "share": seconds / grand if grand else 0.0})
     total = {"layer": "total", "flops": sum(r["flops"] for r in rows),
              "bytes_moved": sum(r["bytes_moved"] for r in rows), "time_us": grand * 1e6,
+             "kernels": sum(r["kernels"] for r in rows),
              "compute_us": sum(r["compute_us"] for r in rows),
-             "memory_us": sum(r["memory_us"] for r in rows), "share": 1.0 if grand else 0.0}
+             "memory_us": sum(r["memory_us"] for r in rows),
+             "overhead_us": sum(r["overhead_us"] for r in rows), "share": 1.0 if grand else 0.0}
     columns = [Column("layer", "layer" if per_layer or module else "row", priority=NAME),
                Column("flops", "FLOPs", INT, EXTRA), Column("bytes_moved", "bytes moved", INT, EXTRA),
-               Column("intensity", "FLOPs/byte", FLOAT), Column("compute_us", "compute µs", FLOAT, EXTRA),
-               Column("memory_us", "memory µs", FLOAT, EXTRA), Column("time_us", "estimate µs", FLOAT, KEY),
+               Column("intensity", "FLOPs/byte", FLOAT), Column("kernels", "kernels", INT, EXTRA),
+               Column("compute_us", "compute µs", FLOAT, EXTRA), Column("memory_us", "memory µs", FLOAT, EXTRA),
+               Column("overhead_us", "fixed µs", FLOAT, EXTRA), Column("time_us", "estimate µs", FLOAT, KEY),
                Column("bound", "bound", priority=KEY, marks=True), Column("share", "share of time", SHARE, KEY)]
-    peak = device.peak_flops(dtype.value)
-    ridge = peak / device.bandwidth
-    notes = [f"Device {device.title}: {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
-             f" {device.bandwidth_gbs:g} GB/s, {device.overhead_us:g} µs per layer; ridge point"
-             f" {ridge:,.0f} FLOPs/byte. {dtype.value}, batch {batch}.",
-             f"Estimated {grand * 1e3:,.3f} ms per batch ({batch / grand:,.0f} images/s) if every"
-             " layer ran at the roofline." if grand else "Nothing to time.",
-             "Each layer takes max(FLOPs / peak, bytes moved / bandwidth) + the per-layer overhead."
-             " A lower bound: kernels with unusual shapes (1 x n, few channels, small maps) run"
-             " below peak, and copies for concatenation, layout changes and launch gaps are not"
-             " modelled."]
-    section = Section(title=f"{title_of(analysis)}: roofline on {device.name}", columns=columns,
+    precision = Precision.of(dtype, tf32)
+    lat = device.latency
+    model = ("latency model fitted on measurements" if lat.sms else
+             f"plain roofline, {device.overhead_us:g} µs per kernel")
+    what = f"training step (forward, backward, {optimizer})" if optimizer else "batch"
+    notes = [f"Device {device.title} ({model}): {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
+             f" {device.bandwidth_gbs:g} GB/s. {precision}, batch {batch}.",
+             f"Estimated {grand * 1e3:,.3f} ms per {what} ({batch / grand:,.0f} images/s), PyTorch eager"
+             " in a CUDA graph (NCHW, cuDNN, nothing fused)." if grand else "Nothing to time.",
+             "Each kernel takes max(compute, memory) + its fixed cost; a conv is an implicit GEMM whose"
+             " tiles run in waves over the SMs; a conv's bias, batch norm and activation are one pass"
+             " each; a concat copies its branches. See the README's time model for what it leaves out."]
+    if optimizer:
+        notes.append("Training: each conv and linear layer adds its input gradient (not the first, which"
+                     " reads the network's input) and its weight gradient as GEMMs; each elementwise pass,"
+                     " pool and global pool a backward pass; a concat's backward is views; the optimizer"
+                     " one fused update of every parameter (fp32 weights, gradients and state). Not"
+                     " measured: no training step was timed on a GPU.")
+    section = Section(title=f"{title_of(analysis)}: time on {device.name}", columns=columns,
                       rows=rows, total=total, notes=notes)
     report = Report(title=f"{title_of(analysis)}: estimated time on {device.name}", convention=[],
                     totals={**totals(scope), "seconds": grand},
                     sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch),
-                                              "device": device.name})
+                                              "device": device.name, "precision": str(precision)})
     return finish(report, analysis.convention)

@@ -132,18 +132,21 @@ def _stages(parent_of: dict[int, CostNode], parts: list[CostNode], branches: lis
 
 
 def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> RooflineFigure:
+    from inception_cost.estimates.memory import layer_memory
     from inception_cost.estimates.roofline import estimate
 
     peak, bandwidth = device.peak_flops(dtype.value), device.bandwidth
+    # the classic roofline: each layer at the least traffic it needs (the memory report's),
+    # coloured by the bound the latency model gives it
+    bounds = {t.node.path: t.bound.value for t in estimate(analysis, device, dtype, batch)}
     points, left_out = [], 0
-    for time in estimate(analysis, device, dtype, batch):
-        m = time.memory
-        if m.flops <= 0 or m.bytes_moved <= 0:
+    for m in layer_memory(analysis, dtype, batch):
+        if m.flops <= 0 or m.bytes_moved <= 0:  # pools, activations: no arithmetic
             left_out += 1
             continue
         intensity = m.flops / m.bytes_moved
         points.append(RooflinePoint(m.node.path, m.node.path, m.flops, intensity,
-                                    min(peak, intensity * bandwidth), time.bound.value))
+                                    min(peak, intensity * bandwidth), bounds.get(m.node.path, "")))
     return RooflineFigure(device.name, device.title, dtype.value, batch, peak, bandwidth, points, left_out)
 
 

@@ -250,13 +250,17 @@ def catalog_report(entries: list[tuple[str, Analysis]]) -> Report:
 
 def devices_report(devices: list[Any]) -> Report:
     rows = [{"name": d.name, "title": d.title, **{f"peak_{k}": v for k, v in d.peak_tflops.items()},
-             "bandwidth_gbs": d.bandwidth_gbs, "overhead_us": d.overhead_us, "source": d.source}
+             "bandwidth_gbs": d.bandwidth_gbs, "overhead_us": d.overhead_us, "source": d.source,
+             "sms": d.latency.sms, "kernel_us": d.latency.kernel_us or d.overhead_us}
             for d in devices]
     columns = [Column("name", "name", priority=NAME), Column("title", "title", priority=EXTRA),
-               *[Column(f"peak_{k}", f"{k} TFLOP/s", FLOAT) for k in ("fp32", "bf16", "fp16", "int8")],
-               Column("bandwidth_gbs", "GB/s", FLOAT), Column("overhead_us", "µs per layer", FLOAT)]
+               *[Column(f"peak_{k}", f"{k} TFLOP/s", FLOAT) for k in ("fp32", "tf32", "bf16", "fp16", "int8")],
+               Column("bandwidth_gbs", "GB/s", FLOAT), Column("sms", "SMs", INT),
+               Column("kernel_us", "µs per kernel", FLOAT)]
     section = Section(title="Device profiles", columns=columns, rows=rows,
-                      notes=["A file with the same keys (name, title, source, peak_tflops,"
-                             " bandwidth_gbs, overhead_us) works anywhere a device name does."])
+                      notes=["A file with the same keys (name, title, source, notes, peak_tflops,"
+                             " bandwidth_gbs, overhead_us, latency) works anywhere a device name does;"
+                             " `inception-cost calibrate` writes one from measurements."
+                             " SMs 0: the plain roofline."])
     return Report(title="inception-cost: device profiles", convention=[], totals={},
                   sections=[section])

@@ -85,6 +85,10 @@ class Structure:
         """(peak activation elements while `node` runs, its output's elements)."""
         return run(node.children, held, current)
 
+    def copied(self, node: CostNode) -> int:
+        """Elements (per image) the framework copies to make the output, beyond its layers."""
+        return 0
+
     def depth(self, node: CostNode) -> int:
         """Layers with weights on the longest path through the node: in sequence, they add
         up (a side output does not lengthen the main path)."""

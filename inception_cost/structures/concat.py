@@ -73,6 +73,10 @@ class ConcatStructure(Structure):
             peak, outs = max(peak, branch_peak), outs + out
         return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
 
+    def copied(self, node: CostNode) -> int:
+        h, w, c = node.out_shape  # torch.cat reads every branch's output and writes the whole
+        return h * w * c
+
     def depth(self, node: CostNode) -> int:
         return max((c.depth for c in node.children), default=0)  # the deepest parallel part
 

@@ -1,0 +1,72 @@
+"""Fit the built-in H100 profile on h100_latency.json and derive the other GPUs from it.
+
+Run by hand from the repository root: `python benchmarks/gpu/fit_profiles.py` (about a
+minute). Writes inception_cost/estimates/devices/{h100-measured,h100-sxm,h200,a100-80gb,l4}.yaml.
+
+h100-measured is `inception-cost calibrate h100_latency.json` with the measured peaks.
+The others have no measurements: their peaks, bandwidth and SM counts are datasheet
+figures, and their latency parameters are the fitted H100's, with every efficiency
+rescaled so that it is the same share of the datasheet peak as on the H100 (measured
+matmul rate / H100 datasheet peak), the elementwise bandwidth share likewise
+(3000 GB/s measured copy / 3350 datasheet), pool throughput scaled with bandwidth, and
+the fixed kernel costs kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from inception_cost.estimates import calibrate as cal
+from inception_cost.estimates.devices import Device, device_dir, load_device
+from inception_cost.estimates.measurements import read_measurements
+
+HERE = Path(__file__).resolve().parent
+# name: (title, source, sms, dense TFLOP/s per math, GB/s)
+DATASHEETS = {
+    "h100-sxm": ("NVIDIA H100 SXM5 80 GB", "NVIDIA H100 Tensor Core GPU datasheet (dense)", 132,
+                 {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4, "int8": 1978.9}, 3350),
+    "h200": ("NVIDIA H200 SXM 141 GB", "NVIDIA H200 Tensor Core GPU datasheet (dense)", 132,
+             {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4, "int8": 1978.9}, 4800),
+    "a100-80gb": ("NVIDIA A100 SXM 80 GB", "NVIDIA A100 Tensor Core GPU datasheet (dense)", 108,
+                  {"fp32": 19.5, "tf32": 156, "bf16": 312, "fp16": 312, "int8": 624}, 2039),
+    "l4": ("NVIDIA L4 24 GB", "NVIDIA L4 Tensor Core GPU datasheet (dense: half the sparse figures)", 58,
+           {"fp32": 30.3, "tf32": 60, "bf16": 121, "fp16": 121, "int8": 242.5}, 300),
+}
+
+
+def derive(fitted: Device, name: str) -> Device:
+    title, source, sms, peaks, bandwidth = DATASHEETS[name]
+    h100 = DATASHEETS["h100-sxm"][3]
+    lat = fitted.latency
+    share = {m: fitted.peak_tflops.get(m, h100[m]) / h100[m] for m in h100}
+    efficiency = {m: e * share[m] for m, e in lat.efficiency.items()}
+    stream = fitted.bandwidth_gbs / DATASHEETS["h100-sxm"][4]
+    return replace(fitted, name=name, title=f"{title} (derived from the fitted H100 profile)", source=source,
+                   peak_tflops=peaks, bandwidth_gbs=bandwidth,
+                   latency=replace(lat, sms=sms, efficiency=efficiency,
+                                   bandwidth_efficiency=lat.bandwidth_efficiency * stream,
+                                   pool_gops=lat.pool_gops * bandwidth / fitted.bandwidth_gbs))
+
+
+def main() -> None:
+    info, cases = read_measurements(str(HERE / "h100_latency.json"))
+    start = cal.measured_device(load_device("h100-sxm"), info, "h100-measured")
+    fitted = cal.fit(start, cases)
+    accuracy = cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])
+    fitted = replace(fitted, title="NVIDIA H100 80GB HBM3 (SXM), fitted on benchmarks/gpu/h100_latency.json")
+    (device_dir() / "h100-measured.yaml").write_text(cal.profile_yaml(
+        fitted, "benchmarks/gpu/h100_latency.json (torch 2.11, cuDNN 9.19, CUDA graphs, NCHW):"
+        " peaks = measured matmul rates and copy bandwidth; latency fitted by inception-cost calibrate",
+        f"fitted on {accuracy}; held-out accuracy in the README"))
+    for name in DATASHEETS:
+        derived = derive(fitted, name)
+        (device_dir() / f"{name}.yaml").write_text(cal.profile_yaml(
+            derived, DATASHEETS[name][1],
+            "no measurements: latency parameters derived from h100-measured (benchmarks/gpu/fit_profiles.py):"
+            " efficiencies as the same share of the datasheet peak, fixed kernel costs kept"))
+    print(f"h100-measured fitted on {accuracy}")
+
+
+if __name__ == "__main__":
+    main()

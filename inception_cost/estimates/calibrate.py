@@ -1,0 +1,200 @@
+"""Fit a device profile's latency parameters to measured latencies (`measurements.py`).
+
+The parameters are fitted in log space by Nelder-Mead on the mean squared log error of
+the whole-case times (a case is a layer, a branch, a module or a network, timed as one
+CUDA-graph replay); `layout_copies` is tried both ways. The peaks and the bandwidth come
+from the measurements (their matmul and copy rates) where present, else from the base
+profile. Cross-validation leaves one group of cases out at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from inception_cost.estimates.devices import Device
+from inception_cost.estimates.fitting import nelder_mead
+from inception_cost.estimates.latency import Latency, Math
+from inception_cost.estimates.measurements import Case
+
+Setter = Callable[[Latency, float], Latency]
+
+
+def _field(name: str) -> Setter:
+    def set_value(lat: Latency, v: float) -> Latency:
+        values: dict[str, Any] = {name: v}
+        return replace(lat, **values)
+    return set_value
+
+
+def _entry(name: str, math_: Math) -> Setter:
+    def set_entry(lat: Latency, v: float) -> Latency:
+        values: dict[str, Any] = {name: {**getattr(lat, name), math_.value: v}}
+        return replace(lat, **values)
+    return set_entry
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    set: Setter
+    start: float
+    low: float
+    high: float
+
+
+PARAMETERS = (
+    Parameter("kernel_us", _field("kernel_us"), 2.0, 0.1, 50.0),
+    Parameter("gemm_us", _field("gemm_us"), 2.0, 0.01, 100.0),
+    Parameter("efficiency.fp32", _entry("efficiency", Math.FP32), 0.6, 0.02, 1.2),
+    Parameter("efficiency.tf32", _entry("efficiency", Math.TF32), 0.4, 0.02, 1.2),
+    Parameter("efficiency.fp16", _entry("efficiency", Math.FP16), 0.4, 0.02, 1.2),
+    Parameter("tile_overhead", _field("tile_overhead"), 30.0, 0.1, 10000.0),
+    Parameter("wide_efficiency", _field("wide_efficiency"), 0.7, 0.05, 1.5),
+    Parameter("winograd.fp32", _entry("winograd", Math.FP32), 1.5, 0.5, 4.0),
+    Parameter("winograd.tf32", _entry("winograd", Math.TF32), 1.1, 0.5, 4.0),
+    Parameter("winograd.fp16", _entry("winograd", Math.FP16), 1.1, 0.5, 4.0),
+    Parameter("window_exponent.fp32", _entry("window_exponent", Math.FP32), 0.3, 0.001, 3.0),
+    Parameter("window_exponent.tf32", _entry("window_exponent", Math.TF32), 0.1, 0.001, 3.0),
+    Parameter("window_exponent.fp16", _entry("window_exponent", Math.FP16), 0.1, 0.001, 3.0),
+    Parameter("bandwidth_efficiency", _field("bandwidth_efficiency"), 0.5, 0.02, 1.0),
+    Parameter("pool_gops", _field("pool_gops"), 500.0, 1.0, 100000.0),
+)
+
+
+def latency_of(vector: Sequence[float], base: Latency) -> Latency:
+    """The latency parameters a point of the search stands for (log values, clamped)."""
+    lat = base
+    for p, x in zip(PARAMETERS, vector):
+        lat = p.set(lat, min(max(math.exp(x), p.low), p.high))
+    return lat
+
+
+def predict_us(device: Device, case: Case) -> float:
+    model = device.model(case.precision)
+    batch = case.batch
+    return sum(model.seconds(k, batch) * n for k, n in case.distinct) * 1e6
+
+
+def log_error(device: Device, cases: Sequence[Case]) -> float:
+    return sum(math.log(predict_us(device, c) / c.measured_us) ** 2 for c in cases) / len(cases)
+
+
+def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
+    """`device` with the latency parameters that fit `cases` best (bf16 and int8 take
+    fp16's efficiency and Winograd speed-up: the measurements have no case of theirs)."""
+    best: tuple[float, Device] | None = None
+    for layout in (False, True):
+        base = replace(device.latency, layout_copies=layout)
+
+        def loss(vector: list[float], base: Latency = base) -> float:
+            return log_error(replace(device, latency=latency_of(vector, base)), cases)
+
+        start = [math.log(p.start) for p in PARAMETERS]
+        vector, value = nelder_mead(loss, start, step=0.5, max_evals=max_evals)
+        if best is None or value < best[0]:
+            best = value, replace(device, latency=_derived(latency_of(vector, base)))
+    assert best is not None
+    return best[1]
+
+
+def _derived(lat: Latency) -> Latency:
+    fp16 = Math.FP16.value
+    # a Winograd "speed-up" below 1 means the 3x3/1 convs run as implicit GEMMs: write 1
+    winograd = {m: max(1.0, v) for m, v in lat.winograd.items()}
+    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency[fp16], "int8": lat.efficiency[fp16]},
+                   winograd={**winograd, "bf16": winograd[fp16]},
+                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent[fp16]})
+
+
+def cross_validate(device: Device, cases: Sequence[Case], max_evals: int = 1500,
+                   fold: Callable[[Case], str] = lambda c: c.group) -> list[tuple[Case, float]]:
+    """Every case with its time predicted by a profile fitted without its fold (default:
+    its group, as the measurements file names it)."""
+    result = []
+    for held in sorted({fold(c) for c in cases}):
+        fitted = fit(device, [c for c in cases if fold(c) != held], max_evals)
+        result += [(c, predict_us(fitted, c)) for c in cases if fold(c) == held]
+    return result
+
+
+def configuration_folds(cases: Sequence[Case], k: int = 5) -> Callable[[Case], str]:
+    """k folds of whole configurations (every mode and batch of one measured case name
+    together), assigned in name order."""
+    names = sorted({c.name for c in cases})
+    fold_of = {name: str(i % k) for i, name in enumerate(names)}
+    return lambda c: fold_of[c.name]
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How close predicted times are to measured ones."""
+
+    cases: int
+    within_1_5: float  # share of cases within 1.5x either way
+    geomean: float  # geometric mean of max(p/m, m/p)
+    worst: float
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[float, float]]) -> Accuracy:
+        """From (predicted, measured) pairs."""
+        errors = [abs(math.log(p / m)) for p, m in pairs]
+        return cls(len(errors), sum(e <= math.log(1.5) for e in errors) / len(errors),
+                   math.exp(sum(errors) / len(errors)), math.exp(max(errors)))
+
+    def __str__(self) -> str:
+        return (f"{self.cases} cases: {self.within_1_5:.0%} within 1.5x, geometric-mean error"
+                f" {self.geomean:.3f}x, worst {self.worst:.2f}x")
+
+
+def measured_device(base: Device, info: dict[str, Any], name: str) -> Device:
+    """`base` with the peaks, bandwidth and SM count the measurements give (matmul rates,
+    the device-to-device copy, `sm_count`); what they lack stays the base's."""
+    peaks = dict(base.peak_tflops)
+    found = info.get("peaks", {})
+    for mode in ("fp32", "tf32", "bf16", "fp16"):
+        rate = found.get(f"matmul_{mode}", {}).get("tflops_at_median")
+        if isinstance(rate, (int, float)) and rate > 0:
+            peaks[mode] = round(float(rate), 1)
+    bandwidth = found.get("d2d_copy", {}).get("gbps_at_median", base.bandwidth_gbs)
+    sms = info.get("environment", {}).get("sm_count", base.latency.sms)
+    gpu = info.get("environment", {}).get("gpu_name", base.title)
+    return replace(base, name=name, title=f"{gpu} (fitted by inception-cost calibrate)",
+                   peak_tflops=peaks, bandwidth_gbs=round(float(bandwidth)),
+                   latency=replace(base.latency, sms=int(sms) if isinstance(sms, int) and sms > 0 else 0))
+
+
+def profile_yaml(device: Device, source: str, notes: str) -> str:
+    """A device profile file (`devices.load_device` reads it back)."""
+    lat = device.latency
+
+    def number(x: float) -> str:
+        return f"{x:.4g}"
+
+    def mapping(values: dict[str, float]) -> str:
+        return "{" + ", ".join(f"{k}: {number(v)}" for k, v in values.items()) + "}"
+
+    tiles = ", ".join(f"[{a}, {b}]" for a, b in lat.tiles)
+    lines = [f"name: {json.dumps(device.name)}", f"title: {json.dumps(device.title)}",
+             f"source: {json.dumps(source)}", f"notes: {json.dumps(notes)}",
+             f"peak_tflops: {mapping(device.peak_tflops)}", f"bandwidth_gbs: {number(device.bandwidth_gbs)}",
+             "latency:  # the latency model (README: Memory and time; estimates/latency.py)",
+             f"  sms: {lat.sms}  # streaming multiprocessors: tiles run in waves of this many",
+             f"  tiles: [{tiles}]  # GEMM output tiles (rows, columns); the fastest is used",
+             f"  kernel_us: {number(lat.kernel_us)}  # fixed time of every kernel (launch, ramp-up, tail)",
+             f"  gemm_us: {number(lat.gemm_us)}  # more fixed time of a conv or linear kernel",
+             f"  efficiency: {mapping(lat.efficiency)}  # share of the peak a large conv reaches, per math",
+             f"  tile_overhead: {number(lat.tile_overhead)}  # a tile runs at 1 / (1 + this x (1/tm + 1/tn))",
+             f"  wide_efficiency: {number(lat.wide_efficiency)}  # 1 x n and n x 1 windows, relative",
+             f"  winograd: {mapping(lat.winograd)}  # speed-up of 3x3 stride-1 convs (1: none)",
+             f"  window_exponent: {mapping(lat.window_exponent)}  # windows over 3x3: (9 / (kh x kw))^this",
+             f"  layout_copies: {str(lat.layout_copies).lower()}  # NCHW tensor-core convs over 1x1 transpose"
+             " in and out",
+             f"  bandwidth_efficiency: {number(lat.bandwidth_efficiency)}  # share of the bandwidth elementwise,"
+             " copy and pool kernels reach",
+             f"  pool_gops: {number(lat.pool_gops)}  # pool window elements read per ns",
+             f"  depthwise_efficiency: {number(lat.depthwise_efficiency)}  # share of the fp32 peak (not fitted)"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,164 @@
+"""The kernels a framework runs for a network, read from the core's layer table and terms.
+
+What PyTorch (eager, NCHW, cuDNN) launches for inference: every conv and linear layer is
+one GEMM-shaped kernel (a conv is an implicit GEMM: M = Hout x Wout per image, N = Cout,
+K = Cin/groups x kh x kw), a depthwise conv its own direct kernel; a conv's bias, batch
+norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, act_*),
+a linear layer's bias is fused into its GEMM; batch norm, activation, addition and gate
+layers are elementwise passes; pools read their windows; global pools reduce; views run
+nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`).
+The latency model (`latency.py`) prices these kernels; nothing here depends on a device.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.kinds import CANONICAL
+from inception_cost.core.kinds.convolutions import Linear, SeparableConv
+from inception_cost.core.kinds.pooling import AdaptivePool, Pool
+from inception_cost.core.terms import MAC_TERMS, OPERATION_TERMS, Term
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.estimates.memory import traffic
+from inception_cost.structures import structure_of
+
+# the passes a conv's own bias, batch norm and activation make over its output
+EPILOGUE_TERMS = (Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_OTHER_OUT)
+
+
+class Op(str, enum.Enum):
+    GEMM = "gemm"  # conv or linear layer as an (implicit) GEMM
+    DEPTHWISE = "depthwise"  # one filter per channel: a direct kernel on CUDA cores
+    ELEMENTWISE = "elementwise"  # bias, batch norm, activation, addition, product, softmax
+    POOL = "pool"  # max/avg pool: reads its windows
+    REDUCE = "reduce"  # global / adaptive average pool
+    COPY = "copy"  # a concat's copy of its branches' outputs
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One kernel launch; sizes per image except `weights`, read once per batch."""
+
+    owner: CostNode  # the layer (or the concat) it belongs to
+    op: Op
+    inputs: int  # elements read
+    outputs: int  # elements written
+    weights: int = 0
+    m: int = 0  # GEMM rows per image (Hout x Wout; 1 for a linear layer)
+    n: int = 0  # GEMM columns: output channels
+    k: int = 0  # reduction: Cin/groups x kh x kw
+    groups: int = 1
+    kh: int = 1
+    kw: int = 1
+    stride: int = 1  # the larger of the two
+    dilation: int = 1
+    work: int = 0  # pool: window elements read; depthwise: MACs (per image)
+    linear: bool = False  # a linear layer (PyTorch's matmul settings, not cuDNN's)
+    batch_in_k: bool = False  # a weight gradient: the batch is in the reduction, not the rows
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k if self.op is Op.GEMM else 0
+
+    @property
+    def winograd_shape(self) -> bool:
+        """3x3, stride 1, undilated, ungrouped: where cuDNN may pick a Winograd algorithm."""
+        return (self.kh, self.kw, self.stride, self.dilation, self.groups) == (3, 3, 1, 1, 1)
+
+
+def kernels(analysis: Analysis, node: CostNode | None = None) -> list[Kernel]:
+    """Every kernel of `node` (default: the counted network), in order."""
+    result: list[Kernel] = []
+    _collect(analysis, node or analysis.root, result)
+    return result
+
+
+def _collect(analysis: Analysis, node: CostNode, out: list[Kernel]) -> None:
+    if node.role is Role.LAYER:
+        out.extend(layer_kernels(analysis, node))
+        return
+    for child in node.children:  # the same layers as `CostNode.layers()`
+        _collect(analysis, child, out)
+    structure = structure_of(node)
+    copied = structure.copied(node) if structure is not None else 0
+    if copied:
+        out.append(Kernel(node, Op.COPY, copied, copied))
+
+
+def layer_kernels(analysis: Analysis, leaf: CostNode) -> list[Kernel]:
+    kind = CANONICAL[leaf.kind]
+    if kind.view:
+        return []
+    table, terms, i = analysis.table, analysis.terms, leaf.row
+    inputs, outputs, weights = traffic(analysis, leaf)
+    if isinstance(kind, Pool):
+        return [Kernel(leaf, Op.POOL, inputs, outputs, work=outputs * table.kh[i] * table.kw[i])]
+    if isinstance(kind, AdaptivePool):
+        return [Kernel(leaf, Op.REDUCE, inputs, outputs)]
+    if not any(terms[t][i] for t in MAC_TERMS):
+        # an elementwise layer runs a kernel when it costs something (identity does not)
+        return [Kernel(leaf, Op.ELEMENTWISE, inputs, outputs)] if any(
+            terms[t][i] for t in OPERATION_TERMS) else []
+    cin, cout, groups = table.cin[i], table.cout[i], table.groups[i]
+    kh, kw, hw = table.kh[i], table.kw[i], table.hout[i] * table.wout[i]
+    shape = dict(kh=kh, kw=kw, stride=max(leaf.args.get("stride", (1, 1))),
+                 dilation=max(leaf.args.get("dilation", (1, 1))))
+    result: list[Kernel]
+    if isinstance(kind, SeparableConv):  # depthwise (x multiplier), then pointwise 1x1
+        hidden = cin * table.mult[i]
+        result = [Kernel(leaf, Op.DEPTHWISE, inputs, hidden * hw, hidden * kh * kw,
+                         work=hidden * hw * kh * kw, **shape),
+                  Kernel(leaf, Op.GEMM, hidden * hw, outputs, weights - hidden * kh * kw,
+                         m=hw, n=cout, k=hidden)]
+    elif groups > 1 and groups == cin:  # depthwise (with a channel multiplier where cout > cin)
+        result = [Kernel(leaf, Op.DEPTHWISE, inputs, outputs, weights, work=outputs * kh * kw, groups=groups,
+                         **shape)]
+    else:
+        linear = isinstance(kind, Linear)
+        result = [Kernel(leaf, Op.GEMM, inputs, outputs, weights, m=hw, n=cout, k=cin // groups * kh * kw,
+                         groups=groups, linear=linear, **({} if linear else shape))]
+    for term in EPILOGUE_TERMS:  # each its own pass over the output (a linear bias is fused)
+        if terms[term][i]:
+            result.append(Kernel(leaf, Op.ELEMENTWISE, terms[term][i], terms[term][i]))
+    return result
+
+
+def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
+    """The kernels of the backward pass, in the order they run (last layer first).
+
+    A GEMM's input gradient (M = Hin x Win, N = Cin, K = Cout/groups x kh x kw; none for
+    the first kernel, which reads the network's input) and weight gradient (M =
+    Cout/groups, N = Cin/groups x kh x kw, K = batch x Hout x Wout); a depthwise conv
+    twice its forward work; an elementwise pass reads the output gradient and what it
+    saved and writes the input gradient; a pool or global pool reads the output gradient
+    and writes the input gradient; a concat's backward is views (no kernel)."""
+    result: list[Kernel] = []
+    for position in range(len(forward) - 1, -1, -1):
+        k = forward[position]
+        if k.op is Op.GEMM:
+            cin = k.k * k.groups // (k.kh * k.kw)
+            if position > 0:
+                result.append(replace(k, inputs=k.outputs, outputs=k.inputs, m=k.inputs // cin, n=cin,
+                                      k=k.n // k.groups * k.kh * k.kw))
+            result.append(replace(k, inputs=k.inputs + k.outputs, outputs=0, m=k.n // k.groups,
+                                  n=k.k * k.groups, k=k.m, batch_in_k=True))
+        elif k.op is Op.DEPTHWISE:
+            result += [replace(k, inputs=k.outputs, outputs=k.inputs), replace(k, inputs=k.inputs + k.outputs)]
+        elif k.op is Op.ELEMENTWISE:
+            result.append(replace(k, inputs=2 * k.outputs, outputs=k.inputs))
+        elif k.op in (Op.POOL, Op.REDUCE):
+            result.append(Kernel(k.owner, Op.ELEMENTWISE, k.outputs, k.inputs))
+    return result
+
+
+def optimizer_kernel(owner: CostNode, parameters: int, state: int, size: int) -> Kernel:
+    """One fused (multi-tensor) update of every parameter, its traffic in elements of
+    `size` bytes, read once per step: fp32 weights and gradients read, weights written,
+    `state` fp32 buffers read and written."""
+    fp32 = 4 * parameters * (3 + 2 * state)
+    return Kernel(owner, Op.ELEMENTWISE, 0, 0, weights=-(-fp32 // size))

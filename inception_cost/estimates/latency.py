@@ -1,0 +1,174 @@
+"""The latency model: the time of each kernel (`kernels.py`) on a device profile.
+
+A conv or linear layer is an implicit GEMM cut into output tiles (tm x tn) that the
+device's SMs run in waves: time = waves x (2 x tm x tn x K FLOPs) / (per-SM rate), for
+the tile size that is fastest (as cuDNN's autotuner picks), where a tile reaches
+1 / (1 + tile_overhead x (1/tm + 1/tn)) of the SM's rate (small tiles reload their
+operands more often). The rate is the profile's peak for the math used (fp32, TF32,
+bf16, fp16) times its conv `efficiency`; 1 x n windows run at `wide_efficiency`,
+windows larger than 3x3 at (9 / (kh x kw))^`window_exponent`; 3x3/1 convs may run as
+Winograd (`winograd`, a speed-up per math). Every kernel costs `kernel_us` (launch,
+ramp-up, tail) and a GEMM `gemm_us` more, and takes at least its bytes / bandwidth.
+Elementwise, copy and pool kernels move their bytes at `bandwidth_efficiency` of the
+bandwidth; pools also read `pool_gops` window elements per ns. On tensor cores, an NCHW
+conv with a window larger than 1x1 transposes its input and output (`layout_copies`).
+Depthwise convs run on CUDA cores at `depthwise_efficiency` of the fp32 peak. A profile
+without a `latency` section is the plain roofline.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass, field, fields
+
+from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.kernels import Kernel, Op
+
+
+class Math(str, enum.Enum):
+    """The arithmetic a GEMM runs in: fp32 on CUDA cores, or tensor cores."""
+
+    FP32 = "fp32"
+    TF32 = "tf32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+    INT8 = "int8"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Element type and the math of convs and of linear layers (PyTorch's two TF32 flags)."""
+
+    dtype: Dtype
+    conv: Math
+    matmul: Math
+
+    @classmethod
+    def of(cls, dtype: Dtype, tf32: bool = True, tf32_matmul: bool = False) -> Precision:
+        """PyTorch's defaults: fp32 convs on TF32 (cudnn.allow_tf32), fp32 matmuls not."""
+        if dtype is Dtype.FP32:
+            return cls(dtype, Math.TF32 if tf32 else Math.FP32, Math.TF32 if tf32_matmul else Math.FP32)
+        return cls(dtype, Math(dtype.value), Math(dtype.value))
+
+    def __str__(self) -> str:
+        if self.dtype is Dtype.FP32:
+            return f"fp32 (convs {self.conv}, linear {self.matmul})"
+        return str(self.dtype.value)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The latency parameters of a device profile (its `latency:` section); the defaults
+    are the plain roofline."""
+
+    sms: int = 0  # streaming multiprocessors; 0: no tile or wave quantisation
+    tiles: tuple[tuple[int, int], ...] = ((256, 128), (128, 128), (128, 64), (64, 64))
+    kernel_us: float = 0.0
+    gemm_us: float = 0.0
+    efficiency: dict[str, float] = field(default_factory=dict)  # math -> share of the peak
+    tile_overhead: float = 0.0
+    wide_efficiency: float = 1.0
+    winograd: dict[str, float] = field(default_factory=dict)  # math -> speed-up of 3x3/1
+    # math -> p: a window larger than 3x3 runs at (9 / (kh x kw))^p of the rate
+    window_exponent: dict[str, float] = field(default_factory=dict)
+    layout_copies: bool = False
+    bandwidth_efficiency: float = 1.0
+    pool_gops: float = 0.0  # 0: pools are bound by bandwidth only
+    depthwise_efficiency: float = 1.0  # share of the fp32 peak a depthwise conv reaches
+
+
+LATENCY_KEYS = tuple(f.name for f in fields(Latency))
+
+
+@dataclass
+class KernelTime:
+    kernel: Kernel
+    compute_s: float
+    memory_s: float
+    fixed_s: float
+    launches: int = 1
+
+    @property
+    def seconds(self) -> float:
+        return max(self.compute_s, self.memory_s) + self.fixed_s
+
+
+class Model:
+    """A device's latency model for one precision."""
+
+    def __init__(self, peaks: dict[str, float], bandwidth: float, latency: Latency,
+                 precision: Precision) -> None:
+        self.latency = latency
+        self.precision = precision
+        self.size = precision.dtype.bytes
+        self.bandwidth = bandwidth  # bytes/s
+        self.stream = bandwidth * latency.bandwidth_efficiency
+        self.peaks = peaks  # FLOP/s per math
+        self.fixed = latency.kernel_us * 1e-6
+
+    def rate(self, m: Math) -> float:
+        """FLOP/s a large conv reaches in math `m` (the fp32 peak where `m` has none)."""
+        peak = self.peaks.get(m.value) or self.peaks[Math.FP32.value]
+        return peak * self.latency.efficiency.get(m.value, 1.0)
+
+    def time(self, k: Kernel, batch: int) -> KernelTime:
+        return KernelTime(k, *self.parts(k, batch))
+
+    def seconds(self, k: Kernel, batch: int) -> float:
+        compute, memory, fixed, _ = self.parts(k, batch)
+        return (compute if compute > memory else memory) + fixed
+
+    def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int]:
+        """(compute, memory, fixed seconds, launches) of one kernel on a whole batch."""
+        lat, size = self.latency, self.size
+        moved = (k.inputs + k.outputs) * batch * size
+        if k.op is Op.GEMM:
+            m = self.precision.matmul if k.linear else self.precision.conv
+            compute = self.gemm_seconds(k, batch, m)
+            fixed, launches = self.fixed + lat.gemm_us * 1e-6, 1
+            if lat.layout_copies and m is not Math.FP32 and (k.kh != 1 or k.kw != 1):
+                # NCHW -> NHWC of the input, NHWC -> NCHW of the output: two more passes
+                fixed += 2 * self.fixed + 2 * moved / self.stream
+                launches = 3
+            return compute, (moved + k.weights * size) / self.bandwidth, fixed, launches
+        if k.op is Op.DEPTHWISE:
+            compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
+            return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
+        compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
+        return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
+
+    def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
+        lat = self.latency
+        rate = self.rate(m)
+        if k.kh != k.kw:
+            rate *= lat.wide_efficiency
+        if k.kh * k.kw > 9 and lat.window_exponent:
+            rate *= (9 / (k.kh * k.kw)) ** lat.window_exponent.get(m.value, 0.0)
+        speedup = lat.winograd.get(m.value, 1.0) if k.winograd_shape and not k.batch_in_k else 1.0
+        rows, cols, depth = (k.m, k.n // k.groups, k.k * batch) if k.batch_in_k else \
+            (k.m * batch, k.n // k.groups, k.k)
+        if not lat.sms:
+            return 2 * rows * cols * depth * k.groups / rate / max(speedup, 1.0)
+        best = min(flops * (1 + lat.tile_overhead * edge)
+                   for flops, edge in tile_work(rows, cols, depth, k.groups, lat.sms, lat.tiles, k.batch_in_k))
+        return best * lat.sms / rate / max(speedup, 1.0)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def tile_work(rows: int, cols: int, depth: int, groups: int, sms: int,
+              tiles: tuple[tuple[int, int], ...], split_k: bool = False) -> tuple[tuple[float, float], ...]:
+    """Per tile size: (FLOPs one SM does over all waves, 1/tm + 1/tn); the part of the
+    GEMM time that no fitted parameter changes (the fit calls this many times). With
+    `split_k` (weight gradients, whose reduction runs over the batch) the reduction is
+    cut into as many slices as fill the SMs."""
+    result = []
+    for tm, tn in tiles:
+        count = -(-rows // tm) * -(-cols // tn) * groups
+        split = max(1, min(sms // count, -(-depth // tm))) if split_k else 1
+        waves = -(-(count * split) // sms)
+        result.append((float(waves * 2 * tm * tn * -(-depth // split)), 1 / tm + 1 / tn))
+    return tuple(result)

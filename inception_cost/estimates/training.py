@@ -1,0 +1,167 @@
+"""Memory of one training step: weights, gradients, optimizer state, the activations
+autograd saves for the backward pass, and the peak.
+
+What PyTorch keeps, per layer kind (read from the core's kinds, fields and args):
+a conv or linear layer saves its input (for the weight gradient; a separable conv also
+its depthwise output); batch norm saves its input (and a mean and inverse deviation per
+channel, fp32); relu, relu6, elu, sigmoid, tanh and softmax save their output, the other
+activations their input; a max pool saves its input and int64 indices per output; dropout
+a 1-byte mask per element; a gate's product both factors; additions, average pools,
+concats, flatten and identity nothing. A tensor that several layers save (a module's
+input read by every branch) is counted once. Mixed precision (bf16/fp16) follows
+Micikevicius et al. 2018: 16-bit weights, gradients and activations, fp32 master
+weights and optimizer state.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from dataclasses import dataclass
+
+from inception_cost.core.analysis import Analysis
+from inception_cost.core.kinds import CANONICAL
+from inception_cost.core.kinds.convolutions import SeparableConv
+from inception_cost.core.kinds.elementwise import Activation, BatchNorm, Dropout, ElementwiseMul, Softmax
+from inception_cost.core.kinds.pooling import MaxPool
+from inception_cost.core.terms import MAC_TERMS, STORED_TERMS, Term
+from inception_cost.core.tree import CostNode, Role
+from inception_cost.estimates.dtypes import Dtype
+
+SAVES_OUTPUT = ("relu", "relu6", "elu", "sigmoid", "tanh")  # their backward reads the result
+INDEX_BYTES = 8  # max pool indices are int64
+MASK_BYTES = 1  # dropout's bool mask
+STAT_BYTES = 4  # batch norm's saved mean and inverse deviation are fp32
+
+
+class Optimizer(str, enum.Enum):
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+
+    @property
+    def state(self) -> int:
+        """fp32 values it keeps per parameter (momentum buffer; Adam's two moments)."""
+        return {"sgd": 0, "momentum": 1, "adam": 2}[self.value]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    parameters: int
+    weights: int  # bytes, in the dtype
+    master_weights: int  # fp32 copy (mixed precision only)
+    gradients: int
+    optimizer_state: int
+    buffers: int  # batch norm's running mean and variance
+    saved_activations: int
+    backward_workspace: int  # the largest output and input gradient alive together
+
+    @property
+    def peak(self) -> int:
+        return (self.weights + self.master_weights + self.gradients + self.optimizer_state + self.buffers
+                + self.saved_activations + self.backward_workspace)
+
+
+def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Optimizer) -> TrainingMemory:
+    terms = analysis.terms
+    rows = [leaf.row for leaf in analysis.root.layers()]
+    params = sum(terms[t][i] for t in STORED_TERMS for i in rows)
+    buffers = 2 * sum(terms[Term.BN_CHANNELS][i] for i in rows)
+    size = dtype.bytes
+    mixed = dtype is not Dtype.FP32
+    saved = SavedTensors(analysis)
+    saved.flow(analysis.root, saved.tensor(_numel(analysis.root.in_shape)))
+    largest = max((_numel(leaf.out_shape) for leaf in analysis.root.layers()), default=0)
+    return TrainingMemory(
+        parameters=params, weights=params * size, master_weights=params * 4 if mixed else 0,
+        gradients=params * size, optimizer_state=params * 4 * optimizer.state, buffers=buffers * size,
+        saved_activations=saved.bytes(size) * batch, backward_workspace=2 * largest * size * batch)
+
+
+def _numel(shape: tuple[int, int, int]) -> int:
+    return shape[0] * shape[1] * shape[2]
+
+
+class SavedTensors:
+    """Walks the tree in execution order; each tensor is a number, saved ones are kept
+    with their size per image (elements in the dtype, and bytes of fixed size)."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.ids = itertools.count()
+        self.sizes: dict[int, int] = {}
+        self.saved: set[int] = set()
+        self.fixed_bytes = 0  # indices, masks, statistics: bytes per image, any dtype
+
+    def tensor(self, elements: int) -> int:
+        t = next(self.ids)
+        self.sizes[t] = elements
+        return t
+
+    def bytes(self, size: int) -> int:
+        return sum(self.sizes[t] for t in self.saved) * size + self.fixed_bytes
+
+    def flow(self, node: CostNode, current: int) -> int:
+        """Run `node`'s children from tensor `current`; return its output tensor."""
+        start = current
+        for child in node.children:
+            if child.role is Role.BRANCH:  # parallel parts all read the node's input
+                current = self.flow(child, start)
+            elif child.role is Role.AUXILIARY:  # a side output: the main path goes on
+                self.flow(child, current)
+            elif child.role is Role.LAYER:
+                current = self.layer(child, current, start)
+            else:
+                current = self.flow(child, current)
+        if node.role is Role.CONCAT:  # torch.cat writes a new tensor
+            current = self.tensor(_numel(node.out_shape))
+        return current
+
+    def layer(self, leaf: CostNode, current: int, node_input: int) -> int:
+        kind = CANONICAL[leaf.kind]
+        table, i = self.analysis.table, leaf.row
+        out = _numel(leaf.out_shape)
+        if any(self.analysis.terms[t][i] for t in MAC_TERMS):
+            self.saved.add(current)  # the input, for the weight gradient
+            if isinstance(kind, SeparableConv):
+                self.saved.add(self.tensor(table.cin[i] * table.mult[i] * table.hout[i] * table.wout[i]))
+            result = self.tensor(out)
+            if table.bn[i]:
+                result = self.batch_norm(result, table.cout[i], out)
+            if table.act[i]:
+                result = self.activation(str(leaf.args.get("activation")), result, out)
+            return result
+        if isinstance(kind, BatchNorm):
+            return self.batch_norm(current, table.cout[i], out)
+        if isinstance(kind, Activation):
+            return self.activation(str(leaf.args.get("function", "relu")), current, out)
+        if isinstance(kind, Softmax):
+            result = self.tensor(out)
+            self.saved.add(result)
+            return result
+        if isinstance(kind, MaxPool):
+            self.saved.add(current)
+            self.fixed_bytes += out * INDEX_BYTES
+            return self.tensor(out)
+        if isinstance(kind, Dropout):  # a view in inference, a masked copy in training
+            self.fixed_bytes += out * MASK_BYTES
+            return self.tensor(out)
+        if isinstance(kind, ElementwiseMul):
+            self.saved.update((current, node_input))
+            return self.tensor(out)
+        if kind.view or not any(self.analysis.terms[t][i] for t in Term):
+            return current  # flatten, identity: the same tensor
+        return self.tensor(out)  # additions, average pools: nothing saved
+
+    def batch_norm(self, current: int, channels: int, out: int) -> int:
+        self.saved.add(current)
+        self.fixed_bytes += 2 * channels * STAT_BYTES
+        return self.tensor(out)
+
+    def activation(self, function: str, current: int, out: int) -> int:
+        result = self.tensor(out)
+        self.saved.add(result if function in SAVES_OUTPUT else current)
+        return result

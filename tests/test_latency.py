@@ -1,0 +1,186 @@
+"""The latency model (kernels, tiles and waves, profiles) and its calibration on the H100
+measurements in benchmarks/gpu (h100_latency.json: torch 2.11, cuDNN 9.19, CUDA graphs)."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import builtin, net
+
+from inception_cost.cli import cli
+from inception_cost.errors import ArchitectureError
+from inception_cost.estimates import calibrate as cal
+from inception_cost.estimates.devices import load_device
+from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.kernels import Op, kernels
+from inception_cost.estimates.latency import Math, Precision
+from inception_cost.estimates.measurements import read_measurements
+from inception_cost.estimates.roofline import estimate, total_seconds
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "h100_latency.json"
+PROFILE = """name: toy
+peak_tflops: {fp32: 10, fp16: 100}
+bandwidth_gbs: 1000
+latency:
+  sms: 4
+  tiles: [[128, 128]]
+  kernel_us: 1
+  gemm_us: 2
+  efficiency: {fp16: 0.5}
+"""
+
+
+def _toy(tmp_path, text=PROFILE):
+    path = tmp_path / "toy.yaml"
+    path.write_text(text)
+    return load_device(str(path))
+
+
+def test_conv_as_implicit_gemm_by_hand(tmp_path):
+    a = net("input: 16x16x64\nlayers:\n  - conv: {filters: 128, kernel: 3, padding: 1}\n")
+    conv, bias = estimate(a, _toy(tmp_path), Dtype.FP16, batch=2)[0].kernels
+    # M = 2 x 16 x 16 = 512 -> 4 tiles of 128 x 128 (N = 128) on 4 SMs: one wave; K = 64 x 9
+    per_sm = 100e12 * 0.5 / 4
+    assert conv.compute_s == pytest.approx(2 * 128 * 128 * 576 / per_sm)
+    moved = (16 * 16 * 64 + 16 * 16 * 128) * 2 * 2 + (576 * 128 + 128) * 2
+    assert conv.memory_s == pytest.approx(moved / 1e12)
+    assert conv.fixed_s == pytest.approx(3e-6)
+    # the bias is its own pass over the output: read and write 2 x 32768 fp16 elements
+    assert bias.memory_s == pytest.approx(2 * 32768 * 2 * 2 / 1e12) and bias.fixed_s == pytest.approx(1e-6)
+
+
+def test_waves_quantise(tmp_path):
+    a = net("input: 16x20x64\nlayers:\n  - conv: {filters: 128, kernel: 3, padding: 1, bias: false}\n")
+    (t,) = estimate(a, _toy(tmp_path), Dtype.FP16, batch=2)
+    # M = 640: 5 tiles on 4 SMs take two waves, as long as 8 tiles would
+    assert t.compute_s == pytest.approx(2 * 2 * 128 * 128 * 576 / (100e12 * 0.5 / 4))
+
+
+def test_kernels_of_torchvision_googlenet():
+    ops = [k.op for k in kernels(builtin("googlenet-torchvision"))]
+    # 57 convs and the classifier; batch norm and ReLU after every conv; 9 concats;
+    # 4 max pools between stages and one per module; the adaptive average pool
+    assert ops.count(Op.GEMM) == 58 and ops.count(Op.ELEMENTWISE) == 2 * 57
+    assert ops.count(Op.COPY) == 9 and ops.count(Op.POOL) == 13 and ops.count(Op.REDUCE) == 1
+
+
+def test_pytorch_precision_defaults():
+    assert Precision.of(Dtype.FP32) == Precision(Dtype.FP32, Math.TF32, Math.FP32)
+    assert Precision.of(Dtype.FP32, tf32=False).conv is Math.FP32
+    assert Precision.of(Dtype.BF16).conv is Math.BF16
+
+
+def test_layout_copies_only_on_tensor_cores_and_windows(tmp_path):
+    device = _toy(tmp_path, PROFILE + "  layout_copies: true\n")
+    a = net("input: 8x8x16\nlayers:\n  - conv: {filters: 16, kernel: 3}\n  - conv: {filters: 16, kernel: 1}\n")
+    times = estimate(a, device, Dtype.FP16, 1)
+    assert [t.launches for t in times] == [3 + 1, 1 + 1]  # 3x3: transposes in and out; biases
+    assert [t.launches for t in estimate(a, device, Dtype.FP32, 1, tf32=False)] == [2, 2]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("  tiles: [[128]]", "pairs"),
+    ("  efficiency: {fp64: 1}", "maps maths"),
+    ("  kernal_us: 1", "did you mean 'kernel_us'"),
+    ("  sms: -1", "whole number"),
+])
+def test_bad_latency_section(tmp_path, line, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text("peak_tflops: {fp32: 10}\nbandwidth_gbs: 1000\nlatency:\n" + line + "\n")
+    with pytest.raises(ArchitectureError, match=message) as info:
+        load_device(str(path))
+    assert info.value.line == 3  # the line of `latency:`
+
+
+def test_builtin_profiles_load_and_say_where_they_come_from():
+    for name in ("h100-measured", "h100-sxm", "h200", "a100-80gb", "l4"):
+        device = load_device(name)
+        assert device.latency.sms > 0 and device.source
+    assert "derived" in load_device("l4").title
+
+
+def test_calibrate_writes_a_profile_that_loads(tmp_path):
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    source = tmp_path / "m.json"
+    source.write_text(json.dumps(data))
+    out = tmp_path / "my-gpu.yaml"
+    result = CliRunner().invoke(cli, ["calibrate", str(source), "-o", str(out), "--evaluations", "60"])
+    assert result.exit_code == 0, result.output
+    assert "within 1.5x" in result.output
+    device = load_device(str(out))
+    assert device.name == "my-gpu" and device.latency.sms == 132 and device.peak_tflops["tf32"] == 386.8
+    again = CliRunner().invoke(cli, ["calibrate", str(source), "-o", str(out), "--evaluations", "60"])
+    assert again.exit_code == 5 and "already exists" in again.output
+
+
+def test_calibrate_refuses_what_is_not_a_measurement(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text('{"cases": 3}')
+    result = CliRunner().invoke(cli, ["calibrate", str(bad)])
+    assert result.exit_code == 3 and "not a measure_latency.py result" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_measured_cases_are_counted_by_the_core():
+    _, cases = read_measurements(str(DATA))
+    assert len(cases) == 234  # every case: its MACs equal the measurement's own count
+    v3 = next(c for c in cases if c.name == "torchvision_inception_v3")
+    assert v3.macs == 5_713_216_096  # the hooks of measure_latency.py, torchvision 0.26
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    info, cases = read_measurements(str(DATA))
+    start = cal.measured_device(load_device("h100-sxm"), info, "held-out")
+    return cal.cross_validate(start, cases)
+
+
+def test_held_out_accuracy_on_the_h100(held_out):
+    """Issue 14's thresholds, on cases predicted by a fit that did not see their group."""
+    overall = cal.Accuracy.of([(p, c.measured_us) for c, p in held_out])
+    assert overall.cases == 234
+    assert overall.within_1_5 >= 0.80 and overall.geomean <= 1.30, overall
+    networks = [p / c.measured_us for c, p in held_out if c.group == "networks"]
+    assert len(networks) == 12 and all(1 / 1.5 <= r <= 1.5 for r in networks), networks
+
+
+def test_held_out_pair_ratios(held_out):
+    """The Inception pairs' time ratios. Issue 14 asks for a 1.15x geometric-mean error;
+    the model reaches about 1.56x (README): this pins the real figure, not the target."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("accuracy", DATA.parent / "accuracy.py")
+    accuracy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(accuracy)
+    rows = accuracy.pair_ratios(held_out)
+    assert len(rows) == 48
+    error = accuracy.geomean_error([e / m for *_, m, e in rows])
+    assert error <= 1.65, error
+    assert math.isfinite(error)
+
+
+def test_total_time_is_the_sum_of_kernels():
+    a = builtin("googlenet-torchvision")
+    times = estimate(a, load_device("h100-measured"), Dtype.FP16, 32)
+    assert total_seconds(times) == pytest.approx(sum(k.seconds for t in times for k in t.kernels))
+
+
+@pytest.mark.parametrize("doc, message", [
+    ([], "not a measure_latency.py result"),
+    ({"cases": [], "configs": {}}, "no case with a CUDA-graph time"),
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": -5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "out of range"),
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": 5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "macs_per_image": 1, "layers": [
+          {"type": "conv", "kernel": [3, 3], "padding": [1, 1], "stride": 1, "cout": 4, "bias": True}]}}},
+     "the calculator counts 6,912 MACs, the measurement 1"),
+])
+def test_malformed_measurements_are_one_line_errors(tmp_path, doc, message):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["calibrate", str(path)])
+    assert result.exit_code == 3 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

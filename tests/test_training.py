@@ -1,0 +1,99 @@
+"""One training step's memory and time, against figures worked out by hand."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import net
+
+from inception_cost.cli import cli
+from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.training import Optimizer, training_memory
+
+SMALL = """input: 8x8x3
+layers:
+  - conv: {filters: 16, kernel: 3, activation: relu}
+  - max_pool: {kernel: 2}
+  - flatten: {}
+  - linear: {out: 10}
+"""
+# parameters: conv 3*3*3*16 + 16 = 448, linear 256*10 + 10 = 2,570: 3,018
+# saved per image: the image (192, the conv's input), the ReLU's output (8*8*16 = 1,024,
+# also the max pool's input), the pool's output (256, the linear layer's input) and the
+# pool's int64 indices (256 x 8 bytes); the largest activation: 1,024 elements
+
+
+def test_small_network_fp32_adam_by_hand():
+    m = training_memory(net(SMALL), Dtype.FP32, batch=2, optimizer=Optimizer.ADAM)
+    assert m.parameters == 3018
+    assert m.weights == m.gradients == 3018 * 4 and m.master_weights == 0
+    assert m.optimizer_state == 3018 * 2 * 4
+    assert m.saved_activations == 2 * ((192 + 1024 + 256) * 4 + 256 * 8) == 15_872
+    assert m.backward_workspace == 2 * 1024 * 4 * 2
+    assert m.peak == 12_072 * 2 + 24_144 + 15_872 + 16_384 == 80_544
+
+
+def test_mixed_precision_keeps_fp32_master_weights_and_state():
+    m = training_memory(net(SMALL), Dtype.FP16, batch=1, optimizer=Optimizer.MOMENTUM)
+    assert (m.weights, m.gradients, m.master_weights, m.optimizer_state) == (6036, 6036, 12_072, 12_072)
+    assert m.saved_activations == (192 + 1024 + 256) * 2 + 256 * 8
+    assert training_memory(net(SMALL), Dtype.FP16, 1, Optimizer.SGD).optimizer_state == 0
+
+
+def test_a_module_input_read_by_every_branch_is_saved_once():
+    text = """input: 4x4x8
+layers:
+  - concat:
+      a: [{conv: {filters: 4, kernel: 1, bias: false}}]
+      b: [{conv: {filters: 4, kernel: 1, bias: false}}]
+"""
+    m = training_memory(net(text), Dtype.FP32, 1, Optimizer.SGD)
+    assert m.saved_activations == 4 * 4 * 8 * 4  # the input once; the convs save nothing else
+
+
+def test_batch_norm_saves_its_input_and_statistics():
+    text = "input: 4x4x8\nlayers:\n  - conv: {filters: 8, kernel: 1, bias: false, batch_norm: true, activation: silu}\n"
+    m = training_memory(net(text), Dtype.FP32, 1, Optimizer.SGD)
+    # the image (conv), the conv's output (batch norm), batch norm's output (SiLU saves its
+    # input), each 128 elements; mean and inverse deviation: 2 x 8 fp32
+    assert m.saved_activations == 3 * 128 * 4 + 2 * 8 * 4
+    assert m.buffers == 2 * 8 * 4 and m.parameters == 64 + 16
+
+
+def test_memory_command_reports_training(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    result = CliRunner().invoke(cli, ["memory", str(path), "--train", "--batch", "2", "--optimizer", "adam",
+                                      "--dtype", "fp32", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["totals"]["training_peak_bytes"] == 80_544 and doc["totals"]["optimizer"] == "adam"
+    parts = {r["part"]: r["bytes"] for r in doc["sections"][1]["rows"]}
+    assert parts["saved activations"] == 15_872
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_optimizers_are_a_closed_choice(optimizer):
+    assert Optimizer(optimizer).state == ["sgd", "momentum", "adam"].index(optimizer)
+
+
+def test_training_step_kernels():
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.kernels import Op, backward_kernels, kernels
+    from inception_cost.estimates.roofline import estimate
+
+    a = net("input: 8x8x4\nlayers:\n  - conv: {filters: 8, kernel: 3, bias: false}\n"
+            "  - conv: {filters: 8, kernel: 3, bias: false}\n  - max_pool: {kernel: 2}\n")
+    back = backward_kernels(kernels(a))
+    # the pool's backward, then conv 2's input and weight gradients, then conv 1's weight
+    # gradient only: its input is the network's
+    assert [k.op for k in back] == [Op.ELEMENTWISE, Op.GEMM, Op.GEMM, Op.GEMM]
+    assert [k.batch_in_k for k in back[1:]] == [False, True, True]
+    dgrad = back[1]  # M = 8 x 8 input positions, N = Cin 8, K = Cout 8 x 3 x 3
+    assert (dgrad.m, dgrad.n, dgrad.k) == (64, 8, 72)
+    macs1, macs2 = 9 * 4 * 8 * 64, 9 * 8 * 8 * 64  # per image, forward
+    times = estimate(a, load_device("h100-sxm"), Dtype.FP16, batch=2, optimizer=Optimizer.SGD)
+    conv1, conv2 = times[0], times[1]  # FLOPs = 2 x MACs x batch 2, per GEMM
+    assert conv1.flops == 2 * (2 * 2 * macs1) and conv2.flops == 3 * (2 * 2 * macs2)
+    step = times[-1]  # one update of the 864 weights: read w and g, write w, in fp32
+    assert step.node is a.root and step.bytes_moved == 864 * 3 * 4
