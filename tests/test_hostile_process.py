@@ -198,3 +198,17 @@ def test_every_exit_code_is_in_the_readme():
     readme = Path(__file__).parent.parent.joinpath("README.md").read_text()
     for code in ExitCode:
         assert f"\n| {int(code)} | " in readme, code
+
+
+@pytest.mark.parametrize("args", [["{p}.onnx"], ["{p}.keras"], ["{p}.json"], ["calibrate", "{p}.json"]])
+def test_model_and_measurement_files_that_would_block_are_refused_at_once(tmp_path, args):
+    # every reader of user files (YAML, models, measurements) opens without blocking and
+    # reads regular files only: a FIFO nobody writes to would hang a plain open()
+    base = tmp_path / "model"
+    fifo = str(base) + os.path.splitext(args[-1])[1]
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    code, stderr = run(*[a.format(p=base) for a in args], timeout=20)
+    assert time.monotonic() - started < 10
+    one_line(stderr)
+    assert code == ExitCode.INVALID_ARCHITECTURE and stderr.strip().endswith("is not a regular file")

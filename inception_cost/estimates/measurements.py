@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from inception_cost.core.analysis import Analysis, analyse
@@ -19,6 +18,7 @@ from inception_cost.errors import ArchitectureError, InceptionCostError
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Kernel, kernels
 from inception_cost.estimates.latency import Math, Precision
+from inception_cost.source.files import read_regular
 
 BUILTINS = {"torchvision_googlenet": "googlenet-torchvision", "torchvision_inception_v3": "inception-v3"}
 # measure_latency.py's modes: fp32 sets both TF32 flags False, tf32 both True
@@ -51,12 +51,10 @@ class Case:
 
 def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
     """(the file's environment and peaks, its cases); a one-line error if it is not one."""
-    file = Path(path)
+    raw = read_regular(path, MAX_BYTES, what="a measurements file", expected="measure_latency.py's JSON")
     try:
-        if file.stat().st_size > MAX_BYTES:
-            raise ArchitectureError(f"larger than {MAX_BYTES >> 20} MiB: not a measurements file", file=path)
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ArchitectureError(f"cannot read measurements: {exc}", file=path) from None
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list) \
             or not isinstance(data.get("configs"), dict):

@@ -131,13 +131,6 @@ def merged_shape(kind: str, shapes: list[Shape], where: str) -> Shape:
                      path=where)
 
 
-def unreadable(exc: OSError, path: str) -> ArchitectureError:
-    """A model file that cannot be opened, said as for a YAML file (exit code 3)."""
-    if isinstance(exc, FileNotFoundError):
-        return ArchitectureError("no such file", file=path)
-    return ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=path)
-
-
 def yaml_padding(pads: Pads) -> Any:
     """((top, bottom), (left, right)) as a file writes it: valid, p, [ph, pw], or
     [[top, bottom], [left, right]]."""

@@ -8,6 +8,7 @@ declares its `scale` (gamma), so `-c keras` counts what `model.count_params()` d
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
@@ -15,7 +16,8 @@ from collections import deque
 from typing import Any
 
 from inception_cost.errors import ArchitectureError
-from inception_cost.importers.graph import NO_PADS, Graph, Pads, unreadable, yaml_padding
+from inception_cost.importers.graph import NO_PADS, Graph, Pads, yaml_padding
+from inception_cost.source.files import read_regular
 
 MAX_CONFIG_BYTES = 50_000_000
 ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid",
@@ -58,28 +60,29 @@ def _read(document: Any, path: str, skip_unknown: bool) -> Graph:
 
 
 def _document(path: str) -> Any:
+    keras = path.lower().endswith(".keras")
+    # the archive is read whole, within its limit, through the one safe reader of user files
+    raw = read_regular(path, MAX_CONFIG_BYTES, what="a Keras model" if keras else "a Keras config",
+                       expected="a .keras archive" if keras else "a Keras JSON config")
     try:
-        if path.lower().endswith(".keras"):
-            with zipfile.ZipFile(path) as archive:
+        if keras:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 try:
                     info = archive.getinfo("config.json")
                 except KeyError:
                     raise ArchitectureError("a .keras file needs a config.json inside", file=path) from None
                 if info.file_size > MAX_CONFIG_BYTES:
                     raise ArchitectureError(f"config.json is more than {MAX_CONFIG_BYTES:,} bytes", file=path)
-                raw = archive.read(info)
-        else:
-            if os.path.getsize(path) > MAX_CONFIG_BYTES:
-                raise ArchitectureError(f"more than the {MAX_CONFIG_BYTES:,} bytes a config may have", file=path)
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_CONFIG_BYTES + 1)
+                with archive.open(info) as member:
+                    raw = member.read(MAX_CONFIG_BYTES + 1)  # what it says of its size may be a lie
+                if len(raw) > MAX_CONFIG_BYTES:
+                    raise ArchitectureError(f"config.json is more than {MAX_CONFIG_BYTES:,} bytes", file=path)
         return json.loads(raw.decode("utf-8"))
     except ArchitectureError:
         raise
-    except OSError as exc:
-        raise unreadable(exc, path) from None
-    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        what = "zip archive" if path.lower().endswith(".keras") else "JSON document"
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, RecursionError, OSError,
+            NotImplementedError) as exc:
+        what = "zip archive" if keras else "JSON document"
         raise ArchitectureError(f"not a readable {what} ({str(exc).splitlines()[0] if str(exc) else exc})",
                                 file=path) from None
 

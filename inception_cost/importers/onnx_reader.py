@@ -15,12 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
-from inception_cost.importers.graph import Graph, unreadable
+from inception_cost.importers.graph import Graph
 from inception_cost.importers.onnx_ops import HANDLERS, PARAMETER_OPS
 from inception_cost.importers.onnx_state import Reader
 from inception_cost.importers.onnx_values import attributes, tensor_values, type_dims
+from inception_cost.source.files import read_regular
 
-MAX_FILE_BYTES = 2_000_000_000  # protobuf's own limit
+MAX_FILE_BYTES = 400_000_000  # the file and its parse stay within about 1 GB of memory
 
 
 def load_onnx() -> Any:
@@ -76,15 +77,10 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
 
 
 def _load(onnx: Any, path: str) -> Any:
+    raw = read_regular(path, MAX_FILE_BYTES, what="an ONNX model (export its weights as external data,"
+                       " which are not read, to read a larger one)", expected="an ONNX model")
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ArchitectureError(f"more than the {MAX_FILE_BYTES:,} bytes an ONNX file may have", file=path)
-        return onnx.load_model(path, load_external_data=False)
-    except ArchitectureError:
-        raise
-    except OSError as exc:
-        raise unreadable(exc, path) from None
+        return onnx.load_model_from_string(raw)  # external data stays unread: only dims are needed
     except Exception as exc:  # protobuf's DecodeError and its kin: a truncated or foreign file
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ArchitectureError(f"not a readable ONNX model ({message})", file=path) from None

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 from typing import Any
 
 import yaml
 
 from inception_cost.errors import ArchitectureError, shorten
+from inception_cost.source.files import read_regular
 from inception_cost.source.numbers import MAX_DIGITS
 
 # libyaml when PyYAML has it (fast), else the pure-Python loader; both are safe loaders.
@@ -50,34 +50,8 @@ class YList(list[Any]):
 def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> Any:
     """Parse an architecture file; errors name the file as `display_name`."""
     path = os.fspath(path)
-    name = display_name or path
-    too_big = f"more than the {MAX_FILE_BYTES:,} bytes an architecture may have"
-    try:
-        if os.path.isdir(path):
-            raise ArchitectureError("is a directory, not an architecture file", file=name)
-        # Non-blocking, and the opened file itself checked: a device or a pipe (or a
-        # link to one, or one swapped in after a check by name) could never end.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        with open(fd, "rb") as handle:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise ArchitectureError("is not a regular file", file=name)
-            if info.st_size == 0:  # /proc/kmsg and friends say 0 and block: never read them
-                raise ArchitectureError("file is empty (or a special file that says it has no"
-                                        " bytes); expected a YAML mapping with 'input' and 'layers'",
-                                        file=name)
-            if info.st_size > MAX_FILE_BYTES:
-                raise ArchitectureError(f"file is {info.st_size:,} bytes, {too_big}", file=name)
-            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may grow while it is read
-        if len(raw) > MAX_FILE_BYTES:
-            raise ArchitectureError(f"file is {too_big}", file=name)
-    except ArchitectureError:
-        raise
-    except FileNotFoundError:
-        raise ArchitectureError("no such file", file=name) from None
-    except OSError as exc:
-        raise ArchitectureError(f"cannot read file ({exc.strerror or exc})", file=name) from None
-    return load_bytes(raw, name)
+    raw = read_regular(path, MAX_FILE_BYTES, display_name or path)
+    return load_bytes(raw, display_name or path)
 
 
 def load_bytes(raw: bytes, name: str) -> Any:
