@@ -184,3 +184,19 @@ def test_malformed_measurements_are_one_line_errors(tmp_path, doc, message):
     result = CliRunner().invoke(cli, ["calibrate", str(path)])
     assert result.exit_code == 3 and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_fit_s_work_is_bounded_whatever_the_file():
+    from types import SimpleNamespace
+
+    from inception_cost.errors import UsageError
+    from inception_cost.estimates.calibrate import bounded_work
+
+    def cases(kernels: int, groups: int) -> list:
+        return [SimpleNamespace(distinct=[None] * (kernels // groups), group=str(g)) for g in range(groups)]
+
+    assert bounded_work(cases(2_100, 4), 1500, cross=True) == (1500, 4)  # the H100 file: as asked
+    assert bounded_work(cases(10_000, 4), 1500, cross=False) == (320, 4)  # 3,200,000 // 10,000
+    assert bounded_work(cases(50_000, 4), 1500, cross=False)[0] == 64
+    with pytest.raises(UsageError, match="13 groups, more than the 12"):
+        bounded_work(cases(1_300, 13), 1500, cross=True)

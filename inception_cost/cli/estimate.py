@@ -120,6 +120,11 @@ def calibrate(measurements: str, output: str | None, force: bool, base: str, nam
     info, cases = read_measurements(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
     start = cal.measured_device(load_device(base), info, profile)
+    evaluations, folds = cal.bounded_work(cases, evaluations, cross)
+    fits = 1 + (folds if cross else 0)
+    click.echo(f"calibrate: {len(cases)} cases, {sum(len(c.distinct) for c in cases):,} distinct kernels;"
+               f" {fits} fit(s) of {evaluations:,} evaluations per layout (about"
+               f" {fits * cal.seconds_per_fit(cases, evaluations):,.0f} s on a 2-core machine)...", err=True)
     fitted = cal.fit(start, cases, evaluations)
     summary = [f"fitted on {cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])}"]
     if cross:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.fitting import nelder_mead
 from inception_cost.estimates.latency import Latency, Math
@@ -81,6 +82,29 @@ def predict_us(device: Device, case: Case) -> float:
 
 def log_error(device: Device, cases: Sequence[Case]) -> float:
     return sum(math.log(predict_us(device, c) / c.measured_us) ** 2 for c in cases) / len(cases)
+
+
+# A fit prices every distinct kernel once per evaluation, twice over (both layouts): about
+# 4 µs each on this project's 2-core machine. The budget keeps any file's fit near 30 s
+# (the H100 file: 1,500 evaluations of its 2,083 kernels); more groups than MAX_FOLDS
+# would make a cross-validation as many fits.
+KERNEL_EVALUATIONS = 3_200_000
+SECONDS_PER_KERNEL_EVALUATION = 2 * 4.2e-6
+MAX_FOLDS = 12
+
+
+def bounded_work(cases: Sequence[Case], evaluations: int, cross: bool) -> tuple[int, int]:
+    """(evaluations per fit within the budget, the number of cross-validation folds)."""
+    kernels = max(1, sum(len(c.distinct) for c in cases))
+    folds = len({c.group for c in cases})
+    if cross and folds > MAX_FOLDS:
+        raise UsageError(f"--cross-validate fits once per group: {folds} groups, more than the {MAX_FOLDS}"
+                         " it does in bounded time")
+    return max(50, min(evaluations, KERNEL_EVALUATIONS // kernels)), folds
+
+
+def seconds_per_fit(cases: Sequence[Case], evaluations: int) -> float:
+    return evaluations * sum(len(c.distinct) for c in cases) * SECONDS_PER_KERNEL_EVALUATION
 
 
 def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
