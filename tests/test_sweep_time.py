@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import inception_cost as ic
 from inception_cost.cli import cli
 from inception_cost.core.analysis import analyse
-from inception_cost.errors import UsageError
+from inception_cost.errors import ExitCode, UsageError
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.roofline import node_timer
@@ -74,3 +74,13 @@ def test_bad_budget_time_is_a_usage_error():
     result = CliRunner().invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5=16..32:16",
                                       "--budget-time", "fast"])
     assert result.exit_code == 4 and "--budget-time 'fast'" in result.output
+
+
+def test_a_timed_sweep_is_bounded_by_its_work():
+    # 2,048 variants x (GoogLeNet's 88 layers + 20) = 221,184: more than the 120,000 a timed
+    # sweep may rebuild and time (about 10 s here); refused before any is timed
+    result = CliRunner().invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#1x1=4..256:4",
+                                      "--vary", "#3x3=8..256:8", "--device", "h100-measured"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "2,048 variants x (88 layers + 20) = 221,184 to rebuild and time is more than the 120,000" \
+        in result.stderr
