@@ -166,3 +166,18 @@ def test_structure_is_recovered(tmp_path):
     assert dense.depth == 121
     keras_resnet = import_model(unpack(tmp_path, "keras_ResNet50", ".json")).text
     assert "name: block1" in keras_resnet and "padding: [[1, 1], [1, 1]]" not in keras_resnet
+
+
+def test_of_a_keras_archive_only_its_config_is_read(tmp_path):
+    # a .keras file is a zip of config.json and the weights; weights larger than the 50 MB a
+    # config may have (Xception's are 92 MB) are never read
+    import zipfile
+
+    with gzip.open(os.path.join(MODELS, "keras_Xception.json.gz"), "rb") as packed:
+        config = packed.read()
+    archive = tmp_path / "xception.keras"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("config.json", config)
+        zf.writestr("model.weights.h5", os.urandom(51_000_000))
+    cost = ic.analyse(str(archive), convention="keras")
+    assert (cost.params, cost.macs) == KERAS["Xception"]

@@ -8,7 +8,6 @@ declares its `scale` (gamma), so `-c keras` counts what `model.count_params()` d
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -17,7 +16,7 @@ from typing import Any
 
 from inception_cost.errors import ArchitectureError
 from inception_cost.importers.graph import NO_PADS, Graph, Pads, yaml_padding
-from inception_cost.source.files import read_regular
+from inception_cost.source.files import open_regular, read_regular
 
 MAX_CONFIG_BYTES = 50_000_000
 ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "hard_sigmoid": "hard_sigmoid",
@@ -61,12 +60,13 @@ def _read(document: Any, path: str, skip_unknown: bool) -> Graph:
 
 def _document(path: str) -> Any:
     keras = path.lower().endswith(".keras")
-    # the archive is read whole, within its limit, through the one safe reader of user files
-    raw = read_regular(path, MAX_CONFIG_BYTES, what="a Keras model" if keras else "a Keras config",
-                       expected="a .keras archive" if keras else "a Keras JSON config")
+    # through the one safe reader of user files; of an archive only its config is read
+    if not keras:
+        raw = read_regular(path, MAX_CONFIG_BYTES, what="a Keras config", expected="a Keras JSON config")
     try:
         if keras:
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            with open_regular(path, what="a Keras model", expected="a .keras archive") as handle, \
+                    zipfile.ZipFile(handle) as archive:
                 try:
                     info = archive.getinfo("config.json")
                 except KeyError:
