@@ -89,7 +89,7 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
 
 
 @click.command()
-@click.argument("measurements", metavar="MEASUREMENTS.json")
+@click.argument("measurements", metavar="MEASUREMENTS.json...", nargs=-1, required=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the fitted profile to FILE (default: print it).")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.option("--base", default="h100-sxm", show_default=True, metavar="NAME|FILE",
@@ -99,14 +99,16 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
               help="Model evaluations per fit (each fit takes about this many x 10 ms).")
 @click.option("--cross-validate", "cross", is_flag=True,
               help="Also fit once per group of cases without it, and report the held-out accuracy.")
-def calibrate(measurements: str, output: str | None, force: bool, base: str, name: str | None,
+def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, base: str, name: str | None,
               evaluations: int, cross: bool) -> None:
     """Fit a device profile's latency model to latencies measured on your GPU with
-    benchmarks/gpu/measure_latency.py; the summary goes to stderr.
+    benchmarks/gpu/measure_latency.py (and, optionally, measure_more.py: its single convs,
+    non-conv kernels and networks); the summary goes to stderr.
 
     \b
     Examples:
       inception-cost calibrate h100_latency.json -o my-gpu.yaml
+      inception-cost calibrate h100_latency.json h100_more.json -o my-gpu.yaml
       inception-cost roofline googlenet --device my-gpu.yaml
     """
     import sys
@@ -115,9 +117,9 @@ def calibrate(measurements: str, output: str | None, force: bool, base: str, nam
     from inception_cost.cli.output import write_output
     from inception_cost.estimates import calibrate as cal
     from inception_cost.estimates.devices import load_device
-    from inception_cost.estimates.measurements import read_measurements
+    from inception_cost.estimates.measurements import read_all
 
-    info, cases = read_measurements(measurements)
+    info, cases = read_all(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
     start = cal.measured_device(load_device(base), info, profile)
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
@@ -130,7 +132,7 @@ def calibrate(measurements: str, output: str | None, force: bool, base: str, nam
     if cross:
         held = cal.cross_validate(start, cases, evaluations)
         summary.append(f"held out by group: {cal.Accuracy.of([(p, c.measured_us) for c, p in held])}")
-    source = f"{Path(measurements).name}: CUDA-graph medians of {len(cases)} cases"
+    source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {len(cases)} cases"
     write_output(cal.profile_yaml(fitted, source, "; ".join(summary)), output, force)
     for line in summary:
         click.echo(f"calibrate: {line}", err=True)

@@ -1,0 +1,143 @@
+"""measure_more.py's records (single convs, non-conv kernels, networks) read as calibration
+cases beside measure_latency.py's, and `calibrate` over several files of one GPU."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inception_cost.cli import cli
+from inception_cost.errors import ArchitectureError
+from inception_cost.estimates.kernels import Op
+from inception_cost.estimates.measurements import read_all, read_measurements
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "h100_latency.json"
+
+
+def conv(cin, cout, kernel, stride, padding, hw, batch, mode, us, layout="contiguous", groups=1, graph=True):
+    """A `convs` record as measure_more.py writes it (times made up; the geometry is exact)."""
+    kh, kw = kernel
+    hout = (hw + 2 * padding[0] - kh) // stride + 1
+    wout = (hw + 2 * padding[1] - kw) // stride + 1
+    macs = kh * kw * (cin // groups) * cout * hout * wout
+    record = dict(op="conv2d", cin=cin, cout=cout, kernel=[kh, kw], stride=[stride, stride], padding=list(padding),
+                  dilation=[1, 1], groups=groups, bias=False, hin=hw, win=hw, hout=hout, wout=wout, batch=batch,
+                  macs_per_image=macs, mode=mode, memory_format=layout, eager={"median_us": us * 3})
+    if graph:
+        record["graph"] = {"median_us": us}
+    return record
+
+
+def kernel(op, c, hw, out_hw, batch, mode, us):
+    return dict(op=op, c=c, h=hw, w=hw, hout=out_hw, wout=out_hw, batch=batch, mode=mode,
+                memory_format="contiguous", graph={"median_us": us})
+
+
+def network(net, hw, macs, batch, mode, us):
+    return dict(net=net, hw=hw, batch=batch, mode=mode, memory_format="contiguous", macs_per_image=macs,
+                graph={"median_us": us})
+
+
+def more_file(tmp_path, **changes):
+    doc = dict(script="benchmarks/gpu/measure_more.py", peaks={}, environment={"sm_count": 132},
+               convs=[conv(192, 192, (1, 7), 1, (0, 3), 17, 32, "fp16", 27.8),
+                      conv(192, 192, (7, 1), 1, (3, 0), 17, 32, "tf32", 27.0),
+                      conv(288, 384, (3, 3), 2, (0, 0), 35, 1, "bf16", 20.0),
+                      conv(64, 64, (3, 3), 1, (1, 1), 56, 32, "fp16", 30.0, groups=64),
+                      conv(192, 192, (3, 3), 1, (1, 1), 28, 32, "fp16", 40.0, layout="channels_last"),
+                      conv(192, 192, (3, 3), 1, (1, 1), 28, 32, "fp16", 40.0, graph=False)],
+               kernels=[kernel("batchnorm", 192, 28, 28, 32, "fp16", 12.0),
+                        kernel("maxpool3x3s2", 64, 112, 56, 32, "fp16", 30.0),  # torchvision's ceil mode
+                        kernel("adaptive_avgpool1x1", 1024, 7, 1, 32, "fp32", 9.0),
+                        kernel("cat4", 192, 28, 28, 32, "fp16", 20.0)],
+               networks=[network("googlenet", 224, 1_498_376_192, 256, "bf16", 20_000.0),
+                         network("googlenet", 64, 123_256_832, 1, "fp16", 900.0)],
+               training=[], fusion=[])
+    doc.update(changes)
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_records_become_cases_the_core_counts(tmp_path):
+    _, cases = read_measurements(str(more_file(tmp_path)))
+    # channels_last, eager-only, cat4 and GoogLeNet at 64x64 are not what the model describes
+    assert [(c.group, c.name, c.mode, c.batch) for c in cases] == [
+        ("more convs", "conv1x7/1 g1 192>192 17x17", "fp16", 32),
+        ("more convs", "conv7x1/1 g1 192>192 17x17", "tf32", 32),
+        ("more convs", "conv3x3/2 g1 288>384 35x35", "bf16", 1),
+        ("more convs", "conv3x3/1 g64 64>64 56x56", "fp16", 32),
+        ("more kernels", "batchnorm 192x28x28", "fp16", 32),
+        ("more kernels", "maxpool3x3s2 64x112x112", "fp16", 32),
+        ("more kernels", "adaptive_avgpool1x1 1024x7x7", "fp32", 32),
+        ("more networks", "googlenet 224x224", "bf16", 256)]
+    by_name = {c.name: c for c in cases}
+    assert by_name["conv1x7/1 g1 192>192 17x17"].macs == 7 * 192 * 192 * 17 * 17  # 74,575,872
+    assert by_name["conv3x3/2 g1 288>384 35x35"].macs == 9 * 288 * 384 * 17 * 17  # Mixed_6a's 3x3/2
+    assert [k.op for k in by_name["conv3x3/1 g64 64>64 56x56"].kernels] == [Op.DEPTHWISE]
+    assert [k.op for k in by_name["batchnorm 192x28x28"].kernels] == [Op.ELEMENTWISE]
+    assert by_name["googlenet 224x224"].macs == 1_498_376_192  # the built-in googlenet-torchvision
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"convs": [dict(conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", 9.0), macs_per_image=5)]},
+     "convs record 1: conv3x3/1 g1 16>32 8x8: the calculator counts 294,912 MACs, the measurement 5"),
+    ({"kernels": [kernel("maxpool3x3s2", 64, 112, 55, 1, "fp16", 9.0)]},
+     "kernels record 1: .*output is 56x56, the measurement's 55x55"),
+    ({"networks": [network("googlenet", 224, 1, 1, "fp16", 900.0)]}, "the measurement 1"),
+    ({"convs": [conv(16, 32, (3, 3), 1, (1, 1), 8, 0, "fp16", 9.0)]}, "out of range"),
+])
+def test_records_that_disagree_are_one_line_errors(tmp_path, changes, message):
+    with pytest.raises(ArchitectureError, match=message):
+        read_measurements(str(more_file(tmp_path, **changes)))
+
+
+def test_neither_format_is_named_in_the_error(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"convs": []}))
+    with pytest.raises(ArchitectureError, match="nor a measure_more.py one"):
+        read_measurements(str(path))
+
+
+def test_calibrate_fits_one_gpu_s_files_together(tmp_path):
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    latency = tmp_path / "latency.json"
+    latency.write_text(json.dumps(data))
+    more = more_file(tmp_path)
+    info, cases = read_all((str(latency), str(more)))
+    assert len(cases) == 60 + 8 and info["peaks"]["matmul_tf32"]["tflops_at_median"] > 0
+    out = tmp_path / "gpu.yaml"
+    result = CliRunner().invoke(cli, ["calibrate", str(latency), str(more), "-o", str(out), "--evaluations", "50"])
+    assert result.exit_code == 0, result.output
+    assert "calibrate: 68 cases" in result.output
+    assert "latency.json, more.json: CUDA-graph medians of 68 cases" in out.read_text()
+
+
+def test_calibrate_takes_at_most_eight_files(tmp_path):
+    more = str(more_file(tmp_path))
+    result = CliRunner().invoke(cli, ["calibrate", *[more] * 9])
+    assert result.exit_code == 3 and "9 measurement files: at most 8" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_script_s_own_output_is_read(tmp_path):
+    """measure_more.py --quick on a CPU (tests/models/README.md): every conv record is a
+    case whose MACs the core counts as the script did; channels_last and cat4, add and the
+    layout copy are left out, as are the networks at 64x64 and 80x80."""
+    import gzip
+
+    doc = json.loads(gzip.decompress((DATA.parents[2] / "tests" / "models" / "measure_more_quick_cpu.json.gz")
+                                     .read_bytes()))
+    for group in ("convs", "kernels", "networks"):
+        for record in doc[group]:
+            record["graph"] = record["eager"]  # a CPU has no CUDA graphs
+    path = tmp_path / "quick.json"
+    path.write_text(json.dumps(doc))
+    _, cases = read_measurements(str(path))
+    convs = [r for r in doc["convs"] if r["memory_format"] == "contiguous"]
+    assert len(doc["convs"]) == 13 and len(convs) == 12
+    assert sorted(c.macs for c in cases if c.group == "more convs") == sorted(r["macs_per_image"] for r in convs)
+    assert len([c for c in cases if c.group == "more kernels"]) == 12  # 6 of the 9 ops, fp32 and bf16
+    assert not [c for c in cases if c.group == "more networks"]
