@@ -116,6 +116,22 @@ def test_calibrate_writes_a_profile_that_loads(tmp_path):
     assert again.exit_code == 5 and "already exists" in again.output
 
 
+def test_bf16_cases_fit_an_efficiency_of_their_own(tmp_path):
+    """Another GPU's file may measure bf16 (measure_latency.py --modes ...,bf16): its convs
+    then get their own efficiency; without bf16 cases bf16 takes fp16's."""
+    data = json.loads(DATA.read_text())
+    fp16 = [c for c in data["cases"] if c["group"] == "googlenet_3a" and c["mode"] == "fp16"]
+    slower = [dict(c, mode="bf16", graph=dict(c["graph"], median_us=c["graph"]["median_us"] * 1.6)) for c in fp16]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(dict(data, cases=fp16 + slower)))
+    info, cases = read_measurements(str(path))
+    start = cal.measured_device(load_device("h100-sxm"), info, "x")
+    both = cal.fit(start, cases, 400).latency.efficiency
+    assert both["bf16"] < 0.8 * both["fp16"] * 754.4 / 796.5, both  # 1.6x slower at a 6% higher peak
+    alone = cal.fit(start, cases[:len(fp16)], 200).latency.efficiency
+    assert alone["bf16"] == alone["fp16"]
+
+
 def test_calibrate_refuses_what_is_not_a_measurement(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text('{"cases": 3}')

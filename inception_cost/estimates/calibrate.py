@@ -66,12 +66,28 @@ PARAMETERS = (
 )
 
 
-def latency_of(vector: Sequence[float], base: Latency) -> Latency:
-    """The latency parameters a point of the search stands for (log values, clamped)."""
+# bf16 runs on the same tensor cores as fp16: its own efficiency only where cases measure it
+BF16_EFFICIENCY = Parameter("efficiency.bf16", _entry("efficiency", Math.BF16), 0.4, 0.02, 1.2)
+
+
+def parameters_for(cases: Sequence[Case]) -> tuple[Parameter, ...]:
+    """The parameters a fit of `cases` searches."""
+    return PARAMETERS + ((BF16_EFFICIENCY,) if any(c.precision.conv is Math.BF16 for c in cases) else ())
+
+
+def latency_of(vector: Sequence[float], base: Latency,
+               parameters: Sequence[Parameter] = PARAMETERS) -> Latency:
+    """The latency parameters a point of the search stands for (log values, clamped); bf16
+    takes fp16's Winograd speed-up and window exponent, and its efficiency unless it has
+    one of its own among `parameters`."""
     lat = base
-    for p, x in zip(PARAMETERS, vector):
+    for p, x in zip(parameters, vector):
         lat = p.set(lat, min(max(math.exp(x), p.low), p.high))
-    return lat
+    fp16 = Math.FP16.value
+    own = BF16_EFFICIENCY in parameters
+    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency[fp16 if not own else "bf16"]},
+                   winograd={**lat.winograd, "bf16": lat.winograd[fp16]},
+                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent[fp16]})
 
 
 def predict_us(device: Device, case: Case) -> float:
@@ -108,30 +124,28 @@ def seconds_per_fit(cases: Sequence[Case], evaluations: int) -> float:
 
 
 def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
-    """`device` with the latency parameters that fit `cases` best (bf16 and int8 take
-    fp16's efficiency and Winograd speed-up: the measurements have no case of theirs)."""
+    """`device` with the latency parameters that fit `cases` best (bf16 follows fp16 where
+    the cases have no bf16 of their own; int8 takes fp16's efficiency: no case measures it)."""
     best: tuple[float, Device] | None = None
+    parameters = parameters_for(cases)
     for layout in (False, True):
         base = replace(device.latency, layout_copies=layout)
 
         def loss(vector: list[float], base: Latency = base) -> float:
-            return log_error(replace(device, latency=latency_of(vector, base)), cases)
+            return log_error(replace(device, latency=latency_of(vector, base, parameters)), cases)
 
-        start = [math.log(p.start) for p in PARAMETERS]
+        start = [math.log(p.start) for p in parameters]
         vector, value = nelder_mead(loss, start, step=0.5, max_evals=max_evals)
         if best is None or value < best[0]:
-            best = value, replace(device, latency=_derived(latency_of(vector, base)))
+            best = value, replace(device, latency=_derived(latency_of(vector, base, parameters)))
     assert best is not None
     return best[1]
 
 
 def _derived(lat: Latency) -> Latency:
-    fp16 = Math.FP16.value
     # a Winograd "speed-up" below 1 means the 3x3/1 convs run as implicit GEMMs: write 1
-    winograd = {m: max(1.0, v) for m, v in lat.winograd.items()}
-    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency[fp16], "int8": lat.efficiency[fp16]},
-                   winograd={**winograd, "bf16": winograd[fp16]},
-                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent[fp16]})
+    return replace(lat, efficiency={**lat.efficiency, "int8": lat.efficiency[Math.FP16.value]},
+                   winograd={m: max(1.0, v) for m, v in lat.winograd.items()})
 
 
 def cross_validate(device: Device, cases: Sequence[Case], max_evals: int = 1500,
