@@ -4,7 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import net
+from conftest import builtin, net
 
 from inception_cost.cli import cli
 from inception_cost.estimates.dtypes import Dtype
@@ -58,6 +58,21 @@ def test_batch_norm_saves_its_input_and_statistics():
     # input), each 128 elements; mean and inverse deviation: 2 x 8 fp32
     assert m.saved_activations == 3 * 128 * 4 + 2 * 8 * 4
     assert m.buffers == 2 * 8 * 4 and m.parameters == 64 + 16
+
+
+def test_batch_norm_statistics_are_per_batch_not_per_image():
+    text = "input: 4x4x8\nlayers:\n  - conv: {filters: 8, kernel: 1, bias: false, batch_norm: true, activation: silu}\n"
+    m = training_memory(net(text), Dtype.FP32, 32, Optimizer.SGD)
+    assert m.saved_activations == 32 * 3 * 128 * 4 + 2 * 8 * 4
+
+
+def test_torchvision_googlenet_saves_what_pytorch_saves():
+    """benchmarks/training_memory_cpu.py, torch 2.13.0 / torchvision 0.28.0 on the CPU, batch
+    32, fp32, aux heads: autograd saves 1,545,493,376 bytes, of which dropout's fp32 noise
+    is 393,216; with CUDA's 1-byte mask instead (98,304) that is the figure below."""
+    m = training_memory(builtin("googlenet-torchvision", train=True), Dtype.FP32, 32, Optimizer.SGD)
+    assert m.saved_activations == 1_545_493_376 - 393_216 + 98_304 == 1_545_198_464
+    assert m.weights == m.gradients == 13_004_888 * 4 and m.buffers == 60_288
 
 
 def test_memory_command_reports_training(tmp_path):

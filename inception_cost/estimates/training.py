@@ -4,9 +4,10 @@ autograd saves for the backward pass, and the peak.
 What PyTorch keeps, per layer kind (read from the core's kinds, fields and args):
 a conv or linear layer saves its input (for the weight gradient; a separable conv also
 its depthwise output); batch norm saves its input (and a mean and inverse deviation per
-channel, fp32); relu, relu6, elu, sigmoid, tanh and softmax save their output, the other
-activations their input; a max pool saves its input and int64 indices per output; dropout
-a 1-byte mask per element; a gate's product both factors; additions, average pools,
+channel, fp32, once per batch); relu, relu6, elu, sigmoid, tanh and softmax save their
+output, the other activations their input; a max pool saves its input and int64 indices
+per output; dropout a 1-byte mask per element (CUDA's; the CPU keeps fp32 noise); a
+gate's product both factors; additions, average pools,
 concats, flatten and identity nothing. A tensor that several layers save (a module's
 input read by every branch) is counted once. Mixed precision (bf16/fp16) follows
 Micikevicius et al. 2018: 16-bit weights, gradients and activations, fp32 master
@@ -30,7 +31,7 @@ from inception_cost.estimates.dtypes import Dtype
 
 SAVES_OUTPUT = ("relu", "relu6", "elu", "sigmoid", "tanh")  # their backward reads the result
 INDEX_BYTES = 8  # max pool indices are int64
-MASK_BYTES = 1  # dropout's bool mask
+MASK_BYTES = 1  # dropout's bool mask (CUDA's fused dropout; on the CPU PyTorch keeps an fp32 one)
 STAT_BYTES = 4  # batch norm's saved mean and inverse deviation are fp32
 
 
@@ -78,7 +79,7 @@ def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Opt
     return TrainingMemory(
         parameters=params, weights=params * size, master_weights=params * 4 if mixed else 0,
         gradients=params * size, optimizer_state=params * 4 * optimizer.state, buffers=buffers * size,
-        saved_activations=saved.bytes(size) * batch, backward_workspace=2 * largest * size * batch)
+        saved_activations=saved.bytes(size, batch), backward_workspace=2 * largest * size * batch)
 
 
 def _numel(shape: tuple[int, int, int]) -> int:
@@ -94,15 +95,16 @@ class SavedTensors:
         self.ids = itertools.count()
         self.sizes: dict[int, int] = {}
         self.saved: set[int] = set()
-        self.fixed_bytes = 0  # indices, masks, statistics: bytes per image, any dtype
+        self.fixed_bytes = 0  # indices, masks: bytes per image, whatever the dtype
+        self.batch_bytes = 0  # batch norm's statistics: per channel, once for the whole batch
 
     def tensor(self, elements: int) -> int:
         t = next(self.ids)
         self.sizes[t] = elements
         return t
 
-    def bytes(self, size: int) -> int:
-        return sum(self.sizes[t] for t in self.saved) * size + self.fixed_bytes
+    def bytes(self, size: int, batch: int) -> int:
+        return (sum(self.sizes[t] for t in self.saved) * size + self.fixed_bytes) * batch + self.batch_bytes
 
     def flow(self, node: CostNode, current: int) -> int:
         """Run `node`'s children from tensor `current`; return its output tensor."""
@@ -158,7 +160,7 @@ class SavedTensors:
 
     def batch_norm(self, current: int, channels: int, out: int) -> int:
         self.saved.add(current)
-        self.fixed_bytes += 2 * channels * STAT_BYTES
+        self.batch_bytes += 2 * channels * STAT_BYTES
         return self.tensor(out)
 
     def activation(self, function: str, current: int, out: int) -> int:
