@@ -67,12 +67,25 @@ def test_batch_norm_statistics_are_per_batch_not_per_image():
 
 
 def test_torchvision_googlenet_saves_what_pytorch_saves():
-    """benchmarks/training_memory_cpu.py, torch 2.13.0 / torchvision 0.28.0 on the CPU, batch
+    """benchmarks/training_cpu.py, torch 2.13.0 / torchvision 0.28.0 on the CPU, batch
     32, fp32, aux heads: autograd saves 1,545,493,376 bytes, of which dropout's fp32 noise
     is 393,216; with CUDA's 1-byte mask instead (98,304) that is the figure below."""
     m = training_memory(builtin("googlenet-torchvision", train=True), Dtype.FP32, 32, Optimizer.SGD)
     assert m.saved_activations == 1_545_493_376 - 393_216 + 98_304 == 1_545_198_464
     assert m.weights == m.gradients == 13_004_888 * 4 and m.buffers == 60_288
+
+
+@pytest.mark.parametrize("name, flops", [("googlenet-torchvision", 17_608_925_184), ("inception-v3", 68_550_064_896)])
+def test_a_training_step_s_gemm_flops_are_pytorch_s(name, flops):
+    """torch.utils.flop_counter.FlopCounterMode over a forward and backward pass (torch
+    2.13.0, torchvision 0.28.0, CPU, train mode with the aux heads, batch 2): convolution,
+    convolution_backward, addmm and mm. Inception v3's stride-2 and unpadded convs pin the
+    input gradient at the forward's MACs."""
+    from inception_cost.estimates.kernels import Op, backward_kernels, kernels
+
+    forward = kernels(builtin(name, train=True))
+    step = forward + backward_kernels(forward)
+    assert sum(2 * k.macs * 2 for k in step if k.op is Op.GEMM) == flops
 
 
 def test_memory_command_reports_training(tmp_path):
@@ -104,7 +117,7 @@ def test_training_step_kernels():
     # gradient only: its input is the network's
     assert [k.op for k in back] == [Op.ELEMENTWISE, Op.GEMM, Op.GEMM, Op.GEMM]
     assert [k.batch_in_k for k in back[1:]] == [False, True, True]
-    dgrad = back[1]  # M = 8 x 8 input positions, N = Cin 8, K = Cout 8 x 3 x 3
+    dgrad = back[1]  # M = 8 x 8 output positions, N = Cin 8, K = Cout 8 x 3 x 3: the forward's MACs
     assert (dgrad.m, dgrad.n, dgrad.k) == (64, 8, 72)
     macs1, macs2 = 9 * 4 * 8 * 64, 9 * 8 * 8 * 64  # per image, forward
     times = estimate(a, load_device("h100-sxm"), Dtype.FP16, batch=2, optimizer=Optimizer.SGD)

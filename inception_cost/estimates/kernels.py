@@ -131,8 +131,9 @@ def layer_kernels(analysis: Analysis, leaf: CostNode) -> list[Kernel]:
 def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
     """The kernels of the backward pass, in the order they run (last layer first).
 
-    A GEMM's input gradient (M = Hin x Win, N = Cin, K = Cout/groups x kh x kw; none for
-    the first kernel, which reads the network's input) and weight gradient (M =
+    A GEMM's input gradient (M = Hout x Wout, N = Cin, K = Cout/groups x kh x kw: the
+    forward's MACs, as cuDNN's strided dgrad skips the zeros a stride puts between the
+    output gradient's elements; none for the first kernel, which reads the network's input) and weight gradient (M =
     Cout/groups, N = Cin/groups x kh x kw, K = batch x Hout x Wout); a depthwise conv
     twice its forward work; an elementwise pass reads the output gradient and what it
     saved and writes the input gradient; a pool or global pool reads the output gradient
@@ -142,9 +143,8 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
         k = forward[position]
         if k.op is Op.GEMM:
             cin = k.k * k.groups // (k.kh * k.kw)
-            if position > 0:
-                result.append(replace(k, inputs=k.outputs, outputs=k.inputs, m=k.inputs // cin, n=cin,
-                                      k=k.n // k.groups * k.kh * k.kw))
+            if position > 0:  # a transposed conv: as many MACs as the forward, whatever the stride
+                result.append(replace(k, inputs=k.outputs, outputs=k.inputs, n=cin, k=k.n // k.groups * k.kh * k.kw))
             result.append(replace(k, inputs=k.inputs + k.outputs, outputs=0, m=k.n // k.groups,
                                   n=k.k * k.groups, k=k.m, batch_in_k=True))
         elif k.op is Op.DEPTHWISE:
