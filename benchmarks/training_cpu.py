@@ -14,6 +14,13 @@ first conv's saved input, so it is counted here too.
 On the CPU PyTorch's dropout saves an fp32 noise tensor where CUDA's fused dropout keeps
 a 1-byte mask (the tool's figure): the script reports that difference apart.
 
+Peak: one SGD step of GoogLeNet (forward, the three losses, backward, update) under
+`torch.profiler` with memory events: the most bytes allocated at once, plus what was
+allocated before the step (weights, buffers, the input and the labels), against the
+`training_peak_bytes` of `memory googlenet-torchvision --train --optimizer sgd`. The CPU
+allocator, not CUDA's caching one: like `torch.cuda.max_memory_allocated`, it counts
+tensors, not cached blocks.
+
 FLOPs: `torch.utils.flop_counter.FlopCounterMode` over a forward and backward pass of
 both networks at batch 2 (convolution, convolution_backward, addmm, mm), against the sum
 of the FLOPs column of `roofline NAME --train --batch 2` (its GEMMs; elementwise passes
@@ -58,6 +65,30 @@ def saved_bytes(batch: int) -> tuple[int, int]:
     return sum(storages.values()), sum(storages.get(p, 0) for p in dropout_noise)
 
 
+def step_peak(batch: int) -> int:
+    """The most bytes allocated at once during one SGD training step, with what the step
+    starts from."""
+    import torch.nn.functional as F
+    from torch.profiler import ProfilerActivity, profile
+
+    model = torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=False).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(batch, 3, 224, 224), torch.randint(0, 1000, (batch,))
+    before = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers(), x, y))
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        out = model(x)
+        loss = sum(F.cross_entropy(o, y) for o in out)
+        loss.backward()
+        optimizer.step()
+        del out, loss
+    allocated = peak = 0
+    events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    for event in sorted(events, key=lambda e: e.start_ns()):
+        allocated += event.nbytes()
+        peak = max(peak, allocated)
+    return before + peak
+
+
 def tool(*args: str) -> Any:
     return json.loads(subprocess.run(["inception-cost", *args, "-f", "json"], check=True, capture_output=True,
                                      text=True).stdout)
@@ -85,6 +116,11 @@ def main() -> None:
     print(f"GoogLeNet, batch {batch}, fp32: PyTorch saves {saved:,} bytes (dropout noise {noise:,});"
           f" with a 1-byte mask {saved - noise + mask:,}; inception-cost {ours:,}"
           f" ({ours - (saved - noise + mask):+,})")
+    peak = step_peak(batch)
+    ours = tool("memory", "googlenet-torchvision", "--train", "--batch", str(batch), "--dtype", "fp32",
+                "--optimizer", "sgd")["totals"]["training_peak_bytes"]
+    print(f"GoogLeNet, batch {batch}, fp32, one SGD step: peak {peak:,} bytes allocated; inception-cost {ours:,}"
+          f" ({ours / peak - 1:+.1%})")
     for network, name, size in (("googlenet", "googlenet-torchvision", 224), ("inception_v3", "inception-v3", 299)):
         rows = tool("roofline", name, "--train", "--batch", "2")["sections"][0]["rows"]
         flops, counted = sum(r["flops"] for r in rows), step_flops(network, size)

@@ -59,9 +59,12 @@ class TrainingMemory:
     buffers: int  # batch norm's running mean and variance
     saved_activations: int
     backward_workspace: int  # the largest output and input gradient alive together
+    peak: int  # the most alive at once: the step, walked layer by layer (`backward_peak`)
+    peak_layer: CostNode | None  # the layer whose backward pass reaches it
 
     @property
-    def peak(self) -> int:
+    def upper_bound(self) -> int:
+        """Every part alive at once."""
         return (self.weights + self.master_weights + self.gradients + self.optimizer_state + self.buffers
                 + self.saved_activations + self.backward_workspace)
 
@@ -76,10 +79,13 @@ def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Opt
     saved = SavedTensors(analysis)
     saved.flow(analysis.root, saved.tensor(_numel(analysis.root.in_shape)))
     largest = max((_numel(leaf.out_shape) for leaf in analysis.root.layers()), default=0)
+    static = params * size + (params * 4 if mixed else 0) + params * 4 * optimizer.state + buffers * size
+    during, layer = saved.backward_peak(size, batch)
     return TrainingMemory(
         parameters=params, weights=params * size, master_weights=params * 4 if mixed else 0,
         gradients=params * size, optimizer_state=params * 4 * optimizer.state, buffers=buffers * size,
-        saved_activations=saved.bytes(size, batch), backward_workspace=2 * largest * size * batch)
+        saved_activations=saved.bytes(size, batch), backward_workspace=2 * largest * size * batch,
+        peak=static + during, peak_layer=layer)
 
 
 def _numel(shape: tuple[int, int, int]) -> int:
@@ -88,15 +94,41 @@ def _numel(shape: tuple[int, int, int]) -> int:
 
 class SavedTensors:
     """Walks the tree in execution order; each tensor is a number, saved ones are kept
-    with their size per image (elements in the dtype, and bytes of fixed size)."""
+    with their size per image (elements in the dtype, and bytes of fixed size) and the
+    first layer that saves them: autograd frees a saved tensor once the backward pass,
+    which runs the layers in reverse, has passed every layer that saved it."""
 
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self.ids = itertools.count()
         self.sizes: dict[int, int] = {}
-        self.saved: set[int] = set()
-        self.fixed_bytes = 0  # indices, masks: bytes per image, whatever the dtype
-        self.batch_bytes = 0  # batch norm's statistics: per channel, once for the whole batch
+        self.saved: dict[int, int] = {}  # tensor -> the first layer (in execution order) that saves it
+        self.layers: list[CostNode] = []  # in execution order
+        self.fixed_at: list[int] = []  # per layer: bytes of its indices and masks per image, whatever the dtype
+        self.batch_at: list[int] = []  # per layer: batch norm's statistics, per channel, once per batch
+
+    def save(self, *tensors: int) -> None:
+        for t in tensors:
+            self.saved.setdefault(t, len(self.layers) - 1)
+
+    def backward_peak(self, size: int, batch: int) -> tuple[int, CostNode | None]:
+        """(the most bytes alive during the backward pass, besides weights, master weights,
+        optimizer state and buffers; the layer whose backward reaches it). While layer i
+        runs backward: what layers 0..i saved, the gradients of layers i.. (PyTorch frees
+        them between steps), and i's output gradient and input gradient."""
+        first = [0] * len(self.layers)
+        for t, i in self.saved.items():
+            first[i] += self.sizes[t]
+        alive = sum((first[i] * size + self.fixed_at[i]) * batch + self.batch_at[i] for i in range(len(self.layers)))
+        terms, grads, best, where = self.analysis.terms, 0, 0, None
+        for i in range(len(self.layers) - 1, -1, -1):
+            leaf = self.layers[i]
+            grads += sum(terms[t][leaf.row] for t in STORED_TERMS) * size
+            working = (_numel(leaf.in_shape) + _numel(leaf.out_shape)) * size * batch
+            if alive + grads + working > best:
+                best, where = alive + grads + working, leaf
+            alive -= (first[i] * size + self.fixed_at[i]) * batch + self.batch_at[i]
+        return best, where
 
     def tensor(self, elements: int) -> int:
         t = next(self.ids)
@@ -104,7 +136,7 @@ class SavedTensors:
         return t
 
     def bytes(self, size: int, batch: int) -> int:
-        return (sum(self.sizes[t] for t in self.saved) * size + self.fixed_bytes) * batch + self.batch_bytes
+        return (sum(self.sizes[t] for t in self.saved) * size + sum(self.fixed_at)) * batch + sum(self.batch_at)
 
     def flow(self, node: CostNode, current: int) -> int:
         """Run `node`'s children from tensor `current`; return its output tensor."""
@@ -123,13 +155,16 @@ class SavedTensors:
         return current
 
     def layer(self, leaf: CostNode, current: int, node_input: int) -> int:
+        self.layers.append(leaf)
+        self.fixed_at.append(0)
+        self.batch_at.append(0)
         kind = CANONICAL[leaf.kind]
         table, i = self.analysis.table, leaf.row
         out = _numel(leaf.out_shape)
         if any(self.analysis.terms[t][i] for t in MAC_TERMS):
-            self.saved.add(current)  # the input, for the weight gradient
+            self.save(current)  # the input, for the weight gradient
             if isinstance(kind, SeparableConv):
-                self.saved.add(self.tensor(table.cin[i] * table.mult[i] * table.hout[i] * table.wout[i]))
+                self.save(self.tensor(table.cin[i] * table.mult[i] * table.hout[i] * table.wout[i]))
             result = self.tensor(out)
             if table.bn[i]:
                 result = self.batch_norm(result, table.cout[i], out)
@@ -142,28 +177,28 @@ class SavedTensors:
             return self.activation(str(leaf.args.get("function", "relu")), current, out)
         if isinstance(kind, Softmax):
             result = self.tensor(out)
-            self.saved.add(result)
+            self.save(result)
             return result
         if isinstance(kind, MaxPool):
-            self.saved.add(current)
-            self.fixed_bytes += out * INDEX_BYTES
+            self.save(current)
+            self.fixed_at[-1] += out * INDEX_BYTES
             return self.tensor(out)
         if isinstance(kind, Dropout):  # a view in inference, a masked copy in training
-            self.fixed_bytes += out * MASK_BYTES
+            self.fixed_at[-1] += out * MASK_BYTES
             return self.tensor(out)
         if isinstance(kind, ElementwiseMul):
-            self.saved.update((current, node_input))
+            self.save(current, node_input)
             return self.tensor(out)
         if kind.view or not any(self.analysis.terms[t][i] for t in Term):
             return current  # flatten, identity: the same tensor
         return self.tensor(out)  # additions, average pools: nothing saved
 
     def batch_norm(self, current: int, channels: int, out: int) -> int:
-        self.saved.add(current)
-        self.batch_bytes += 2 * channels * STAT_BYTES
+        self.save(current)
+        self.batch_at[-1] += 2 * channels * STAT_BYTES
         return self.tensor(out)
 
     def activation(self, function: str, current: int, out: int) -> int:
         result = self.tensor(out)
-        self.saved.add(result if function in SAVES_OUTPUT else current)
+        self.save(result if function in SAVES_OUTPUT else current)
         return result
