@@ -1,17 +1,17 @@
 """Memory of one training step: weights, gradients, optimizer state, the activations
 autograd saves for the backward pass, and the peak.
 
-What PyTorch keeps, per layer kind (read from the core's kinds, fields and args):
-a conv or linear layer saves its input (for the weight gradient; a separable conv also
-its depthwise output); batch norm saves its input (and a mean and inverse deviation per
+What PyTorch keeps, per layer kind (read from the core's kinds, fields and args): a
+conv or linear layer saves its input (for the weight gradient; a separable conv also its
+depthwise output); batch norm saves its input (and a mean and inverse deviation per
 channel, fp32, once per batch); relu, relu6, elu, sigmoid, tanh and softmax save their
-output, the other activations their input; a max pool saves its input and int64 indices
-per output; dropout a 1-byte mask per element (CUDA's; the CPU keeps fp32 noise); a
-gate's product both factors; additions, average pools,
-concats, flatten and identity nothing. A tensor that several layers save (a module's
-input read by every branch) is counted once. Mixed precision (bf16/fp16) follows
-Micikevicius et al. 2018: 16-bit weights, gradients and activations, fp32 master
-weights and optimizer state.
+output, the other activations their input; a max pool saves its input and int64
+indices per output; dropout a 1-byte mask per element (CUDA's; the CPU keeps fp32
+noise); a gate's product both factors; additions, average pools, concats, flatten and
+identity nothing. A tensor that several layers save (a module's input read by every
+branch) is counted once. The peak walks the backward pass (`SavedTensors.backward_peak`).
+Mixed precision (bf16/fp16) follows Micikevicius et al. 2018: 16-bit weights, gradients
+and activations, fp32 master weights and optimizer state.
 """
 
 from __future__ import annotations
