@@ -5,7 +5,8 @@ Run by hand (torch and torchvision, CPU is enough; about 2.5 GB of memory at bat
 
     python benchmarks/training_cpu.py [BATCH]
 
-Saved activations: one forward pass of GoogLeNet in train() mode with the auxiliary heads (what `--train` counts), fp32,
+Saved activations: one forward pass of GoogLeNet (and of Inception v3 at a quarter of
+the batch) in train() mode with the auxiliary heads (what `--train` counts), fp32,
 inside `torch.autograd.graph.saved_tensors_hooks`: every tensor autograd packs is
 recorded once per storage; the model's parameters and buffers are left out (autograd
 saves the weights themselves, not copies). The tool counts the network's input as the
@@ -38,9 +39,9 @@ import torch
 import torchvision
 
 
-def saved_bytes(batch: int) -> tuple[int, int]:
+def saved_bytes(network: str, size: int, batch: int) -> tuple[int, int]:
     """(bytes autograd saves, of which dropout's noise) for one forward pass."""
-    model = torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=False).train()
+    model = getattr(torchvision.models, network)(weights=None, aux_logits=True, init_weights=False).train()
     own = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
     storages: dict[int, int] = {}
     dropout_noise: set[int] = set()
@@ -61,7 +62,7 @@ def saved_bytes(batch: int) -> tuple[int, int]:
         if isinstance(module, torch.nn.Dropout):
             module.register_forward_hook(note_dropout)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(torch.randn(batch, 3, 224, 224))
+        model(torch.randn(batch, 3, size, size))
     return sum(storages.values()), sum(storages.get(p, 0) for p in dropout_noise)
 
 
@@ -108,14 +109,16 @@ def step_flops(network: str, size: int) -> int:
 def main() -> None:
     batch = int(sys.argv[1]) if len(sys.argv) > 1 else 32
     torch.manual_seed(0)
-    saved, noise = saved_bytes(batch)
-    mask = noise // 4  # one byte per element where the tool counts CUDA's mask
-    report = tool("memory", "googlenet-torchvision", "--train", "--batch", str(batch), "--dtype", "fp32")
-    ours = {r["part"]: r["bytes"] for r in report["sections"][1]["rows"]}["saved activations"]
     print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, CPU")
-    print(f"GoogLeNet, batch {batch}, fp32: PyTorch saves {saved:,} bytes (dropout noise {noise:,});"
-          f" with a 1-byte mask {saved - noise + mask:,}; inception-cost {ours:,}"
-          f" ({ours - (saved - noise + mask):+,})")
+    for network, name, size, images in (("googlenet", "googlenet-torchvision", 224, batch),
+                                        ("inception_v3", "inception-v3", 299, max(1, batch // 4))):
+        saved, noise = saved_bytes(network, size, images)
+        mask = noise // 4  # one byte per element where the tool counts CUDA's mask
+        report = tool("memory", name, "--train", "--batch", str(images), "--dtype", "fp32")
+        ours = {r["part"]: r["bytes"] for r in report["sections"][1]["rows"]}["saved activations"]
+        print(f"{network}, batch {images}, fp32: PyTorch saves {saved:,} bytes (dropout noise {noise:,});"
+              f" with a 1-byte mask {saved - noise + mask:,}; inception-cost {ours:,}"
+              f" ({ours - (saved - noise + mask):+,})")
     peak = step_peak(batch)
     ours = tool("memory", "googlenet-torchvision", "--train", "--batch", str(batch), "--dtype", "fp32",
                 "--optimizer", "sgd")["totals"]["training_peak_bytes"]

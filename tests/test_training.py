@@ -84,6 +84,13 @@ def test_torchvision_googlenet_saves_what_pytorch_saves():
     assert m.peak_layer.path == "avgpool"  # the backward pass starts there: nearly all still saved
 
 
+def test_torchvision_inception_v3_saves_what_pytorch_saves():
+    """The same script at batch 8 (Inception v3 at 299x299 with its aux head): PyTorch
+    saves 786,483,040 bytes, of which dropout's fp32 noise is 65,536 (a 1-byte mask: 16,384)."""
+    m = training_memory(builtin("inception-v3", train=True), Dtype.FP32, 8, Optimizer.SGD)
+    assert m.saved_activations == 786_483_040 - 65_536 + 16_384 == 786_433_888
+
+
 @pytest.mark.parametrize("name, flops", [("googlenet-torchvision", 17_608_925_184), ("inception-v3", 68_550_064_896)])
 def test_a_training_step_s_gemm_flops_are_pytorch_s(name, flops):
     """torch.utils.flop_counter.FlopCounterMode over a forward and backward pass (torch
