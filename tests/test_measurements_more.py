@@ -86,11 +86,35 @@ def test_records_become_cases_the_core_counts(tmp_path):
     ({"kernels": [kernel("maxpool3x3s2", 64, 112, 55, 1, "fp16", 9.0)]},
      "kernels record 1: .*output is 56x56, the measurement's 55x55"),
     ({"networks": [network("googlenet", 224, 1, 1, "fp16", 900.0)]}, "the measurement 1"),
-    ({"convs": [conv(16, 32, (3, 3), 1, (1, 1), 8, 0, "fp16", 9.0)]}, "out of range"),
+    ({"convs": [conv(16, 32, (3, 3), 1, (1, 1), 8, 0, "fp16", 9.0)]}, "batch must be a whole number from 1"),
+    ({"convs": [conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", True)]}, "time True out of range"),
+    ({"convs": [conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", 1e300)]}, "time 1e[+]300 out of range"),
+    ({"convs": [dict(conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", 9.0), batch="32")]}, "batch must be a whole"),
+    ({"convs": [dict(conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", 9.0), cin=8.5)]}, "cin must be a whole"),
+    ({"convs": [dict(conv(16, 32, (3, 3), 1, (1, 1), 8, 1, "fp16", 9.0), stride=[])]},
+     "stride must be one whole number or two"),
+    ({"peaks": []}, "'peaks' and 'environment' must be mappings"),
+    ({"environment": "x"}, "'peaks' and 'environment' must be mappings"),
+    ({"peaks": {"d2d_copy": {"gbps_at_median": 0}}}, "peaks.d2d_copy.gbps_at_median must be a number from 1e-06"),
+    ({"peaks": {"matmul_fp16": {"tflops_at_median": "fast"}}}, "peaks.matmul_fp16.tflops_at_median must be"),
+    ({"peaks": {"matmul_fp16": {"tflops_at_median": 1e308}}}, "must be a number from 1e-06 to 1e[+]09"),
+    ({"environment": {"sm_count": -3}}, "sm_count must be a whole number from 1 to 100000"),
 ])
 def test_records_that_disagree_are_one_line_errors(tmp_path, changes, message):
     with pytest.raises(ArchitectureError, match=message):
         read_measurements(str(more_file(tmp_path, **changes)))
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"convs": [], "kernels": [], "networks": [], "x": NaN}', "NaN is not a measurement"),
+    ('{"convs": [], "kernels": [], "networks": [], "x": -Infinity}', "-Infinity is not a measurement"),
+    ('{"convs": [], "kernels": [], "networks": [], "x": 1' + "0" * 5000 + "}", "a number of 5,001 digits"),
+])
+def test_numbers_json_allows_but_no_measurement_has_are_refused(tmp_path, text, message):
+    path = tmp_path / "x.json"
+    path.write_text(text.replace("5,001", "5001"))
+    with pytest.raises(ArchitectureError, match=message.replace("5,001", "5001")):
+        read_measurements(str(path))
 
 
 def test_neither_format_is_named_in_the_error(tmp_path):
@@ -107,12 +131,67 @@ def test_calibrate_fits_one_gpu_s_files_together(tmp_path):
     latency.write_text(json.dumps(data))
     more = more_file(tmp_path)
     info, cases = read_all((str(latency), str(more)))
-    assert len(cases) == 60 + 8 and info["peaks"]["matmul_tf32"]["tflops_at_median"] > 0
+    assert len(cases) == 60 + 8 and round(info.peaks["tf32"], 2) == 386.82
     out = tmp_path / "gpu.yaml"
     result = CliRunner().invoke(cli, ["calibrate", str(latency), str(more), "-o", str(out), "--evaluations", "50"])
     assert result.exit_code == 0, result.output
     assert "calibrate: 68 cases" in result.output
     assert "latency.json, more.json: CUDA-graph medians of 68 cases" in out.read_text()
+
+
+def test_a_cpu_s_tiny_peaks_fit_and_the_profile_loads(tmp_path):
+    """measure_more.py on a CPU: 0.004 TFLOP/s must not round to 0 (a division by zero)."""
+    import gzip
+
+    from inception_cost.estimates.devices import load_device
+
+    doc = json.loads(gzip.decompress((DATA.parents[2] / "tests" / "models" / "measure_more_quick_cpu.json.gz")
+                                     .read_bytes()))
+    for group in ("convs", "kernels", "networks"):
+        for record in doc[group]:
+            record["graph"] = record["eager"]
+    path, out = tmp_path / "cpu.json", tmp_path / "cpu.yaml"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["calibrate", str(path), "-o", str(out), "--evaluations", "50"])
+    assert result.exit_code == 0, result.output
+    # a channels_last conv; cat4, add and the layout copy in fp32 and bf16; the 4 networks at 64 and 80 pixels
+    assert "(11 records left out" in result.output
+    device = load_device(str(out))
+    fp32 = doc["peaks"]["matmul_fp32"]["tflops_at_median"]
+    assert 0 < fp32 < 0.05 and device.peak_tflops["fp32"] == float(f"{fp32:.3g}")
+
+
+def test_one_group_cannot_be_cross_validated(tmp_path):
+    result = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path, kernels=[], networks=[])),
+                                      "--cross-validate"])
+    assert result.exit_code == 4 and "all one group (more convs)" in result.output
+
+
+def test_maths_no_case_measures_keep_the_base_profile_s_values(tmp_path):
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a" and c["mode"] == "fp16"]
+    path, out = tmp_path / "fp16.json", tmp_path / "fp16.yaml"
+    path.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["calibrate", str(path), "-o", str(out), "--evaluations", "60"])
+    assert result.exit_code == 0 and "not measured: fp32, tf32 (their parameters are h100-sxm's)" in result.output
+    from inception_cost.estimates.devices import load_device
+
+    fitted, base = load_device(str(out)).latency, load_device("h100-sxm").latency
+    assert fitted.efficiency["fp32"] == base.efficiency["fp32"] and fitted.winograd["tf32"] == base.winograd["tf32"]
+    assert fitted.efficiency["fp16"] != base.efficiency["fp16"]
+
+
+def test_files_of_two_gpus_or_one_file_twice_are_refused(tmp_path):
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    h100 = tmp_path / "h100.json"
+    h100.write_text(json.dumps(data))
+    other = more_file(tmp_path, environment={"gpu_name": "NVIDIA L4"})
+    result = CliRunner().invoke(cli, ["calibrate", str(h100), str(other)])
+    assert result.exit_code == 3 and "measured on NVIDIA L4, the files before it on NVIDIA H100 80GB HBM3" \
+        in result.output
+    twice = CliRunner().invoke(cli, ["calibrate", str(h100), str(h100)])
+    assert twice.exit_code == 3 and "given twice" in twice.output
 
 
 def test_calibrate_takes_at_most_eight_files(tmp_path):

@@ -96,7 +96,7 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
               help="Profile whose peaks and bandwidth stand in for what the measurements lack.")
 @click.option("--name", default=None, help="The profile's name (default: FILE's stem).")
 @click.option("--evaluations", type=click.IntRange(50, 20000), default=1500, show_default=True,
-              help="Model evaluations per fit (each fit takes about this many x 10 ms).")
+              help="Model evaluations per fit, at most (fewer for a large file: the time is announced).")
 @click.option("--cross-validate", "cross", is_flag=True,
               help="Also fit once per group of cases without it, and report the held-out accuracy.")
 def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, base: str, name: str | None,
@@ -124,14 +124,18 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     start = cal.measured_device(load_device(base), info, profile)
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
     fits = 1 + (folds if cross else 0)
-    click.echo(f"calibrate: {len(cases)} cases, {sum(len(c.distinct) for c in cases):,} distinct kernels;"
-               f" {fits} fit(s) of {evaluations:,} evaluations per layout (about"
+    left_out = f" ({info.left_out:,} records left out: NCHW eager inference only)" if info.left_out else ""
+    click.echo(f"calibrate: {len(cases)} cases{left_out}, {sum(len(c.distinct) for c in cases):,} distinct"
+               f" kernels; {fits} fit(s) of {evaluations:,} evaluations per layout (about"
                f" {fits * cal.seconds_per_fit(cases, evaluations):,.0f} s on a 2-core machine)...", err=True)
     fitted = cal.fit(start, cases, evaluations)
     summary = [f"fitted on {cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])}"]
     if cross:
         held = cal.cross_validate(start, cases, evaluations)
         summary.append(f"held out by group: {cal.Accuracy.of([(p, c.measured_us) for c, p in held])}")
+    unmeasured = sorted({"fp32", "tf32", "fp16"} - cal.measured_maths(cases))
+    if unmeasured:
+        summary.append(f"not measured: {', '.join(unmeasured)} (their parameters are {base}'s)")
     source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {len(cases)} cases"
     write_output(cal.profile_yaml(fitted, source, "; ".join(summary)), output, force)
     for line in summary:

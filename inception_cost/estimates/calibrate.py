@@ -19,7 +19,7 @@ from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.fitting import nelder_mead
 from inception_cost.estimates.latency import Latency, Math
-from inception_cost.estimates.measurements import Case
+from inception_cost.estimates.measurements import Case, Measured
 
 Setter = Callable[[Latency, float], Latency]
 
@@ -70,9 +70,16 @@ PARAMETERS = (
 BF16_EFFICIENCY = Parameter("efficiency.bf16", _entry("efficiency", Math.BF16), 0.4, 0.02, 1.2)
 
 
+def measured_maths(cases: Sequence[Case]) -> set[str]:
+    return {m.value for c in cases for m in (c.precision.conv, c.precision.matmul)}
+
+
 def parameters_for(cases: Sequence[Case]) -> tuple[Parameter, ...]:
-    """The parameters a fit of `cases` searches."""
-    return PARAMETERS + ((BF16_EFFICIENCY,) if any(c.precision.conv is Math.BF16 for c in cases) else ())
+    """The parameters a fit of `cases` searches: a math's own ones only where cases use it
+    (the others keep the base profile's values)."""
+    maths = measured_maths(cases)
+    own = tuple(p for p in PARAMETERS if "." not in p.name or p.name.split(".")[1] in maths)
+    return own + ((BF16_EFFICIENCY,) if "bf16" in maths else ())
 
 
 def latency_of(vector: Sequence[float], base: Latency,
@@ -85,9 +92,9 @@ def latency_of(vector: Sequence[float], base: Latency,
         lat = p.set(lat, min(max(math.exp(x), p.low), p.high))
     fp16 = Math.FP16.value
     own = BF16_EFFICIENCY in parameters
-    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency[fp16 if not own else "bf16"]},
-                   winograd={**lat.winograd, "bf16": lat.winograd[fp16]},
-                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent[fp16]})
+    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency.get("bf16" if own else fp16, 1.0)},
+                   winograd={**lat.winograd, "bf16": lat.winograd.get(fp16, 1.0)},
+                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent.get(fp16, 0.0)})
 
 
 def predict_us(device: Device, case: Case) -> float:
@@ -113,6 +120,10 @@ def bounded_work(cases: Sequence[Case], evaluations: int, cross: bool) -> tuple[
     """(evaluations per fit within the budget, the number of cross-validation folds)."""
     kernels = max(1, sum(len(c.distinct) for c in cases))
     folds = len({c.group for c in cases})
+    if cross and folds < 2:
+        raise UsageError("--cross-validate holds out one group of cases at a time: these cases are all one"
+                         f" group ({next(iter({c.group for c in cases})) or 'unnamed'}), so nothing would be left"
+                         " to fit")
     if cross and folds > MAX_FOLDS:
         raise UsageError(f"--cross-validate fits once per group: {folds} groups, more than the {MAX_FOLDS}"
                          " it does in bounded time")
@@ -144,7 +155,7 @@ def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
 
 def _derived(lat: Latency) -> Latency:
     # a Winograd "speed-up" below 1 means the 3x3/1 convs run as implicit GEMMs: write 1
-    return replace(lat, efficiency={**lat.efficiency, "int8": lat.efficiency[Math.FP16.value]},
+    return replace(lat, efficiency={**lat.efficiency, "int8": lat.efficiency.get(Math.FP16.value, 1.0)},
                    winograd={m: max(1.0, v) for m, v in lat.winograd.items()})
 
 
@@ -188,21 +199,20 @@ class Accuracy:
                 f" {self.geomean:.3f}x, worst {self.worst:.2f}x")
 
 
-def measured_device(base: Device, info: dict[str, Any], name: str) -> Device:
+def measured_device(base: Device, measured: Measured, name: str) -> Device:
     """`base` with the peaks, bandwidth and SM count the measurements give (matmul rates,
     the device-to-device copy, `sm_count`); what they lack stays the base's."""
-    peaks = dict(base.peak_tflops)
-    found = info.get("peaks", {})
-    for mode in ("fp32", "tf32", "bf16", "fp16"):
-        rate = found.get(f"matmul_{mode}", {}).get("tflops_at_median")
-        if isinstance(rate, (int, float)) and rate > 0:
-            peaks[mode] = round(float(rate), 1)
-    bandwidth = found.get("d2d_copy", {}).get("gbps_at_median", base.bandwidth_gbs)
-    sms = info.get("environment", {}).get("sm_count", base.latency.sms)
-    gpu = info.get("environment", {}).get("gpu_name", base.title)
-    return replace(base, name=name, title=f"{gpu} (fitted by inception-cost calibrate)",
-                   peak_tflops=peaks, bandwidth_gbs=round(float(bandwidth)),
-                   latency=replace(base.latency, sms=int(sms) if isinstance(sms, int) and sms > 0 else 0))
+    peaks = {**base.peak_tflops, **{m: _rounded(v) for m, v in measured.peaks.items()}}
+    bandwidth = _rounded(measured.bandwidth_gbs, 0) if measured.bandwidth_gbs else base.bandwidth_gbs
+    gpu = measured.gpu or base.title
+    return replace(base, name=name, title=f"{gpu} (fitted by inception-cost calibrate)", peak_tflops=peaks,
+                   bandwidth_gbs=bandwidth, latency=replace(base.latency, sms=measured.sms or base.latency.sms))
+
+
+def _rounded(x: float, decimals: int = 1) -> float:
+    """A measured rate as a profile writes it: to `decimals` places from 100 up (0.1 TFLOP/s,
+    1 GB/s), else to 3 significant digits (a CPU's 0.004 TFLOP/s must not become 0)."""
+    return round(x, decimals) if x >= 100 else float(f"{x:.3g}")
 
 
 def profile_yaml(device: Device, source: str, notes: str) -> str:

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from inception_cost.core.analysis import Analysis, analyse
-from inception_cost.errors import ArchitectureError, InceptionCostError
+from inception_cost.errors import ArchitectureError, InceptionCostError, shorten
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Kernel, kernels
 from inception_cost.estimates.latency import Math, Precision
 from inception_cost.source.files import read_regular
+from inception_cost.source.numbers import whole_number
 
 BUILTINS = {"torchvision_googlenet": "googlenet-torchvision", "torchvision_inception_v3": "inception-v3"}
 MORE_GROUPS = ("convs", "kernels", "networks")  # measure_more.py's groups the model describes
@@ -64,12 +65,25 @@ class Case:
         self.distinct = [(k, n) for k, n in counts.values()]
 
 
-def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
-    """(the file's environment and peaks, its cases); a one-line error if it is not one."""
+@dataclass(frozen=True)
+class Measured:
+    """What measurement files say about their device, checked: matmul peaks per math
+    (TFLOP/s), copy bandwidth (GB/s), SM count, the GPU's name; how many records the model
+    does not describe were left out."""
+
+    peaks: dict[str, float] = field(default_factory=dict)
+    bandwidth_gbs: float | None = None
+    sms: int | None = None
+    gpu: str | None = None
+    left_out: int = 0
+
+
+def read_measurements(path: str) -> tuple[Measured, list[Case]]:
+    """(what the file says about its device, its cases); a one-line error if it is not one."""
     raw = read_regular(path, MAX_BYTES, what="a measurements file", expected="measure_latency.py's JSON")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_int=_bounded_int)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ArchitectureError(f"cannot read measurements: {exc}", file=path) from None
     if isinstance(data, dict) and isinstance(data.get("cases"), list) and isinstance(data.get("configs"), dict):
         records = [(f"case {i}", ("", case)) for i, case in enumerate(data["cases"], 1)]
@@ -83,15 +97,17 @@ def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
                                 " measure_more.py one (no 'convs', 'kernels' and 'networks' lists)", file=path)
     analyses: dict[str, Analysis] = {}
     cases = []
-    distinct = 0
+    distinct = left_out = 0
     for label, record in records:
         try:
             found = read(record, analyses=analyses)
         except InceptionCostError as exc:
             raise ArchitectureError(f"{label}: {exc.message}", file=path) from None
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ArchitectureError(f"{label}: malformed ({exc!r})", file=path) from None
-        if found is not None:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ArchitectureError(f"{label}: malformed ({exc})", file=path) from None
+        if found is None:
+            left_out += 1
+        else:
             cases.append(found)
             distinct += len(found.distinct)
         if distinct > MAX_KERNELS:
@@ -99,34 +115,91 @@ def read_measurements(path: str) -> tuple[dict[str, Any], list[Case]]:
                                     " to fit in bounded time (split the file)", file=path)
     if not cases:
         raise ArchitectureError("no case with a CUDA-graph time and a known configuration", file=path)
-    return {"environment": data.get("environment", {}), "peaks": data.get("peaks", {})}, cases
+    try:
+        return replace(_device_facts(data), left_out=left_out), cases
+    except (TypeError, ValueError) as exc:
+        raise ArchitectureError(str(exc), file=path) from None
+
+
+def _device_facts(data: dict[str, Any]) -> Measured:
+    """The peaks, bandwidth, SM count and GPU name a file gives, each checked."""
+    peaks, environment = data.get("peaks", {}), data.get("environment", {})
+    if not isinstance(peaks, dict) or not isinstance(environment, dict):
+        raise ValueError("'peaks' and 'environment' must be mappings")
+
+    def rate(key: str, field_name: str) -> float | None:
+        entry = peaks.get(key)
+        if entry is None:
+            return None
+        value = entry.get(field_name) if isinstance(entry, dict) else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not LOWEST <= value <= HIGHEST:
+            raise ValueError(f"peaks.{key}.{field_name} must be a number from {LOWEST:g} to {HIGHEST:g},"
+                             f" got {shorten(repr(value))}")
+        return float(value)
+
+    found = {m: rate(f"matmul_{m}", "tflops_at_median") for m in ("fp32", "tf32", "bf16", "fp16")}
+    sms = environment.get("sm_count")
+    if sms is not None and (isinstance(sms, bool) or not isinstance(sms, int) or not 1 <= sms <= 100_000):
+        raise ValueError(f"environment.sm_count must be a whole number from 1 to 100000, got {shorten(repr(sms))}")
+    name = environment.get("gpu_name", environment.get("device"))
+    gpu = shorten("".join(ch for ch in name if ch.isprintable()), 80) if isinstance(name, str) else None
+    return Measured({m: v for m, v in found.items() if v is not None}, rate("d2d_copy", "gbps_at_median"),
+                    sms, gpu or None)
+
+
+LOWEST, HIGHEST = 1e-6, 1e9  # a peak (TFLOP/s) or bandwidth (GB/s) a device profile accepts
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a measurement")
+
+
+def _bounded_int(text: str) -> int:
+    value = whole_number(text.lstrip("-"))
+    if value is None:
+        raise ValueError(f"a number of {len(text)} digits")
+    return -value if text.startswith("-") else value
+
+
+def _whole(value: Any, what: str, low: int = 0, high: int = 1 << 40) -> int:
+    """A whole number from a record, as written (not 1.7, "32" or true)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, got {shorten(repr(value))}")
+    return value
 
 
 MAX_FILES = 8
 
 
-def read_all(paths: tuple[str, ...]) -> tuple[dict[str, Any], list[Case]]:
-    """The cases of several measurement files (one GPU's), with the peaks and environment of
-    the first file that has them."""
+def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
+    """The cases of several measurement files of one GPU, with the peaks, bandwidth and SM
+    count of the first file that gives them."""
     if len(paths) > MAX_FILES:
         raise ArchitectureError(f"{len(paths)} measurement files: at most {MAX_FILES} (one GPU's)")
-    info: dict[str, Any] = {"environment": {}, "peaks": {}}
-    cases: list[Case] = []
+    seen: dict[str, str] = {}
+    merged, cases = Measured(), []
     for path in paths:
+        key = str(Path(path).resolve())
+        if key in seen:
+            raise ArchitectureError(f"given twice ({seen[key]}): its cases would count double", file=path)
+        seen[key] = path
         found, more = read_measurements(path)
-        for key in info:
-            info[key] = info[key] or found[key]
+        if merged.gpu and found.gpu and found.gpu != merged.gpu:
+            raise ArchitectureError(f"measured on {found.gpu}, the files before it on {merged.gpu}: a profile"
+                                    " is fitted to one GPU's measurements", file=path)
+        merged = Measured(merged.peaks or found.peaks, merged.bandwidth_gbs or found.bandwidth_gbs,
+                          merged.sms or found.sms, merged.gpu or found.gpu, merged.left_out + found.left_out)
         cases += more
         if sum(len(c.distinct) for c in cases) > MAX_KERNELS:
             raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the files: too many to"
                                     " fit in bounded time", file=path)
-    return info, cases
+    return merged, cases
 
 
 def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis]) -> Case | None:
     """A measure_latency.py case (None: one without a CUDA-graph time or a known mode)."""
     case = record[1]
-    if not isinstance(case, dict) or case.get("mode") not in PRECISIONS:
+    if not isinstance(case, dict) or not isinstance(case.get("mode"), str) or case["mode"] not in PRECISIONS:
         return None
     graph, config = case.get("graph"), configs.get(str(case.get("name")))
     if not isinstance(graph, dict) or "median_us" not in graph or not isinstance(config, dict):
@@ -135,14 +208,15 @@ def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, 
     name = str(case["name"])
     if name not in analyses:
         analyses[name] = _analysis(name, config)
-    return _timed(name, str(case.get("group", "")), case, analyses[name], int(config["macs_per_image"]))
+    macs = _whole(config["macs_per_image"], "macs_per_image")
+    return _timed(name, str(case.get("group", "")), case, analyses[name], macs)
 
 
 def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case | None:
     """A measure_more.py record of its `convs`, `kernels` or `networks` group (None: one
     the model does not describe, or without a CUDA-graph time)."""
     group, case = record
-    if not isinstance(case, dict) or case.get("mode") not in PRECISIONS \
+    if not isinstance(case, dict) or not isinstance(case.get("mode"), str) or case["mode"] not in PRECISIONS \
             or case.get("memory_format") != "contiguous" or "median_us" not in (case.get("graph") or {}):
         return None  # the model is NCHW (contiguous); eager times include launch gaps
     _checked_time(case)
@@ -157,9 +231,9 @@ def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case |
         analyses[source] = analyse(load(source)) if group == "networks" else analyse(parse_text(source, name))
     analysis = analyses[source]
     if group != "kernels":
-        return _timed(name, f"more {group}", case, analysis, int(case["macs_per_image"]))
+        return _timed(name, f"more {group}", case, analysis, _whole(case["macs_per_image"], "macs_per_image"))
     shape = (analysis.table.hout[-1], analysis.table.wout[-1])  # no MACs to compare: the output size must agree
-    if shape != (int(case["hout"]), int(case["wout"])):
+    if shape != (_whole(case["hout"], "hout"), _whole(case["wout"], "wout")):
         raise ArchitectureError(f"{name}: the calculator's output is {shape[0]}x{shape[1]},"
                                 f" the measurement's {case['hout']}x{case['wout']}")
     return _timed(name, f"more {group}", case, analysis, analysis.root.macs)
@@ -169,31 +243,42 @@ def _more_network(group: str, case: dict[str, Any]) -> tuple[str, str] | None:
     """(a name for the record, the built-in or the graph-form text that describes it)."""
     if group == "networks":
         builtin, size = MORE_NETWORKS.get(str(case.get("net")), ("", 0))
-        return (f"{case['net']} {size}x{size}", builtin) if builtin and int(case["hw"]) == size else None
+        return (f"{case['net']} {size}x{size}", builtin) if builtin and _whole(case["hw"], "hw") == size else None
     if group == "kernels":
         layer = MORE_KERNELS.get(str(case.get("op")))
-        c, h, w = int(case["c"]), int(case["h"]), int(case["w"])
+        c, h, w = (_whole(case[k], k, 1, 1 << 20) for k in "chw")
         return (f"{case['op']} {c}x{h}x{w}", f"input: {h}x{w}x{c}\nlayers:\n  - {layer}\n") if layer else None
-    (kh, kw), stride = case["kernel"], case["stride"][0]
-    name = f"conv{kh}x{kw}/{stride} g{case['groups']} {case['cin']}>{case['cout']} {case['hin']}x{case['win']}"
+    (kh, kw), (stride, _) = _pair(case["kernel"], "kernel"), _pair(case["stride"], "stride")
+    name = (f"conv{kh}x{kw}/{stride} g{_whole(case['groups'], 'groups', 1)} {_whole(case['cin'], 'cin', 1)}>"
+            f"{_whole(case['cout'], 'cout', 1)} {_whole(case['hin'], 'hin', 1)}x{_whole(case['win'], 'win', 1)}")
     return name, network_text({"input_chw": [case["cin"], case["hin"], case["win"]],
                                "layers": [dict(case, type="conv")]})
 
 
 def _checked_time(case: dict[str, Any]) -> None:
     """Before anything is built from it: a case's time and batch are in range."""
-    measured, batch = float(case["graph"]["median_us"]), int(case["batch"])
-    if not (math.isfinite(measured) and measured > 0 and 1 <= batch <= 1 << 16):
-        raise ValueError(f"time {measured!r} or batch {batch!r} out of range")
+    measured = case["graph"]["median_us"]
+    if isinstance(measured, bool) or not isinstance(measured, (int, float)) or not 0 < measured <= 1e9:
+        raise ValueError(f"time {shorten(repr(measured))} out of range (above 0 up to 1e9 µs)")
+    _whole(case["batch"], "batch", 1, 1 << 16)
 
 
 def _timed(name: str, group: str, case: dict[str, Any], analysis: Analysis, expected_macs: int) -> Case:
-    measured, batch = float(case["graph"]["median_us"]), int(case["batch"])
+    measured, batch = float(case["graph"]["median_us"]), case["batch"]
     if analysis.root.macs != expected_macs:
         raise ArchitectureError(f"{name}: the calculator counts {analysis.root.macs:,} MACs,"
                                 f" the measurement {expected_macs:,}")
     return Case(name, group, case["mode"], batch, measured, analysis.root.macs, PRECISIONS[case["mode"]],
                 kernels(analysis))
+
+
+def _pair(value: Any, what: str) -> tuple[int, int]:
+    """A size written as one whole number or as two."""
+    if isinstance(value, list) and len(value) == 2:
+        return _whole(value[0], what, 0, 1 << 20), _whole(value[1], what, 0, 1 << 20)
+    if isinstance(value, list):
+        raise ValueError(f"{what} must be one whole number or two, got {shorten(repr(value))}")
+    return (_whole(value, what, 0, 1 << 20),) * 2
 
 
 def _analysis(name: str, config: dict[str, Any]) -> Analysis:
@@ -208,20 +293,20 @@ def _analysis(name: str, config: dict[str, Any]) -> Analysis:
 def network_text(config: dict[str, Any]) -> str:
     """A measured case's layers (convs with bias and ReLU as measured, max pools) as a
     graph-form network; branches side by side in a concat where the case has one."""
-    c, h, w = (int(v) for v in config["input_chw"])
+    c, h, w = (_whole(v, "input_chw", 1, 1 << 20) for v in config["input_chw"])
 
     def layer(spec: dict[str, Any]) -> str:
-        kh, kw = (int(v) for v in spec["kernel"])
-        ph, pw = (int(v) for v in spec["padding"])
-        stride = [int(v) for v in spec["stride"]] if isinstance(spec["stride"], list) else int(spec["stride"])
-        dilation = [int(v) for v in spec.get("dilation", (1, 1))]
+        kh, kw = _pair(spec["kernel"], "kernel")
+        ph, pw = _pair(spec["padding"], "padding")
+        stride = list(_pair(spec["stride"], "stride"))
+        dilation = list(_pair(spec.get("dilation", 1), "dilation"))
         if spec["type"] == "maxpool":
             return f"{{max_pool: {{kernel: [{kh}, {kw}], stride: {stride}, padding: [{ph}, {pw}]}}}}"
         if spec["type"] != "conv":
             raise ValueError(f"layer type {spec['type']!r} (expected conv or maxpool)")
         activation = ", activation: relu" if spec.get("relu") else ""
-        return (f"{{conv: {{filters: {int(spec['cout'])}, kernel: [{kh}, {kw}], stride: {stride},"
-                f" padding: [{ph}, {pw}], dilation: {dilation}, groups: {int(spec.get('groups', 1))},"
+        return (f"{{conv: {{filters: {_whole(spec['cout'], 'cout', 1)}, kernel: [{kh}, {kw}], stride: {stride},"
+                f" padding: [{ph}, {pw}], dilation: {dilation}, groups: {_whole(spec.get('groups', 1), 'groups', 1)},"
                 f" bias: {str(bool(spec['bias'])).lower()}{activation}}}}}")
 
     lines = [f"input: {h}x{w}x{c}", "layers:"]
