@@ -88,10 +88,10 @@ def test_layout_copies_only_on_tensor_cores_and_windows(tmp_path):
 ])
 def test_bad_latency_section(tmp_path, line, message):
     path = tmp_path / "bad.yaml"
-    path.write_text("peak_tflops: {fp32: 10}\nbandwidth_gbs: 1000\nlatency:\n" + line + "\n")
+    path.write_text("peak_tflops: {fp32: 10}\nbandwidth_gbs: 1000\nlatency:\n  kernel_us: 1\n" + line + "\n")
     with pytest.raises(ArchitectureError, match=message) as info:
         load_device(str(path))
-    assert info.value.line == 3  # the line of `latency:`
+    assert info.value.line == 5  # the faulty key's own line, not `latency:`
 
 
 def test_builtin_profiles_load_and_say_where_they_come_from():

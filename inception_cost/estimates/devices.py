@@ -65,7 +65,7 @@ def load_device(ref: str) -> Device:
         if ref not in names:
             raise UsageError(f"unknown device '{shorten(ref)}'{did_you_mean(ref, names)}; built-ins:"
                              f" {', '.join(names)} (or give the path of a device .yaml file)")
-    from inception_cost.source.yamlsource import load_file
+    from inception_cost.source.yamlsource import YMap, load_file
 
     display = path.name if path.parent == device_dir() else ref
     doc = load_file(path, display)
@@ -98,40 +98,50 @@ def load_device(ref: str) -> Device:
         raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
     if "fp32" not in peaks:
         raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of every math it does not list)")
-    latency = _latency(doc["latency"], lambda message: fail("latency", message)) if "latency" in doc \
-        else Latency()
+    if "latency" in doc:
+        section = doc["latency"]
+
+        def fail_at(key: str | None, message: str) -> ArchitectureError:
+            """At the faulty key's own line where the section knows it, else at `latency:`."""
+            if key is not None and isinstance(section, YMap):
+                return ArchitectureError(message, file=display, line=section.line_of(key))
+            return fail("latency", message)
+
+        latency = _latency(section, fail_at)
+    else:
+        latency = Latency()
     return Device(name=str(doc.get("name", path.stem)), title=str(doc.get("title", path.stem)),
                   source=str(doc.get("source", "")), peak_tflops={k: float(v) for k, v in peaks.items()},
                   bandwidth_gbs=float(doc["bandwidth_gbs"]), overhead_us=float(overhead), latency=latency)
 
 
-def _latency(section: Any, fail: Callable[[str], ArchitectureError]) -> Latency:
+def _latency(section: Any, fail: Callable[[str | None, str], ArchitectureError]) -> Latency:
     """The `latency:` section, every value checked."""
     if not isinstance(section, dict):
-        raise fail(f"'latency' is a mapping of: {', '.join(LATENCY_KEYS)}")
+        raise fail(None, f"'latency' is a mapping of: {', '.join(LATENCY_KEYS)}")
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in LATENCY_KEYS:
-            raise fail(f"unknown latency key '{key}'{did_you_mean(key, LATENCY_KEYS)}")
+            raise fail(key, f"unknown latency key '{key}'{did_you_mean(key, LATENCY_KEYS)}")
         if key == "sms":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
-                raise fail("latency 'sms' must be a whole number from 0 to 100000")
+                raise fail(key, "latency 'sms' must be a whole number from 0 to 100000")
         elif key == "layout_copies":
             if not isinstance(value, bool):
-                raise fail("latency 'layout_copies' must be true or false")
+                raise fail(key, "latency 'layout_copies' must be true or false")
         elif key == "tiles":
             if not isinstance(value, list) or not value or not all(
                     isinstance(t, list) and len(t) == 2 and all(_whole(x) for x in t) for t in value):
-                raise fail("latency 'tiles' is a list of [rows, columns] pairs of whole numbers 1..4096")
+                raise fail(key, "latency 'tiles' is a list of [rows, columns] pairs of whole numbers 1..4096")
             value = tuple((int(a), int(b)) for a, b in value)
         elif key in ("efficiency", "winograd", "window_exponent"):
             if not isinstance(value, dict) or not all(
                     m in DTYPES and _in_range(v) and v <= 100 for m, v in value.items()):
-                raise fail(f"latency '{key}' maps maths ({', '.join(DTYPES)}) to positive numbers")
+                raise fail(key, f"latency '{key}' maps maths ({', '.join(DTYPES)}) to positive numbers")
             value = {m: float(v) for m, v in value.items()}
         elif not _in_range(value, allow_zero=key in ("kernel_us", "gemm_us", "tile_overhead", "pool_gops")) \
                 or value > 1e6:
-            raise fail(f"latency '{key}' must be a number from {LOWEST:g} to 1e6")
+            raise fail(key, f"latency '{key}' must be a number from {LOWEST:g} to 1e6")
         else:
             value = float(value)
         values[key] = value
