@@ -139,11 +139,11 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     if per_layer or module:
         names = _layer_names(scope)
         groups = [(f"{t.node.path} (concat copy)" if is_copy(t) else names[t.node.row], t.node.path, [t])
-                  for t in times if t.node is not scope]
+                  for t in times if not t.update]
     else:
         shown = distinct([c.name for c in scope.children], [c.path for c in scope.children])
         groups = [(name, child.path, within(times, child)) for child, name in zip(scope.children, shown)]
-    step = [t for t in times if t.node is scope]  # the optimizer's update
+    step = [t for t in times if t.update]
     if step:
         groups.append((f"optimizer step ({optimizer})", scope.path, step))
     rows: list[Row] = []
@@ -187,11 +187,11 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
              " tiles run in waves over the SMs; a conv's bias, batch norm and activation are one pass"
              " each; a concat copies its branches. See the README's time model for what it leaves out."]
     if optimizer:
-        notes.append("Training: each conv and linear layer adds its input gradient (not the first, which"
-                     " reads the network's input) and its weight gradient as GEMMs; each elementwise pass,"
-                     " pool and global pool a backward pass; a concat's backward is views; the optimizer"
-                     " one fused update of every parameter (fp32 weights, gradients and state). Not"
-                     " measured: no training step was timed on a GPU.")
+        notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
+                     " reads the network's input, wherever the scope starts) and its weight gradient as"
+                     " GEMMs; each elementwise pass, pool and global pool a backward pass; a concat's"
+                     " backward is views; the optimizer one fused update of every parameter in the scope (fp32"
+                     " weights, gradients and state). Not measured: no training step was timed on a GPU.")
     section = Section(title=f"{title_of(analysis)}: time on {device.name}", columns=columns,
                       rows=rows, total=total, notes=notes)
     report = Report(title=f"{title_of(analysis)}: estimated time on {device.name}", convention=[],
