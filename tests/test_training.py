@@ -196,3 +196,25 @@ layers:
     assert [(k.owner.path, k.batch_in_k) for k in back] == [
         ("b/conv_2", False), ("b/conv_2", True), ("b/conv_1", True), ("a/conv_1", True)]
 
+
+def test_dropout_is_a_masked_pass_in_training():
+    """Inference: a view, no kernel. Training: read the input, write the output and a
+    1-byte mask; backward: read the output gradient and the mask, write the input gradient."""
+    from inception_cost.estimates.kernels import backward_kernels, kernels
+
+    a = net("input: 4x4x8\nlayers:\n  - conv: {filters: 8, kernel: 1}\n  - dropout: {rate: 0.3}\n")
+    assert [k.owner.kind for k in kernels(a)] == ["conv", "conv"]  # the GEMM and its bias
+    forward = kernels(a, training=True)
+    drop = forward[-1]
+    assert (drop.owner.kind, drop.inputs, drop.outputs, drop.side_bytes) == ("dropout", 128, 128, 128)
+    assert drop.activation_bytes(4, 32) == (128 + 128) * 4 * 32 + 128 * 32
+    grad = backward_kernels(forward)[0]
+    assert (grad.owner.kind, grad.inputs, grad.outputs, grad.side_bytes) == ("dropout", 128, 128, 128)
+    # GoogLeNet's dropout before the classifier (1,024 values) in fp32 at batch 32, both passes
+    rows = {r["path"]: r for r in _roofline("--layers", "--train", "--dtype", "fp32", "--batch", "32")
+            ["sections"][0]["rows"]}
+    assert rows["dropout/dropout_1"]["kernels"] == 2
+    assert rows["dropout/dropout_1"]["bytes_moved"] == 2 * ((1024 + 1024) * 4 + 1024) * 32 == 589_824
+    assert rows["dropout/dropout_1"]["time_us"] > 0
+    inference = {r["path"]: r for r in _roofline("--layers")["sections"][0]["rows"]}
+    assert inference["dropout/dropout_1"]["kernels"] == 0

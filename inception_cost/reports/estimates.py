@@ -189,8 +189,9 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     if optimizer:
         notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
                      " reads the network's input, wherever the scope starts) and its weight gradient as"
-                     " GEMMs; each elementwise pass, pool and global pool a backward pass; a concat's"
-                     " backward is views; the optimizer one fused update of every parameter in the scope (fp32"
+                     " GEMMs; each elementwise pass, pool and global pool a backward pass; dropout writes"
+                     " its output and a 1-byte mask, and its backward reads the mask; a concat's backward"
+                     " is views; the optimizer one fused update of every parameter in the scope (fp32"
                      " weights, gradients and state). Not measured: no training step was timed on a GPU.")
     section = Section(title=f"{title_of(analysis)}: time on {device.name}", columns=columns,
                       rows=rows, total=total, notes=notes)
