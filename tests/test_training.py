@@ -168,6 +168,7 @@ def test_a_layer_costs_the_same_whatever_the_scope(scope):
     whole = {r["path"]: r for r in _roofline("--layers", "--train")["sections"][0]["rows"]}
     rows = _roofline("-m", scope, "--train")["sections"][0]["rows"]
     assert rows[-1]["layer"] == "optimizer step (sgd)" and rows[-1]["path"] == scope
+    assert [r["path"] for r in rows[:-1]] == [p for p in whole if p == scope or p.startswith(f"{scope}/")]
     keys = ("flops", "bytes_moved", "kernels", "time_us")
     for row in rows[:-1]:
         assert {k: row[k] for k in keys} == {k: whole[row["path"]][k] for k in keys}, row["path"]
