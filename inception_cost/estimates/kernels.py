@@ -107,12 +107,13 @@ def _collect(analysis: Analysis, node: CostNode, out: list[Kernel], training: bo
 
 def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) -> list[Kernel]:
     kind = CANONICAL[leaf.kind]
+    masked = training and isinstance(kind, Dropout)  # a view in inference, a masked copy in training
+    if kind.view and not masked:
+        return []
     table, terms, i = analysis.table, analysis.terms, leaf.row
     inputs, outputs, weights = traffic(analysis, leaf)
-    if training and isinstance(kind, Dropout):  # a view in inference; in training a masked copy
+    if masked:  # reads its input, writes its output and a 1-byte mask
         return [Kernel(leaf, Op.ELEMENTWISE, inputs, outputs, side_bytes=outputs * MASK_BYTES)]
-    if kind.view:
-        return []
     if isinstance(kind, Pool):
         return [Kernel(leaf, Op.POOL, inputs, outputs, work=outputs * table.kh[i] * table.kw[i])]
     if isinstance(kind, AdaptivePool):
