@@ -291,23 +291,24 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> An
 
 
 class Factorization(_Renderable):
-    """A network (or one module, or one lone conv) before and after a factorisation rule."""
+    """A network (or one part of it, or one lone conv) before and after a factorisation rule."""
 
     def __init__(self, before: Cost, after: Cost, rule: str, rewritten: int, lone: bool,
-                 timing: Any = None) -> None:
-        self.before = before  # the network, or the chosen module, as written
+                 timing: Any = None, chosen: CostNode | None = None) -> None:
+        self.before = before  # the network, or the chosen part, as written (a layer: what holds it)
         self.after = after  # the same after the rewrite
         self.rule = rule
         self.rewritten = rewritten  # how many convolutions were rewritten
         self.lone = lone
         self.timing = timing
+        self.chosen = chosen  # the part whose convolutions were rewritten (None: all)
 
     def report(self) -> Report:
         from inception_cost.reports.comparisons import factorize_report
 
         scope = None if self.before.node.role is Role.NETWORK else self.before.node
         return factorize_report(self.before.analysis, self.after.analysis, self.rule, self.rewritten,
-                                scope, lone=self.lone, timing=self.timing)
+                                scope, lone=self.lone, timing=self.timing, chosen=self.chosen)
 
 
 def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: str | None = None,
@@ -315,8 +316,9 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
               convention: str = "torchvision", train: bool = False, device: str | None = None,
               dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False) -> Factorization:
     """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
-    in a whole network or one module; without a model, one C -> C conv (kernel, channels,
-    size) shows the textbook ratios."""
+    in a whole network or one part of it (`module`: a module, branch or layer, by path or
+    name; a layer is shown within the part that holds it, as two layers replace it);
+    without a model, one C -> C conv (kernel, channels, size) shows the textbook ratios."""
     from inception_cost.errors import UsageError
     from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 
@@ -329,16 +331,21 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
         module = "layer"
     else:
         whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
-    before = whole.module(module) if module else whole
-    target = before.node.source if module else None
+    root = whole.analysis.root
+    part = whole.module(module).node if module else root
+    only = {id(leaf.source) for leaf in part.layers()} if module else None
     seen = {id(n.source): (n.in_shape, n.path.rsplit("/", 1)[-1])
-            for n in whole.analysis.root.walk() if n.role is Role.LAYER and n.source is not None}
-    rewritten, count = factorize_network(whole.analysis.network, chosen, target, seen)
+            for n in root.walk() if n.role is Role.LAYER and n.source is not None}
+    rewritten, count = factorize_network(whole.analysis.network, chosen, only, seen)
     after_analysis = analyse_network(rewritten, train=train, convention=whole.convention)
-    after_root = Cost(after_analysis, after_analysis.root)
-    after = after_root.module(before.path) if module else after_root
+    # a layer becomes two, which no one node of the result holds: show the part that holds it
+    shown = (root.parent_of(part) or root) if part.role is Role.LAYER else part
+    before = Cost(whole.analysis, shown)
+    after = Cost(after_analysis, after_analysis.root)
+    if shown is not root:
+        after = after.module(shown.path)
     timing = _timing(whole.analysis, after_analysis, device, dtype, batch) if device else None
-    return Factorization(before, after, chosen.value, count, model is None, timing)
+    return Factorization(before, after, chosen.value, count, model is None, timing, part if module else None)
 
 
 # ---- sweeps ---------------------------------------------------------------------------------

@@ -83,3 +83,63 @@ def test_every_conv_is_rewritten_and_every_stage_is_a_row(tmp_path):
         ("dw", 25 * 32 + 32, (9 * 32 + 32) + (9 * 2 * 32 + 32)),
     ]
     assert doc["rewritten"] == 2
+
+
+# Found by an outside tester: a branch scope rewrote nothing and said so only as
+# "0 convolutions rewritten", and a layer scope was refused as "no module".
+def test_a_branch_scope_rewrites_its_convs_as_the_module_scope_does():
+    module_row = next(r for r in _json("factorize", "googlenet", "-m", "3a")["sections"][0]["rows"]
+                      if r["part"] == "5x5")
+    doc = _json("factorize", "googlenet", "-m", "3a/5x5")
+    total = doc["sections"][0]["total"]
+    assert (total["a_macs"], total["b_macs"]) == (module_row["a_macs"], module_row["b_macs"]) == (
+        12_443_648, 13_246_464)
+    assert (total["a_params"], total["b_params"]) == (module_row["a_params"], module_row["b_params"])
+    assert doc["rewritten"] == 1 and doc["title"] == "5x5-to-3x3: branch 5x5"
+    # 4e's 5x5 branch at 14x14: 1x1 528->32, then 5x5 32->128, or 3x3 32->128 and 3x3 128->128
+    total = _json("factorize", "googlenet", "-m", "4e/5x5")["sections"][0]["total"]
+    assert total["a_macs"] == (528 * 32 + 25 * 32 * 128) * 196 == 23_382_016
+    assert total["b_macs"] == (528 * 32 + 9 * 32 * 128 + 9 * 128 * 128) * 196 == 39_438_336
+    # 3a's 3x3 branch as 1x3 then 3x1: 1x1 192->96, 1x3 96->128, 3x1 128->128 at 28x28
+    total = _json("factorize", "googlenet", "-m", "3a/3x3", "--rule", "nxn-to-1xn")["sections"][0]["total"]
+    assert (total["a_macs"], total["b_macs"]) == (101_154_816, (192 * 96 + 3 * 96 * 128 + 3 * 128 * 128) * 784)
+
+
+def test_a_layer_scope_rewrites_that_layer_shown_in_its_branch():
+    doc = _json("factorize", "googlenet", "-m", "3a/5x5/conv_2")
+    total = doc["sections"][0]["total"]
+    assert (total["a_macs"], total["b_macs"]) == (12_443_648, 13_246_464)
+    assert doc["rewritten"] == 1 and doc["rewritten_in"] == "3a/5x5/conv_2"
+    assert any(n.startswith("The rule is applied to 3a/5x5/conv_2 (conv 5x5 32) only, shown within branch 5x5")
+               for n in doc["sections"][0]["notes"])
+    # a layer the rule does not apply to is rewritten to nothing, and the report says why
+    doc = _json("factorize", "googlenet", "-m", "3a/5x5/conv_1")
+    assert doc["rewritten"] == 0
+    assert any("0 convolutions rewritten: 3a/5x5/conv_1 is no stride-1 5x5 convolution" in n
+               for n in doc["sections"][0]["notes"])
+
+
+TWO_FIVES = """
+input: 8x8x8
+layers:
+  - conv: {filters: 8, kernel: 5}
+  - concat:
+      a: [{conv: {filters: 8, kernel: 5}}, {conv: {filters: 8, kernel: 1}}]
+      b: [{conv: {filters: 8, kernel: 5}}]
+"""
+
+
+def test_only_the_chosen_layer_is_rewritten_and_its_siblings_keep_their_paths(tmp_path):
+    from inception_cost.api import factorize
+
+    path = tmp_path / "fives.yaml"
+    path.write_text(TWO_FIVES)
+    result = factorize(str(path), module="a/conv_1")
+    assert result.rewritten == 1 and result.before.path == "a" and result.after.path == "a"
+    after = [(n.path, n.description) for n in result.after.analysis.root.layers()]
+    assert after == [("conv_1", "conv 5x5 8"), ("a/conv_1_a", "conv 3x3 8"), ("a/conv_1_b", "conv 3x3 8"),
+                     ("a/conv_2", "conv 1x1 8"), ("b/conv_1", "conv 5x5 8")]
+    # the branch's MACs: two 3x3 instead of the 5x5, and the 1x1 unchanged, at 8x8
+    assert (result.before.macs, result.after.macs) == ((25 + 1) * 64 * 64, (18 + 1) * 64 * 64)
+    top = factorize(str(path), module="conv_1")  # a top-level layer: shown within the network
+    assert top.rewritten == 1 and top.before.path == "" and top.after.macs == top.before.macs - 7 * 64 * 64

@@ -9,7 +9,7 @@ from conftest import net
 from inception_cost.cli import cli
 from inception_cost.errors import ArchitectureError, UsageError
 from inception_cost.estimates.devices import load_device
-from inception_cost.estimates.memory import Dtype, layer_memory, peak_activations
+from inception_cost.estimates.memory import Dtype, layer_memory, peak_activations, peak_at
 from inception_cost.estimates.roofline import estimate
 
 
@@ -121,3 +121,38 @@ def test_roofline_command_and_time_ratio_in_compare():
     assert five["time_ratio"] < five["macs_ratio"]  # fewer MACs buys less than 9.68x
     doc = _json("factorize", "--device", "h100-sxm")
     assert doc["sections"][0]["total"]["time_ratio"] > 0
+
+
+@pytest.mark.parametrize("path, in_elements, out_elements", [
+    ("3a/5x5/conv_2", 28 * 28 * 16, 28 * 28 * 32),  # the 5x5 conv: 12,544 in, 25,088 out
+    ("conv1/conv_1", 224 * 224 * 3, 112 * 112 * 64),  # the first layer reads the image
+    ("3a/pool/max_pool_1", 28 * 28 * 192, 28 * 28 * 192),
+])
+def test_memory_of_one_layer(path, in_elements, out_elements):
+    """--module takes any layer path: the layer's row is its row in the module's report, and
+    its peak is its input and output alive together (fp16: 2 bytes each)."""
+    doc = _json("memory", "googlenet", "--module", path, "--dtype", "fp16")
+    (row,) = doc["sections"][0]["rows"]
+    assert row["path"] == path and row["activations"] == out_elements
+    assert doc["totals"]["peak_activation_bytes"] == (in_elements + out_elements) * 2
+    assert doc["totals"]["peak_path"] == path
+    module = _json("memory", "googlenet", "--module", path.split("/")[0], "--dtype", "fp16")
+    same = next(r for r in module["sections"][0]["rows"] if r["path"] == path)
+    assert {k: v for k, v in same.items() if k != "layer"} == {k: v for k, v in row.items() if k != "layer"}
+
+
+def test_memory_of_one_branch():
+    doc = _json("memory", "googlenet", "--module", "3a/5x5", "--dtype", "fp16")
+    assert [r["path"] for r in doc["sections"][0]["rows"]] == ["3a/5x5/conv_1", "3a/5x5/conv_2"]
+    # the 1x1 conv: the module's input (192 channels) and its 16 channels at 28x28
+    assert doc["totals"]["peak_activation_bytes"] == (192 + 16) * 28 * 28 * 2 == 326_144
+    assert "(branch 5x5)" in doc["sections"][0]["title"]
+
+
+def test_a_residual_alone_keeps_its_shortcut_alive():
+    a = net("""input: 4x4x8
+layers:
+  - residual: {scale: 0.1, layers: [{conv: {filters: 2, kernel: 1}}, {conv: {filters: 8, kernel: 1}}]}
+""")
+    # the residual as the scope runs as it does in the network: shortcut, body out and sum
+    assert peak_at(a.root.children[0]) == (3 * 128, a.root.children[0])

@@ -99,7 +99,7 @@ def test_a_training_step_s_gemm_flops_are_pytorch_s(name, flops):
     input gradient at the forward's MACs."""
     from inception_cost.estimates.kernels import Op, backward_kernels, kernels
 
-    forward = kernels(builtin(name, train=True))
+    forward = kernels(builtin(name, train=True), training=True)
     step = forward + backward_kernels(forward)
     assert sum(2 * k.macs * 2 for k in step if k.op is Op.GEMM) == flops
 
@@ -128,7 +128,7 @@ def test_training_step_kernels():
 
     a = net("input: 8x8x4\nlayers:\n  - conv: {filters: 8, kernel: 3, bias: false}\n"
             "  - conv: {filters: 8, kernel: 3, bias: false}\n  - max_pool: {kernel: 2}\n")
-    back = backward_kernels(kernels(a))
+    back = backward_kernels(kernels(a, training=True))
     # the pool's backward, then conv 2's input and weight gradients, then conv 1's weight
     # gradient only: its input is the network's
     assert [k.op for k in back] == [Op.ELEMENTWISE, Op.GEMM, Op.GEMM, Op.GEMM]
@@ -141,3 +141,81 @@ def test_training_step_kernels():
     assert conv1.flops == 2 * (2 * 2 * macs1) and conv2.flops == 3 * (2 * 2 * macs2)
     step = times[-1]  # one update of the 864 weights: read w and g, write w, in fp32
     assert step.node is a.root and step.bytes_moved == 864 * 3 * 4
+
+
+def _roofline(*args):
+    result = CliRunner().invoke(cli, ["roofline", "googlenet", *args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_a_layer_scope_is_the_layer_and_the_update_its_own_row():
+    """Inference: the 5x5 conv of 3a/5x5 is its own row (it was labelled as the optimizer)."""
+    (row,) = _roofline("-m", "3a/5x5/conv_2")["sections"][0]["rows"]
+    assert (row["layer"], row["path"], row["flops"], row["kernels"]) == (
+        "conv 5x5 32", "3a/5x5/conv_2", 2 * 25 * 16 * 32 * 28 * 28, 5)
+    conv, step = _roofline("-m", "3a/5x5/conv_2", "--train")["sections"][0]["rows"]
+    # forward, input gradient and weight gradient: three times the forward's 20,070,400 FLOPs
+    assert (conv["layer"], conv["flops"], conv["kernels"]) == ("conv 5x5 32", 3 * 20_070_400, 13)
+    # SGD on its 12,832 parameters: fp32 weights and gradients read, weights written
+    assert (step["layer"], step["kernels"], step["bytes_moved"]) == ("optimizer step (sgd)", 1, 12_832 * 3 * 4)
+
+
+@pytest.mark.parametrize("scope", ["3a", "3a/5x5", "3a/5x5/conv_1", "conv1", "4a/pool"])
+def test_a_layer_costs_the_same_whatever_the_scope(scope):
+    """A layer's input gradient is computed unless the layer reads the network's input,
+    whichever layer the scope starts with: every row equals the whole network's row."""
+    whole = {r["path"]: r for r in _roofline("--layers", "--train")["sections"][0]["rows"]}
+    rows = _roofline("-m", scope, "--train")["sections"][0]["rows"]
+    assert rows[-1]["layer"] == "optimizer step (sgd)" and rows[-1]["path"] == scope
+    assert [r["path"] for r in rows[:-1]] == [p for p in whole if p == scope or p.startswith(f"{scope}/")]
+    keys = ("flops", "bytes_moved", "kernels", "time_us")
+    for row in rows[:-1]:
+        assert {k: row[k] for k in keys} == {k: whole[row["path"]][k] for k in keys}, row["path"]
+    # by hand: forward + input gradient + weight gradient, 3 x the forward; conv1 reads the image: 2 x
+    assert whole["3a/5x5/conv_1"]["flops"] == 3 * 2 * 192 * 16 * 28 * 28 == 14_450_688
+    assert whole["3a/1x1/conv_1"]["flops"] == 3 * 2 * 192 * 64 * 28 * 28 == 57_802_752
+    assert whole["conv1/conv_1"]["flops"] == 2 * 2 * 49 * 3 * 64 * 112 * 112 == 472_055_808
+
+
+def test_only_the_layers_that_read_the_network_s_input_have_no_input_gradient():
+    from inception_cost.estimates.kernels import Op, backward_kernels, kernels
+
+    a = net("""input: 8x8x4
+layers:
+  - identity
+  - concat:
+      a: [{conv: {filters: 8, kernel: 1, bias: false}}]
+      b: [{conv: {filters: 8, kernel: 1, bias: false}}, {conv: {filters: 8, kernel: 1, bias: false}}]
+""")
+    forward = kernels(a, training=True)
+    # the identity is a view: both branches' first convs read the image; b's second reads
+    # b's first; the concat's copy reads the branches
+    assert [(k.op, k.reads_input) for k in forward] == [
+        (Op.GEMM, True), (Op.GEMM, True), (Op.GEMM, False), (Op.COPY, False)]
+    back = backward_kernels(forward)
+    assert [(k.owner.path, k.batch_in_k) for k in back] == [
+        ("b/conv_2", False), ("b/conv_2", True), ("b/conv_1", True), ("a/conv_1", True)]
+
+
+def test_dropout_is_a_masked_pass_in_training():
+    """Inference: a view, no kernel. Training: read the input, write the output and a
+    1-byte mask; backward: read the output gradient and the mask, write the input gradient."""
+    from inception_cost.estimates.kernels import backward_kernels, kernels
+
+    a = net("input: 4x4x8\nlayers:\n  - conv: {filters: 8, kernel: 1}\n  - dropout: {rate: 0.3}\n")
+    assert [k.owner.kind for k in kernels(a)] == ["conv", "conv"]  # the GEMM and its bias
+    forward = kernels(a, training=True)
+    drop = forward[-1]
+    assert (drop.owner.kind, drop.inputs, drop.outputs, drop.side_bytes) == ("dropout", 128, 128, 128)
+    assert drop.activation_bytes(4, 32) == (128 + 128) * 4 * 32 + 128 * 32
+    grad = backward_kernels(forward)[0]
+    assert (grad.owner.kind, grad.inputs, grad.outputs, grad.side_bytes) == ("dropout", 128, 128, 128)
+    # GoogLeNet's dropout before the classifier (1,024 values) in fp32 at batch 32, both passes
+    rows = {r["path"]: r for r in _roofline("--layers", "--train", "--dtype", "fp32", "--batch", "32")
+            ["sections"][0]["rows"]}
+    assert rows["dropout/dropout_1"]["kernels"] == 2
+    assert rows["dropout/dropout_1"]["bytes_moved"] == 2 * ((1024 + 1024) * 4 + 1024) * 32 == 589_824
+    assert rows["dropout/dropout_1"]["time_us"] > 0
+    inference = {r["path"]: r for r in _roofline("--layers")["sections"][0]["rows"]}
+    assert inference["dropout/dropout_1"]["kernels"] == 0

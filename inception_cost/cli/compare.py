@@ -59,7 +59,8 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
 
 @click.command()
 @architecture_argument(metavar="[NAME|FILE]", required=False)
-@module_option("Rewrite only this module, by name or path (default: the whole network).")
+@module_option("Rewrite only this part (a module, a branch or one layer), by name or path"
+               " (default: the whole network).")
 @click.option("-r", "--rule", type=click.Choice(RULES), default=RULES[0], show_default=True,
               help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")
 @click.option("--kernel", type=click.IntRange(2, 15), help="Lone layer form (no NAME): the kernel"

@@ -17,7 +17,7 @@ from inception_cost.cli.options import (
 
 @click.command()
 @architecture_argument()
-@module_option("Only this module, by name or path.")
+@module_option("Only this part (a module, a branch or one layer), by name or path.")
 @click.option("--train", is_flag=True,
               help="Also one training step's memory (weights, gradients, optimizer state, saved"
                    " activations, peak), with the training-only parts (auxiliary classifiers).")
@@ -51,7 +51,7 @@ def memory(name: str, module: str | None, train: bool, optimizer: str, dtype: st
 
 @click.command()
 @architecture_argument()
-@module_option("Only this module, layer by layer, by name or path.")
+@module_option("Only this part (a module, a branch or one layer), layer by layer, by name or path.")
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
 @click.option("--tf32/--no-tf32", default=True, show_default=True,
               help="fp32 convs on TF32 tensor cores (PyTorch's default for cuDNN).")

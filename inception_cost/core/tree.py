@@ -97,6 +97,10 @@ class CostNode:
         """The modules with parallel parts (the ones `export` shows branch by branch)."""
         return [n for n in self.walk() if n.role is Role.MODULE and n.has_parallel_parts]
 
+    def parent_of(self, node: CostNode) -> CostNode | None:
+        """The node (this one or below it) that has `node` as a child."""
+        return next((n for n in self.walk() if any(c is node for c in n.children)), None)
+
     def relative_path(self, node: CostNode) -> str:
         """`node`'s path below this node ('3x3/conv_2' below '4b')."""
         if node is self:

@@ -6,7 +6,8 @@ K = Cin/groups x kh x kw), a depthwise conv its own direct kernel; a conv's bias
 norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, act_*),
 a linear layer's bias is fused into its GEMM; batch norm, activation, addition and gate
 layers are elementwise passes; pools read their windows; global pools reduce; views run
-nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`).
+nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`). In a
+training step dropout is no view: it writes its output and a 1-byte mask.
 The latency model (`latency.py`) prices these kernels; nothing here depends on a device.
 """
 
@@ -18,10 +19,12 @@ from dataclasses import dataclass, replace
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.kinds.convolutions import Linear, SeparableConv
+from inception_cost.core.kinds.elementwise import Dropout
 from inception_cost.core.kinds.pooling import AdaptivePool, Pool
 from inception_cost.core.terms import MAC_TERMS, OPERATION_TERMS, Term
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.memory import traffic
+from inception_cost.estimates.training import MASK_BYTES, reads_network_input
 from inception_cost.structures import structure_of
 
 # the passes a conv's own bias, batch norm and activation make over its output
@@ -60,6 +63,12 @@ class Kernel:
     work: int = 0  # pool: window elements read; depthwise: MACs (per image)
     linear: bool = False  # a linear layer (PyTorch's matmul settings, not cuDNN's)
     batch_in_k: bool = False  # a weight gradient: the batch is in the reduction, not the rows
+    side_bytes: int = 0  # per image: a tensor beside the activations whose elements have a fixed size (dropout's mask)
+    reads_input: bool = False  # it reads the network's input, which gets no gradient
+
+    def activation_bytes(self, size: int, batch: int) -> int:
+        """What it reads and writes besides the weights, on a whole batch of `size`-byte elements."""
+        return (self.inputs + self.outputs) * batch * size + self.side_bytes * batch
 
     @property
     def macs(self) -> int:
@@ -71,31 +80,40 @@ class Kernel:
         return (self.kh, self.kw, self.stride, self.dilation, self.groups) == (3, 3, 1, 1, 1)
 
 
-def kernels(analysis: Analysis, node: CostNode | None = None) -> list[Kernel]:
-    """Every kernel of `node` (default: the counted network), in order."""
+def kernels(analysis: Analysis, node: CostNode | None = None, training: bool = False) -> list[Kernel]:
+    """Every kernel of `node` (default: the counted network), in order; with `training`, the
+    forward pass of a training step (`backward_kernels` follows it)."""
     result: list[Kernel] = []
-    _collect(analysis, node or analysis.root, result)
+    # which layers read the network's input is a property of the network, not of `node`
+    readers = reads_network_input(analysis) if training else set()
+    _collect(analysis, node or analysis.root, result, training, readers)
     return result
 
 
-def _collect(analysis: Analysis, node: CostNode, out: list[Kernel]) -> None:
+def _collect(analysis: Analysis, node: CostNode, out: list[Kernel], training: bool, readers: set[int]) -> None:
     if node.role is Role.LAYER:
-        out.extend(layer_kernels(analysis, node))
+        own = layer_kernels(analysis, node, training)
+        if own and id(node) in readers:  # its first kernel reads the input; the others its results
+            own[0] = replace(own[0], reads_input=True)
+        out.extend(own)
         return
     for child in node.children:  # the same layers as `CostNode.layers()`
-        _collect(analysis, child, out)
+        _collect(analysis, child, out, training, readers)
     structure = structure_of(node)
     copied = structure.copied(node) if structure is not None else 0
     if copied:
         out.append(Kernel(node, Op.COPY, copied, copied))
 
 
-def layer_kernels(analysis: Analysis, leaf: CostNode) -> list[Kernel]:
+def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) -> list[Kernel]:
     kind = CANONICAL[leaf.kind]
-    if kind.view:
+    masked = training and isinstance(kind, Dropout)  # a view in inference, a masked copy in training
+    if kind.view and not masked:
         return []
     table, terms, i = analysis.table, analysis.terms, leaf.row
     inputs, outputs, weights = traffic(analysis, leaf)
+    if masked:  # reads its input, writes its output and a 1-byte mask
+        return [Kernel(leaf, Op.ELEMENTWISE, inputs, outputs, side_bytes=outputs * MASK_BYTES)]
     if isinstance(kind, Pool):
         return [Kernel(leaf, Op.POOL, inputs, outputs, work=outputs * table.kh[i] * table.kw[i])]
     if isinstance(kind, AdaptivePool):
@@ -133,24 +151,27 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
 
     A GEMM's input gradient (M = Hout x Wout, N = Cin, K = Cout/groups x kh x kw: the
     forward's MACs, as cuDNN's strided dgrad skips the zeros a stride puts between the
-    output gradient's elements; none for the first kernel, which reads the network's input) and weight gradient (M =
-    Cout/groups, N = Cin/groups x kh x kw, K = batch x Hout x Wout); a depthwise conv
-    twice its forward work; an elementwise pass reads the output gradient and what it
-    saved and writes the input gradient; a pool or global pool reads the output gradient
+    output gradient's elements) and weight gradient (M = Cout/groups, N = Cin/groups x kh
+    x kw, K = batch x Hout x Wout); a depthwise conv twice its forward work; no input
+    gradient for a kernel that reads the network's input (`Kernel.reads_input`); an
+    elementwise pass reads the output gradient and what it saved (a tensor, or dropout's
+    mask) and writes the input gradient; a pool or global pool reads the output gradient
     and writes the input gradient; a concat's backward is views (no kernel)."""
     result: list[Kernel] = []
-    for position in range(len(forward) - 1, -1, -1):
-        k = forward[position]
+    for k in reversed(forward):
         if k.op is Op.GEMM:
             cin = k.k * k.groups // (k.kh * k.kw)
-            if position > 0:  # a transposed conv: as many MACs as the forward, whatever the stride
+            if not k.reads_input:  # a transposed conv: as many MACs as the forward, whatever the stride
                 result.append(replace(k, inputs=k.outputs, outputs=k.inputs, n=cin, k=k.n // k.groups * k.kh * k.kw))
             result.append(replace(k, inputs=k.inputs + k.outputs, outputs=0, m=k.n // k.groups,
                                   n=k.k * k.groups, k=k.m, batch_in_k=True))
         elif k.op is Op.DEPTHWISE:
-            result += [replace(k, inputs=k.outputs, outputs=k.inputs), replace(k, inputs=k.inputs + k.outputs)]
+            if not k.reads_input:
+                result.append(replace(k, inputs=k.outputs, outputs=k.inputs))
+            result.append(replace(k, inputs=k.inputs + k.outputs))
         elif k.op is Op.ELEMENTWISE:
-            result.append(replace(k, inputs=2 * k.outputs, outputs=k.inputs))
+            saved = 0 if k.side_bytes else k.outputs  # a masked pass saved its mask (side bytes) instead
+            result.append(replace(k, inputs=k.outputs + saved, outputs=k.inputs))
         elif k.op in (Op.POOL, Op.REDUCE):
             result.append(Kernel(k.owner, Op.ELEMENTWISE, k.outputs, k.inputs))
     return result

@@ -125,7 +125,7 @@ class Model:
     def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int]:
         """(compute, memory, fixed seconds, launches) of one kernel on a whole batch."""
         lat, size = self.latency, self.size
-        moved = (k.inputs + k.outputs) * batch * size
+        moved = k.activation_bytes(size, batch)
         if k.op is Op.GEMM:
             m = self.precision.matmul if k.linear else self.precision.conv
             compute = self.gemm_seconds(k, batch, m)

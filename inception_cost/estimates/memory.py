@@ -68,11 +68,13 @@ def peak_activations(root: CostNode) -> int:
 
 
 def peak_at(root: CostNode) -> tuple[int, CostNode]:
-    """The peak, and where it is reached: the first layer running when as much is alive, or
-    else the structure that writes its output then (a concat copying its branches), or the
-    input itself."""
+    """The peak of `root` (the network, or any part of it run alone from its input), and
+    where it is reached: the first layer running when as much is alive, or else the
+    structure that writes its output then (a concat copying its branches), or `root` itself
+    at its input. A part runs as it does in the network: a layer holds its input and
+    output, a residual its shortcut."""
     walk = _Walk()
-    peak, _ = walk.sequence(root.children, 0, _numel(root.in_shape))
+    peak, _ = walk.node(root, 0, _numel(root.in_shape))
     for node, alive in walk.seen:
         if node.role is Role.LAYER and alive == peak:
             return peak, node

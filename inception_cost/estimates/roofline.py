@@ -16,7 +16,7 @@ from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
-from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
+from inception_cost.estimates.kernels import Kernel, Op, backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime, Precision
 from inception_cost.estimates.memory import Dtype
 from inception_cost.estimates.training import Optimizer
@@ -34,10 +34,15 @@ class Bound(str, enum.Enum):
 
 @dataclass
 class LayerTime:
-    node: CostNode  # a layer, or the concat whose copy this is
+    node: CostNode  # a layer, the concat whose copy this is, or the scope the optimizer updates
     flops: int  # 2 x conv/linear MACs, whole batch
     bytes_moved: int  # what its kernels read and write, whole batch
     kernels: list[KernelTime] = field(default_factory=list)
+    update: bool = False  # the optimizer's update of the parameters below `node`
+
+    def add(self, k: Kernel, time: KernelTime, batch: int, size: int) -> None:
+        self.kernels.append(time)
+        self.bytes_moved += k.activation_bytes(size, batch) + k.weights * size
 
     @property
     def compute_s(self) -> float:
@@ -78,7 +83,8 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
              optimizer: Optimizer | None = None) -> list[LayerTime]:
     """One LayerTime per layer of `node` (default: the counted network) and per concat copy;
     with an optimizer, one training step: the backward kernels join their layers' entries
-    and the optimizer's update is an entry of the network's (or `node`'s) own."""
+    and the optimizer's update of `node`'s parameters is an entry of its own, the last.
+    A layer costs the same whatever `node` is."""
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
@@ -88,21 +94,21 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     for leaf in scope.layers():  # every layer has a row, a view or identity too
         flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
         times[id(leaf)] = LayerTime(leaf, flops, 0)
-    forward = kernels(analysis, scope)
-    run = forward
+    forward = kernels(analysis, scope, training=optimizer is not None)
+    backward = backward_kernels(forward) if optimizer is not None else []
+    for k in [*forward, *backward]:
+        times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0)).add(k, model.time(k, batch), batch, dtype.bytes)
+    for k in backward:
+        if k.op is Op.GEMM:
+            times[id(k.owner)].flops += 2 * k.macs * batch
+    result = list(times.values())
     if optimizer is not None:
         parameters = sum(analysis.terms[t][leaf.row] for leaf in scope.layers() for t in STORED_TERMS)
-        run = [*forward, *backward_kernels(forward),
-               optimizer_kernel(scope, parameters, optimizer.state, dtype.bytes)]
-    for k in run:
-        entry = times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0))
-        entry.kernels.append(model.time(k, batch))
-        entry.bytes_moved += (k.inputs + k.outputs) * batch * dtype.bytes + k.weights * dtype.bytes
-    if optimizer is not None:
-        for k in run[len(forward):-1]:
-            if k.op is Op.GEMM:
-                times[id(k.owner)].flops += 2 * k.macs * batch
-    return list(times.values())
+        step = optimizer_kernel(scope, parameters, optimizer.state, dtype.bytes)
+        update = LayerTime(scope, 0, 0, update=True)
+        update.add(step, model.time(step, batch), batch, dtype.bytes)
+        result.append(update)
+    return result
 
 
 def total_seconds(times: Iterable[LayerTime]) -> float:
@@ -110,9 +116,9 @@ def total_seconds(times: Iterable[LayerTime]) -> float:
 
 
 def within(times: Iterable[LayerTime], node: CostNode) -> list[LayerTime]:
-    """The entries of the layers and copies below `node` (itself included)."""
+    """The entries of the layers and copies below `node` (itself included), not the update."""
     inside = {id(n) for n in node.walk()}
-    return [t for t in times if id(t.node) in inside]
+    return [t for t in times if id(t.node) in inside and not t.update]
 
 
 def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> Callable[[CostNode], float]:
@@ -122,4 +128,4 @@ def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> 
 
 
 def is_copy(t: LayerTime) -> bool:
-    return t.node.role is not Role.LAYER
+    return t.node.role is not Role.LAYER and not t.update

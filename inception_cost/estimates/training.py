@@ -88,6 +88,17 @@ def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Opt
         peak=static + during, peak_layer=layer)
 
 
+def reads_network_input(analysis: Analysis) -> set[int]:
+    """The layers (by `id`) that read the network's input itself, through views only (the
+    first conv; every branch of a module the network starts with): autograd computes no
+    gradient for the input, so their backward has no input gradient. Read from the whole
+    network, so a part timed alone costs what it costs inside it."""
+    walk = SavedTensors(analysis)
+    image = walk.tensor(_numel(analysis.root.in_shape))
+    walk.flow(analysis.root, image)
+    return {id(leaf) for leaf, read in zip(walk.layers, walk.inputs) if read == image}
+
+
 def _numel(shape: tuple[int, int, int]) -> int:
     return shape[0] * shape[1] * shape[2]
 
@@ -104,6 +115,7 @@ class SavedTensors:
         self.sizes: dict[int, int] = {}
         self.saved: dict[int, int] = {}  # tensor -> the first layer (in execution order) that saves it
         self.layers: list[CostNode] = []  # in execution order
+        self.inputs: list[int] = []  # per layer: the tensor it reads
         self.fixed_at: list[int] = []  # per layer: bytes of its indices and masks per image, whatever the dtype
         self.batch_at: list[int] = []  # per layer: batch norm's statistics, per channel, once per batch
 
@@ -156,6 +168,7 @@ class SavedTensors:
 
     def layer(self, leaf: CostNode, current: int, node_input: int) -> int:
         self.layers.append(leaf)
+        self.inputs.append(current)
         self.fixed_at.append(0)
         self.batch_at.append(0)
         kind = CANONICAL[leaf.kind]

@@ -38,6 +38,12 @@ def cost_columns(nodes: list[CostNode]) -> list[Column]:
             if c.key not in ("biases", "bn_params") or any(getattr(n, c.key) for n in nodes)]
 
 
+def scope_name(node: CostNode) -> str:
+    """What `--module` chose, as titles name it: 'module inception (3a)', 'branch 5x5',
+    'layer conv 5x5 32'."""
+    return f"{node.role} {node.label}"
+
+
 def title_of(analysis: Analysis) -> str:
     net = analysis.network
     return net.title or net.name

@@ -16,7 +16,17 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.reports.common import Row, chain, distinct, finish, module_parts, part_name, totals, train_note
+from inception_cost.reports.common import (
+    Row,
+    chain,
+    distinct,
+    finish,
+    module_parts,
+    part_name,
+    scope_name,
+    totals,
+    train_note,
+)
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, RATIO, SHAPE, Column, Report, Section
 
 
@@ -172,34 +182,46 @@ def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], ti
 
 
 def factorize_report(before: Analysis, after: Analysis, rule: str, count: int,
-                     module: CostNode | None, lone: bool, timing: Timing | None = None) -> Report:
+                     module: CostNode | None, lone: bool, timing: Timing | None = None,
+                     chosen: CostNode | None = None) -> Report:
     """Before and after a factorisation rule, branch by branch (a module) or row by row.
 
-    `module` is the chosen module of `before`; its counterpart in `after` has the same path."""
+    `module` is the part of `before` shown (its counterpart in `after` has the same path),
+    `chosen` the part whose convolutions were rewritten: `module` itself, or one layer in it
+    (None: the whole network)."""
+    from inception_cost.transforms.factorize import Rule
+
     if module is not None:
         a, b = module, after.root.find_or_fail(module.path, after.network.name)
-        what = f"module {module.label}" if not lone else before.network.title
+        what = scope_name(module) if not lone else before.network.title
         report = compare_modules("before", a, "after", b, f"{rule}: {what}", before.convention, timing)
     else:
         report = compare_networks("before", before, "after", after, timing, one_sided=True)
         report.title = report.sections[0].title = f"{rule}: {before.network.title}"
         a, b = before.root, after.root
     notes = report.sections[0].notes
+    if chosen is not None and chosen is not a:  # one layer, shown within the part that holds it
+        held = scope_name(a) if module is not None else "the network"
+        notes.append(f"The rule is applied to {chosen.path} ({chosen.description}) only, shown within {held}"
+                     + (", as two layers replace it." if count else "."))
     plural = "s" if count != 1 else ""
     unit = before.convention.unit.value
+    where = chosen.path if chosen is not None and not lone else "the network"
+    verb = "is no" if chosen is not None and chosen.role is Role.LAYER else "has no"
+    nothing = f": {where} {verb} {Rule(rule).rewrites}" if count == 0 else ""
     if a.macs:
         change = (f"saving {a.macs - b.macs:,} {unit}" if b.macs <= a.macs
                   else f"{b.macs - a.macs:,} more {unit}")
-        notes.append(f"{count} convolution{plural} rewritten; {unit} after = {b.macs / a.macs:.1%}"
+        notes.append(f"{count} convolution{plural} rewritten{nothing}; {unit} after = {b.macs / a.macs:.1%}"
                      f" of before ({change}).")
     else:
-        notes.append(f"{count} convolution{plural} rewritten.")
+        notes.append(f"{count} convolution{plural} rewritten{nothing}.")
     notes.append("Each new convolution has the original's filters, bias, batch norm and"
                  " activation; where a conv widens its input (e.g. 16 -> 32) the pair can cost"
                  " more than the conv it replaces.")
     if lone:
         notes += _textbook_ratios(rule, a.layers()[0].args["kernel"][0])
-    report.meta.update(rule=rule, rewritten=count)
+    report.meta.update(rule=rule, rewritten=count, rewritten_in=chosen.path if chosen is not None else "")
     return report
 
 

@@ -9,7 +9,7 @@ from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.memory import Dtype
-from inception_cost.reports.common import Row, distinct, finish, meta_of, title_of, totals
+from inception_cost.reports.common import Row, distinct, finish, meta_of, scope_name, title_of, totals
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, SHAPE, SHARE, Column, Report, Section
 
 if TYPE_CHECKING:
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 def _layer_names(scope: CostNode) -> dict[int, str]:
-    """Every layer's name below `scope`, in one walk."""
+    """Every layer's name below `scope` (or the layer `scope` is), in one walk."""
+    if scope.role is Role.LAYER:
+        return {scope.row: scope.name}
     result: dict[int, str] = {}
 
     def visit(node: CostNode, prefix: str) -> None:
@@ -91,9 +93,10 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
     peak_elements, peak_node = peak_at(scope)
     peak = peak_elements * batch * dtype.bytes
+    h, w, c = scope.in_shape
     where = (f"while {peak_node.path} ({peak_node.description}) runs" if peak_node.role is Role.LAYER
-             else f"when {peak_node.path or 'the input'} writes its output" if peak_node is not scope
-             else "at the input")
+             else "at the input" if peak_node is scope and peak_elements == h * w * c
+             else f"when {peak_node.path or 'the network'} writes its output")
     columns = [Column("layer", "layer", priority=NAME), Column("output", "output", SHAPE, EXTRA),
                Column("activations", "activations", INT, EXTRA),
                Column("activation_bytes", "activation bytes", INT, KEY),
@@ -107,7 +110,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
              " output until the concat (which writes a new tensor); weights:"
              f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
              "Flatten and dropout are views in inference and move nothing."]
-    what = f"module {module.label}" if module else "layers"
+    what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
     extra: dict[str, Any] = {}
@@ -136,11 +139,11 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     if per_layer or module:
         names = _layer_names(scope)
         groups = [(f"{t.node.path} (concat copy)" if is_copy(t) else names[t.node.row], t.node.path, [t])
-                  for t in times if t.node is not scope]
+                  for t in times if not t.update]
     else:
         shown = distinct([c.name for c in scope.children], [c.path for c in scope.children])
         groups = [(name, child.path, within(times, child)) for child, name in zip(scope.children, shown)]
-    step = [t for t in times if t.node is scope]  # the optimizer's update
+    step = [t for t in times if t.update]
     if step:
         groups.append((f"optimizer step ({optimizer})", scope.path, step))
     rows: list[Row] = []
@@ -184,11 +187,12 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
              " tiles run in waves over the SMs; a conv's bias, batch norm and activation are one pass"
              " each; a concat copies its branches. See the README's time model for what it leaves out."]
     if optimizer:
-        notes.append("Training: each conv and linear layer adds its input gradient (not the first, which"
-                     " reads the network's input) and its weight gradient as GEMMs; each elementwise pass,"
-                     " pool and global pool a backward pass; a concat's backward is views; the optimizer"
-                     " one fused update of every parameter (fp32 weights, gradients and state). Not"
-                     " measured: no training step was timed on a GPU.")
+        notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
+                     " reads the network's input, wherever the scope starts) and its weight gradient as"
+                     " GEMMs; each elementwise pass, pool and global pool a backward pass; dropout writes"
+                     " its output and a 1-byte mask, and its backward reads the mask; a concat's backward"
+                     " is views; the optimizer one fused update of every parameter in the scope (fp32"
+                     " weights, gradients and state). Not measured: no training step was timed on a GPU.")
     section = Section(title=f"{title_of(analysis)}: time on {device.name}", columns=columns,
                       rows=rows, total=total, notes=notes)
     report = Report(title=f"{title_of(analysis)}: estimated time on {device.name}", convention=[],

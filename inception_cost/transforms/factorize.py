@@ -1,6 +1,7 @@
 """Factorisation as a graph transformation (Rethinking the Inception Architecture, sec. 3).
 
-Rules, applied to stride-1 convolutions of a network or of one module:
+Rules, applied to stride-1 convolutions of a network or of one part of it (a module,
+a branch, one layer):
 - `5x5-to-3x3`: a 5x5 conv becomes two stacked 3x3 convs with the same filters
   (18/25 of the MACs when input and output widths are equal);
 - `nxn-to-1xn`: an n x n conv (n >= 3) becomes a 1 x n conv then an n x 1 conv with the
@@ -12,7 +13,7 @@ that the output size is unchanged. Strided convolutions are left alone.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Padding, Shape
@@ -22,6 +23,12 @@ from inception_cost.graph.nodes import Branch, Concat, Item, Layer, Module, Netw
 class Rule(str, enum.Enum):
     FIVE_TO_THREE = "5x5-to-3x3"
     N_TO_1XN = "nxn-to-1xn"
+
+    @property
+    def rewrites(self) -> str:
+        """What the rule applies to, for a report that rewrote nothing."""
+        return {"5x5-to-3x3": "stride-1 5x5 convolution",
+                "nxn-to-1xn": "stride-1 n x n convolution (n >= 3)"}[self.value]
 
     def __str__(self) -> str:
         return self.value
@@ -72,18 +79,21 @@ def _conv(layer: Layer, kernel: tuple[int, int], padding: Padding, suffix: str) 
     return Layer(kind=layer.kind, name=name, line=layer.line, args=args, given_name=given)
 
 
-def factorize_items(items: list[Item], rule: Rule, seen: Seen | None = None) -> tuple[list[Item], int]:
-    """(new items, number of convolutions rewritten), inside every structure."""
+def factorize_items(items: list[Item], rule: Rule, seen: Seen | None = None,
+                    only: Collection[int] | None = None) -> tuple[list[Item], int]:
+    """(new items, number of convolutions rewritten), inside every structure; with `only`
+    (ids of Layer items), only those layers are rewritten."""
     count = 0
 
     def change(item: Item) -> list[Item] | None:
         nonlocal count
         if not isinstance(item, Layer):
             return None
+        chosen = only is None or id(item) in only
         shape, segment = seen.get(id(item), (None, None)) if seen is not None else (None, None)
         if segment is not None and item.given_name is None:
-            item = item.replace(given_name=segment)  # its path, pinned
-        new = factorize_layer(item, rule, shape)
+            item = item.replace(given_name=segment)  # its path, pinned, rewritten or not
+        new = factorize_layer(item, rule, shape) if chosen else None
         if new is None:
             return [item]
         count += 1
@@ -92,23 +102,12 @@ def factorize_items(items: list[Item], rule: Rule, seen: Seen | None = None) -> 
     return map_items(items, change), count
 
 
-def factorize_network(network: Network, rule: Rule, module: Item | None = None,
+def factorize_network(network: Network, rule: Rule, only: Collection[int] | None = None,
                       seen: Seen | None = None) -> tuple[Network, int]:
-    """(the rewritten network, how many convolutions were rewritten); with `module` (a graph
-    item of this network, found by identity), only inside it."""
-    if module is None:
-        items, count = factorize_items(network.items, rule, seen)
-    else:
-        count = 0
-
-        def change(item: Item) -> list[Item] | None:
-            nonlocal count
-            if item is not module:
-                return None
-            inner, count = factorize_items([item], rule, seen)
-            return inner
-
-        items = map_items(network.items, change)
+    """(the rewritten network, how many convolutions were rewritten); with `only` (the ids of
+    some of its Layer items: the layers of a module, a branch, or one layer), only those.
+    Every layer analysed keeps its path (`seen`), so parts after a rewrite still match."""
+    items, count = factorize_items(network.items, rule, seen, only)
     return network.replace(items=items, title=f"{network.title} ({rule.value})"), count
 
 
