@@ -86,6 +86,20 @@ def module_parts(module: CostNode) -> list[CostNode]:
     return parts
 
 
+def own_work(module: CostNode, parts: list[CostNode]) -> list[CostNode]:
+    """What a module runs outside the parts its report lists: a structure's own copy (a
+    concat's) and layers its parts leave out (an add's addition). Each has time but no
+    parameters or MACs of its own beyond its layers, so a time column needs them as rows
+    for its rows to add up to the module's total."""
+    covered = {id(n) for part in parts for n in part.walk()}
+
+    def copies(node: CostNode) -> bool:
+        structure = structure_of(node)
+        return structure is not None and structure.copied(node) > 0
+
+    return [n for n in module.walk() if id(n) not in covered and (n.role is Role.LAYER or copies(n))]
+
+
 def part_name(part: CostNode, module: CostNode) -> str:
     """How a module report names one of its parts."""
     if part is module:
