@@ -169,3 +169,12 @@ def test_without_times_a_comparison_lists_only_its_parts():
     rows = ic.compare("naive", "reduced").to_dict()["sections"][0]["rows"]
     assert [r["part"] for r in rows] == ["1x1", "3x3", "5x5", "pool"]
     assert "time" not in ic.compare("naive", "reduced").to_dict()["totals"]["ratio"]
+
+
+@pytest.mark.parametrize("command", ["roofline", "memory"])
+def test_a_batch_report_says_which_figures_are_the_batch_s(command):
+    lines = _json(command, "googlenet", "--batch", "32")["convention"]
+    assert not any("batch 1" in line for line in lines)
+    assert lines[1].startswith("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout")
+    assert lines[-1] == ("Batch 32: activations, bytes moved, FLOPs and times are for the whole batch;"
+                         " MACs and parameters per image.")

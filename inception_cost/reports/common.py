@@ -60,11 +60,15 @@ def meta_of(analysis: Analysis) -> dict[str, Any]:
             "train": analysis.train, "depth": analysis.root.depth}
 
 
-def finish(report: Report, convention: Convention) -> Report:
+def finish(report: Report, convention: Convention, batch: int | None = None) -> Report:
     """Stamp the convention on a report: its header lines, its name and unit in the meta
     data (JSON `convention_name`, `unit`), and the unit in column titles (FLOPs for
-    flop-counter)."""
+    flop-counter). A report for a batch (memory, time) says which of its figures are the
+    batch's: the convention counts per image."""
     report.convention = convention.header()
+    if batch is not None:
+        report.convention.append(f"Batch {batch:,}: activations, bytes moved, FLOPs and times are for the"
+                                 " whole batch; MACs and parameters per image.")
     unit = convention.unit.value
     if unit != "MACs":
         for section in report.sections:
