@@ -141,3 +141,27 @@ def test_training_step_kernels():
     assert conv1.flops == 2 * (2 * 2 * macs1) and conv2.flops == 3 * (2 * 2 * macs2)
     step = times[-1]  # one update of the 864 weights: read w and g, write w, in fp32
     assert step.node is a.root and step.bytes_moved == 864 * 3 * 4
+
+
+@pytest.mark.parametrize("command", [["memory", "googlenet-torchvision", "--optimizer", "momentum"],
+                                     ["roofline", "googlenet"]])
+def test_training_in_int8_is_refused(command):
+    result = CliRunner().invoke(cli, [*command, "--train", "--dtype", "int8"])
+    assert result.exit_code == 4  # usage, as the README's table says
+    assert result.stderr.strip() == ("inception-cost: --train with --dtype int8: a training step runs in"
+                                     " fp32, bf16 or fp16 (int8 is for inference only)")
+    # int8 inference stays what it was
+    assert CliRunner().invoke(cli, [*command, "--dtype", "int8"]).exit_code == 0
+
+
+def test_training_in_int8_is_refused_by_the_library_too():
+    from inception_cost.errors import UsageError
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.roofline import estimate
+
+    a = net(SMALL)
+    with pytest.raises(UsageError, match="int8 is for inference only"):
+        training_memory(a, Dtype.INT8, 1, Optimizer.SGD)
+    with pytest.raises(UsageError, match="int8 is for inference only"):
+        estimate(a, load_device("h100-sxm"), Dtype.INT8, 1, optimizer=Optimizer.SGD)
+

@@ -19,7 +19,7 @@ from inception_cost.estimates.devices import Device
 from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime, Precision
 from inception_cost.estimates.memory import Dtype
-from inception_cost.estimates.training import Optimizer
+from inception_cost.estimates.training import Optimizer, check_trainable
 
 
 class Bound(str, enum.Enum):
@@ -82,6 +82,8 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
+    if optimizer is not None:
+        check_trainable(dtype)
     model = device.model(Precision.of(dtype, tf32))
     scope = node or analysis.root
     times: dict[int, LayerTime] = {}
