@@ -370,20 +370,22 @@ class Sweep(_Renderable):
 
 def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           convention: str = "torchvision", train: bool = False, budget_macs: int | None = None,
-          budget_params: int | None = None, top: int = 20, sort: str = "macs",
+          budget_params: int | None = None, top: int = 20, sort: str | None = None,
           pareto_only: bool = False, device: str | None = None, dtype: str = "fp16", batch: int = 1,
           objective: str | None = None, budget_time: float | None = None,
           skip_unknown: bool = False) -> Sweep:
     """Every combination of `vary`'s values for the arguments of one module instance.
 
     With `device` (or `objective="time"`, or `budget_time` in seconds) every variant is also
-    timed on the device profile (default h100-sxm) and the Pareto front includes time."""
+    timed on the device profile (default h100-sxm) and the Pareto front includes time.
+    `sort` defaults to the objective, else MACs; given both, they must agree."""
+    from inception_cost.reports.sweep import sort_key
     from inception_cost.transforms.sweep import Axis, run
 
+    sort = sort_key(sort, objective).value
     whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)
-    sort = objective or sort
     timing = None
     if device is not None or budget_time is not None or sort in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
