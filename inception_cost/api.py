@@ -373,11 +373,12 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           budget_params: int | None = None, top: int = 20, sort: str | None = None,
           pareto_only: bool = False, device: str | None = None, dtype: str = "fp16", batch: int = 1,
           objective: str | None = None, budget_time: float | None = None,
-          skip_unknown: bool = False) -> Sweep:
+          optimizer: str = "sgd", skip_unknown: bool = False) -> Sweep:
     """Every combination of `vary`'s values for the arguments of one module instance.
 
     With `device` (or `objective="time"`, or `budget_time` in seconds) every variant is also
-    timed on the device profile (default h100-sxm) and the Pareto front includes time.
+    timed on the device profile (default h100-sxm) and the Pareto front includes time; with
+    `train`, each time is one training step's (forward, backward, the `optimizer`'s update).
     `sort` defaults to the objective, else MACs; given both, they must agree."""
     from inception_cost.reports.sweep import sort_key
     from inception_cost.transforms.sweep import Axis, run
@@ -390,9 +391,11 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
     if device is not None or budget_time is not None or sort in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
         from inception_cost.estimates.dtypes import Dtype
+        from inception_cost.estimates.training import Optimizer
         from inception_cost.transforms.sweep_time import time_variants
 
-        timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch)
+        timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch,
+                               optimizer=Optimizer(optimizer) if train else None)
     return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,
                               sort=sort, pareto_only=pareto_only, timing=timing, budget_time=budget_time))
 

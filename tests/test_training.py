@@ -165,3 +165,45 @@ def test_training_in_int8_is_refused_by_the_library_too():
     with pytest.raises(UsageError, match="int8 is for inference only"):
         estimate(a, load_device("h100-sxm"), Dtype.INT8, 1, optimizer=Optimizer.SGD)
 
+
+def _json(*args):
+    result = CliRunner().invoke(cli, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_a_training_sweep_times_a_training_step():
+    # the variant as written (#5x5 reduce 16) must take what roofline --train gives the
+    # network (2,096.94 µs: forward, backward, SGD) and its 3a layers (178.96 µs), not the
+    # forward pass with aux heads (852.11 µs) that it used to report
+    sweep = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4", "--train",
+                  "--device", "h100-measured", "--top", "0")
+    written = next(r for r in sweep["sections"][0]["rows"] if r["#5x5 reduce"] == 16)
+    step = _json("roofline", "googlenet", "--train", "--device", "h100-measured", "--layers")
+    assert written["network_time_us"] == pytest.approx(step["totals"]["seconds"] * 1e6, rel=1e-12)
+    module = sum(r["time_us"] for r in step["sections"][0]["rows"] if r["path"].startswith("3a/"))
+    assert written["time_us"] == pytest.approx(module, rel=1e-12)
+    assert (round(written["network_time_us"], 2), round(written["time_us"], 2)) == (2096.94, 178.96)
+    note = sweep["sections"][0]["notes"][-1]
+    assert note.startswith("Time: one training step (--train: forward, backward and the sgd update")
+    # the optimizer's update is the network's, not the module's
+    adam = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4", "--train",
+                 "--optimizer", "adam", "--device", "h100-measured", "--top", "0")
+    with_adam = next(r for r in adam["sections"][0]["rows"] if r["#5x5 reduce"] == 16)
+    assert with_adam["time_us"] == written["time_us"]
+    assert with_adam["network_time_us"] > written["network_time_us"]
+    # without --train, one forward pass, and the note says so
+    forward = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4",
+                    "--device", "h100-measured", "--top", "0")
+    assert forward["sections"][0]["notes"][-1].startswith("Time: one forward pass, by the latency model")
+
+
+def test_a_training_sweep_counts_twice_the_work_per_layer():
+    # 1,024 variants x (88 layers + 20) = 110,592 may be timed as forward passes; a training
+    # step prices the backward kernels too: 1,024 x (88 x 2 + 20) = 200,704 is refused
+    args = ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=4..128:4", "--vary", "#5x5=8..256:8",
+            "--device", "h100-measured", "--train"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 4
+    assert ("1,024 variants x (88 layers x 2 for a training step + 20) = 200,704 to rebuild and time is more"
+            " than the 120,000") in result.stderr

@@ -17,7 +17,6 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
-    train_option,
 )
 from inception_cost.reports.sweep import SortKey
 
@@ -53,13 +52,17 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="Element type for the time estimate.")
 @click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
               help="Images per batch for the time estimate.")
-@train_option
+@click.option("--train", is_flag=True,
+              help="Include training-only parts (auxiliary classifiers); times are then one training"
+                   " step: forward, backward and the --optimizer update.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose update a --train time includes.")
 @convention_option
 @skip_unknown_option
 @report_options
 def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
           budget_params: str | None, top: int, sort: str | None, pareto_only: bool, objective: str | None,
-          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool,
+          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool, optimizer: str,
           convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Every combination of some arguments of one module instance: the module's and the
     whole network's parameters and MACs for each, the Pareto front, a budget filter.
@@ -100,9 +103,11 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
     if device is not None or seconds is not None or key in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
         from inception_cost.estimates.dtypes import Dtype
+        from inception_cost.estimates.training import Optimizer
 
         timing = sweep_time.time_variants(result, net.analysis, load_device(device or DEFAULT_DEVICE),
-                                          Dtype(dtype), batch)
+                                          Dtype(dtype), batch,
+                                          optimizer=Optimizer(optimizer) if train else None)
     emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=key,
                       pareto_only=pareto_only, timing=timing, budget_time=seconds), fmt, output, force)
 

@@ -204,9 +204,14 @@ def _as_written(result: SweepResult, names: list[str]) -> str:
 
 
 def _time_note(timing: Timing) -> str:
-    return (f"Time: the latency model on {timing.device}, {timing.dtype.value}, batch {timing.batch}"
-            f" (each variant rebuilt and timed, {timing.seconds:.3f} s); as written the module takes"
-            f" {timing.base_module_s * 1e6:,.2f} µs, the network {timing.base_network_s * 1e6:,.2f} µs.")
+    what = ("one forward pass" if timing.optimizer is None else
+            f"one training step (--train: forward, backward and the {timing.optimizer} update, as"
+            " `roofline --train` times it; a module's time is its forward and backward kernels,"
+            " the network's adds the update)")
+    return (f"Time: {what}, by the latency model on {timing.device}, {timing.dtype.value}, batch"
+            f" {timing.batch} (each variant rebuilt and timed, {timing.seconds:.3f} s); as written the"
+            f" module takes {timing.base_module_s * 1e6:,.2f} µs, the network"
+            f" {timing.base_network_s * 1e6:,.2f} µs.")
 
 
 def _broken_section(result: SweepResult, names: list[str]) -> Section:
