@@ -283,8 +283,11 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> An
 
     hardware = load_device(device)
     kind = Dtype(dtype)
+    # --train here adds the training-only parts to what is counted; the times stay a
+    # forward pass (roofline --train times a training step), and the note must say so
+    what = ", one forward pass with the training-only parts (not a training step)" if a.train or b.train else ""
     return Timing(node_timer(a, hardware, kind, batch), node_timer(b, hardware, kind, batch),
-                  f"{hardware.name}, {dtype}, batch {batch}")
+                  f"{hardware.name}, {dtype}, batch {batch}{what}")
 
 
 # ---- factorisation ----------------------------------------------------------------------------

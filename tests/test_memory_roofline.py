@@ -178,3 +178,11 @@ def test_a_batch_report_says_which_figures_are_the_batch_s(command):
     assert lines[1].startswith("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout")
     assert lines[-1] == ("Batch 32: activations, bytes moved, FLOPs and times are for the whole batch;"
                          " MACs and parameters per image.")
+
+
+def test_compare_with_train_says_its_times_are_a_forward_pass():
+    notes = _json("compare", "googlenet", "googlenet-torchvision", "--train")["sections"][0]["notes"]
+    assert "h100-sxm, fp16, batch 1, one forward pass with the training-only parts (not a training step)" \
+        in notes[-1]
+    notes = _json("compare", "naive", "reduced")["sections"][0]["notes"]
+    assert "forward pass" not in notes[-1]
