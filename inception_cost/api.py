@@ -283,8 +283,11 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> An
 
     hardware = load_device(device)
     kind = Dtype(dtype)
+    # --train here adds the training-only parts to what is counted; the times stay a
+    # forward pass (roofline --train times a training step), and the note must say so
+    what = ", one forward pass with the training-only parts (not a training step)" if a.train or b.train else ""
     return Timing(node_timer(a, hardware, kind, batch), node_timer(b, hardware, kind, batch),
-                  f"{hardware.name}, {dtype}, batch {batch}")
+                  f"{hardware.name}, {dtype}, batch {batch}{what}")
 
 
 # ---- factorisation ----------------------------------------------------------------------------
@@ -377,27 +380,32 @@ class Sweep(_Renderable):
 
 def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           convention: str = "torchvision", train: bool = False, budget_macs: int | None = None,
-          budget_params: int | None = None, top: int = 20, sort: str = "macs",
+          budget_params: int | None = None, top: int = 20, sort: str | None = None,
           pareto_only: bool = False, device: str | None = None, dtype: str = "fp16", batch: int = 1,
           objective: str | None = None, budget_time: float | None = None,
-          skip_unknown: bool = False) -> Sweep:
+          optimizer: str = "sgd", skip_unknown: bool = False) -> Sweep:
     """Every combination of `vary`'s values for the arguments of one module instance.
 
     With `device` (or `objective="time"`, or `budget_time` in seconds) every variant is also
-    timed on the device profile (default h100-sxm) and the Pareto front includes time."""
+    timed on the device profile (default h100-sxm) and the Pareto front includes time; with
+    `train`, each time is one training step's (forward, backward, the `optimizer`'s update).
+    `sort` defaults to the objective, else MACs; given both, they must agree."""
+    from inception_cost.reports.sweep import sort_key
     from inception_cost.transforms.sweep import Axis, run
 
+    sort = sort_key(sort, objective).value
     whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)
-    sort = objective or sort
     timing = None
     if device is not None or budget_time is not None or sort in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
         from inception_cost.estimates.dtypes import Dtype
+        from inception_cost.estimates.training import Optimizer
         from inception_cost.transforms.sweep_time import time_variants
 
-        timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch)
+        timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch,
+                               optimizer=Optimizer(optimizer) if train else None)
     return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,
                               sort=sort, pareto_only=pareto_only, timing=timing, budget_time=budget_time))
 

@@ -95,10 +95,11 @@ def test_a_name_shared_by_nested_modules_asks_for_a_path(tmp_path):
 def test_compare_keeps_every_part_and_times_its_own_nodes(repeated):
     doc = as_json("compare", repeated, repeated, "--module", "m")
     rows = doc["sections"][0]["rows"]
-    assert [r["path"] for r in rows] == ["a", "b", "a_2", "module total"]
-    assert rows[2]["a_macs"] == 25 * 8 * 64 * 16 * 16
+    # each concat's copy follows its branches: a row of time, without parameters or MACs
+    assert [r["path"] for r in rows] == ["a", "b", "concat_1", "a_2", "module total", "concat_2"]
+    assert rows[3]["a_macs"] == 25 * 8 * 64 * 16 * 16
     total = doc["sections"][0]["total"]
-    branch = rows[3]  # the branch named 'module total' has its own (small) time
+    branch = rows[4]  # the branch named 'module total' has its own (small) time
     assert branch["a_macs"] == 8 * 4 * 256 and branch["a_time_us"] < total["a_time_us"]
     # network comparison: both 'stem' stages are rows
     rows = as_json("compare", repeated, repeated)["sections"][0]["rows"]
@@ -110,7 +111,7 @@ def test_rows_that_share_a_name_show_their_paths(repeated):
     rows = as_json(repeated)["sections"][0]["rows"]
     assert [r["name"] for r in rows] == ["stem", "stem-b", "m"]
     parts = as_json("compare", repeated, repeated, "--module", "m")["sections"][0]["rows"]
-    assert [r["part"] for r in parts] == ["a", "b", "a_2", "module total"]
+    assert [r["part"] for r in parts] == ["a", "b", "concat_1", "a_2", "module total", "concat_2"]
     table = run("compare", repeated, repeated, "--module", "m")
     assert " a_2 " in table
 

@@ -156,3 +156,68 @@ layers:
 """)
     # the residual as the scope runs as it does in the network: shortcut, body out and sum
     assert peak_at(a.root.children[0]) == (3 * 128, a.root.children[0])
+
+
+def _rows_add_up(section, side):
+    rows = section["rows"]
+    return sum(r[f"{side}_time_us"] for r in rows), section["total"][f"{side}_time_us"]
+
+
+def test_compare_rows_add_up_to_the_module_time_with_the_concat_copy():
+    doc = _json("compare", "naive", "reduced")
+    section = doc["sections"][0]
+    copy = next(r for r in section["rows"] if r["path"] == "concat_1")
+    # the copy runs as roofline -m 3a shows it: no parameters or MACs, 2.72 / 2.55 µs
+    assert copy["part"] == "concat copy" and copy["a_layers"] == "copy 28x28x416"
+    assert (copy["a_params"], copy["a_macs"], copy["b_params"], copy["b_macs"]) == (0, 0, 0, 0)
+    assert (round(copy["a_time_us"], 2), round(copy["b_time_us"], 2)) == (2.72, 2.55)
+    roofline = _json("roofline", "googlenet", "-m", "3a", "--device", "h100-sxm")["sections"][0]["rows"]
+    assert copy["b_time_us"] == next(r["time_us"] for r in roofline if r["path"] == "3a/concat_1")
+    for side, total in (("a", 63.58), ("b", 74.10)):
+        rows, shown = _rows_add_up(section, side)
+        assert rows == pytest.approx(shown, rel=1e-12) and round(shown, 2) == total
+    # the time ratio is in the totals too, beside params and macs
+    ratio = doc["totals"]["ratio"]
+    assert set(ratio) == {"params", "macs", "time"}
+    assert ratio["time"] == pytest.approx(section["total"]["time_ratio"]) and round(ratio["time"], 2) == 0.86
+    assert doc["totals"]["naive"]["seconds"] * 1e6 == pytest.approx(section["total"]["a_time_us"])
+
+
+def test_factorize_and_an_add_keep_their_own_work_as_rows():
+    section = _json("factorize", "googlenet", "-m", "3a")["sections"][0]
+    assert [r["part"] for r in section["rows"]] == ["1x1", "3x3", "5x5", "pool", "concat copy"]
+    for side in ("a", "b"):
+        rows, shown = _rows_add_up(section, side)
+        assert rows == pytest.approx(shown, rel=1e-12)
+    assert round(section["total"]["b_time_us"], 2) == 87.30
+    # a ResNet block's addition is neither path's: a row of its own (3.89 µs on h100-sxm)
+    section = _json("compare", "resnet50", "resnet50", "-m", "layer1_0")["sections"][0]
+    assert [r["path"] for r in section["rows"]] == ["body", "downsample", "add_1/elementwise_add_1", "relu_1"]
+    assert round(section["rows"][2]["a_time_us"], 2) == 3.89 and section["rows"][2]["a_macs"] == 0
+    rows, shown = _rows_add_up(section, "a")
+    assert rows == pytest.approx(shown, rel=1e-12) and round(shown, 2) == 47.95
+
+
+def test_without_times_a_comparison_lists_only_its_parts():
+    import inception_cost as ic
+
+    rows = ic.compare("naive", "reduced").to_dict()["sections"][0]["rows"]
+    assert [r["part"] for r in rows] == ["1x1", "3x3", "5x5", "pool"]
+    assert "time" not in ic.compare("naive", "reduced").to_dict()["totals"]["ratio"]
+
+
+@pytest.mark.parametrize("command", ["roofline", "memory"])
+def test_a_batch_report_says_which_figures_are_the_batch_s(command):
+    lines = _json(command, "googlenet", "--batch", "32")["convention"]
+    assert not any("batch 1" in line for line in lines)
+    assert lines[1].startswith("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout")
+    assert lines[-1] == ("Batch 32: activations, bytes moved, FLOPs and times are for the whole batch;"
+                         " MACs and parameters per image.")
+
+
+def test_compare_with_train_says_its_times_are_a_forward_pass():
+    notes = _json("compare", "googlenet", "googlenet-torchvision", "--train")["sections"][0]["notes"]
+    assert "h100-sxm, fp16, batch 1, one forward pass with the training-only parts (not a training step)" \
+        in notes[-1]
+    notes = _json("compare", "naive", "reduced")["sections"][0]["notes"]
+    assert "forward pass" not in notes[-1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 import inception_cost as ic
 from inception_cost.cli import cli
 from inception_cost.core.analysis import analyse
-from inception_cost.errors import InceptionCostError
+from inception_cost.errors import ExitCode, InceptionCostError, UsageError
 from inception_cost.source.catalog import resolve
 from inception_cost.source.document import parse_text
 from inception_cost.transforms import sweep
@@ -246,3 +247,78 @@ def test_hundred_thousand_variants_stay_fast():
     result = ic.sweep("googlenet", "3a", {"#1x1": range(1, 101), "#3x3": range(1, 1001)}).result
     assert result.count == 100_000 and result.method == "affine"
     assert time.perf_counter() - started < 20  # a few seconds here; generous for slow CI machines
+
+
+def _sweep_json(*args):
+    result = CliRunner().invoke(cli, ["sweep", "googlenet", *args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+FOUR_E = ["-m", "4e", "--vary", "#1x1=64..512:8", "--vary", "#3x3=64..512:8", "--budget-macs", "150M"]
+
+
+def test_the_budget_count_does_not_depend_on_pareto():
+    plain, front = _sweep_json(*FOUR_E), _sweep_json(*FOUR_E, "--pareto")
+    # 57 x 57 variants; 1,264 of them have at most 150M MACs, one of those on the front
+    for doc in (plain, front):
+        assert doc["totals"]["variants"] == 3_249
+        assert doc["totals"]["in_budget"] == 1_264 and doc["totals"]["pareto_in_budget"] == 1
+    assert plain["totals"]["listed"] == 20 and front["totals"]["listed"] == 1
+    note = front["sections"][0]["notes"][1]
+    assert ("1,264 within the budget (MACs <= 150,000,000), 1 of them on the front; --pareto lists only"
+            " those on the front; sorted by macs, all shown.") in note
+
+
+def test_sort_and_objective_must_agree():
+    args = ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=4..64:4"]
+    result = CliRunner().invoke(cli, [*args, "--objective", "params", "--sort", "macs"])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.strip() == ("inception-cost: --objective params sorts by params, --sort macs by"
+                                     " macs: give one of them")
+    # the same key twice is no contradiction; the objective alone sets the order
+    for extra in (["--objective", "params", "--sort", "params"], ["--objective", "params"]):
+        doc = _sweep_json(*args[2:], *extra)
+        assert "sorted by params" in doc["sections"][0]["notes"][1]
+    with pytest.raises(UsageError, match="--objective params sorts by params, --sort macs"):
+        ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, objective="params", sort="macs")
+    by_params = ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, objective="params").to_dict()
+    assert by_params["sections"][0]["notes"][1].endswith("sorted by params, all shown.")
+
+
+NOTHING_FITS = ["-m", "3a", "--vary", "#5x5 reduce=4..64:4", "--budget-macs", "1"]
+
+
+def test_when_nothing_fits_every_format_says_so():
+    doc = _sweep_json(*NOTHING_FITS)
+    section = doc["sections"][0]
+    assert section["rows"] == [] and doc["totals"]["in_budget"] == 0 and doc["totals"]["listed"] == 0
+    said = "No variant fits the budget (MACs <= 1). The closest is #5x5 reduce 4: 118,716,416 MACs."
+    assert section["notes"][0] == said
+    run = CliRunner()
+    table = run.invoke(cli, ["sweep", "googlenet", *NOTHING_FITS]).stdout
+    lines = table.splitlines()
+    title = lines.index("googlenet: sweep of module 3a", 1)
+    assert lines[title + 1] == "" and lines[title + 2] == said  # no blank header
+    assert all(line.strip() or not line for line in lines)  # no line of spaces alone
+    markdown = run.invoke(cli, ["sweep", "googlenet", *NOTHING_FITS, "-f", "markdown"]).stdout
+    assert "|" not in markdown and said in markdown  # no header-only, invalid table
+    csv = run.invoke(cli, ["sweep", "googlenet", *NOTHING_FITS, "-f", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.count("\n") == 1  # the header alone, still a CSV
+    assert said in csv.stderr  # CSV has no notes: the reason goes to stderr
+    html = run.invoke(cli, ["sweep", "googlenet", *NOTHING_FITS, "-f", "html"]).stdout
+    assert "<thead>" not in html and escape(said) in html
+
+
+def test_when_nothing_fits_a_time_budget_the_closest_is_named():
+    doc = _sweep_json("-m", "3a", "--vary", "#5x5 reduce=4..64:4", "--budget-time", "50us",
+                      "--device", "h100-measured")
+    notes = doc["sections"][0]["notes"]
+    assert notes[0] == "No variant fits the budget (time <= 50.00 µs). The closest is #5x5 reduce 4: 73.39 µs."
+    rows = ic.sweep("googlenet", "3a", {"#5x5 reduce": range(4, 65, 4)}, device="h100-measured").rows
+    fastest = min(rows, key=lambda r: r["seconds"])
+    assert fastest["#5x5 reduce"] == 4 and round(fastest["seconds"] * 1e6, 2) == 73.39
+    # the empty trade-off sections say plainly that there are none
+    for section in doc["sections"][1:]:
+        if not section["rows"]:
+            assert section["notes"][0].startswith("No variant has")

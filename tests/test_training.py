@@ -149,6 +149,35 @@ def _roofline(*args):
     return json.loads(result.stdout)
 
 
+@pytest.mark.parametrize("command", [["memory", "googlenet-torchvision", "--optimizer", "momentum"],
+                                     ["roofline", "googlenet"]])
+def test_training_in_int8_is_refused(command):
+    result = CliRunner().invoke(cli, [*command, "--train", "--dtype", "int8"])
+    assert result.exit_code == 4  # usage, as the README's table says
+    assert result.stderr.strip() == ("inception-cost: --train with --dtype int8: a training step runs in"
+                                     " fp32, bf16 or fp16 (int8 is for inference only)")
+    # int8 inference stays what it was
+    assert CliRunner().invoke(cli, [*command, "--dtype", "int8"]).exit_code == 0
+
+
+def test_training_in_int8_is_refused_by_the_library_too():
+    from inception_cost.errors import UsageError
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.roofline import estimate
+
+    a = net(SMALL)
+    with pytest.raises(UsageError, match="int8 is for inference only"):
+        training_memory(a, Dtype.INT8, 1, Optimizer.SGD)
+    with pytest.raises(UsageError, match="int8 is for inference only"):
+        estimate(a, load_device("h100-sxm"), Dtype.INT8, 1, optimizer=Optimizer.SGD)
+
+
+def _json(*args):
+    result = CliRunner().invoke(cli, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
 def test_a_layer_scope_is_the_layer_and_the_update_its_own_row():
     """Inference: the 5x5 conv of 3a/5x5 is its own row (it was labelled as the optimizer)."""
     (row,) = _roofline("-m", "3a/5x5/conv_2")["sections"][0]["rows"]
@@ -219,3 +248,40 @@ def test_dropout_is_a_masked_pass_in_training():
     assert rows["dropout/dropout_1"]["time_us"] > 0
     inference = {r["path"]: r for r in _roofline("--layers")["sections"][0]["rows"]}
     assert inference["dropout/dropout_1"]["kernels"] == 0
+
+
+def test_a_training_sweep_times_a_training_step():
+    # the variant as written (#5x5 reduce 16) must take what roofline --train gives the
+    # network (2,110.64 µs: forward, backward with dropout's masks, SGD) and its 3a layers (178.96 µs), not the
+    # forward pass with aux heads (852.11 µs) that it used to report
+    sweep = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4", "--train",
+                  "--device", "h100-measured", "--top", "0")
+    written = next(r for r in sweep["sections"][0]["rows"] if r["#5x5 reduce"] == 16)
+    step = _json("roofline", "googlenet", "--train", "--device", "h100-measured", "--layers")
+    assert written["network_time_us"] == pytest.approx(step["totals"]["seconds"] * 1e6, rel=1e-12)
+    module = sum(r["time_us"] for r in step["sections"][0]["rows"] if r["path"].startswith("3a/"))
+    assert written["time_us"] == pytest.approx(module, rel=1e-12)
+    assert (round(written["network_time_us"], 2), round(written["time_us"], 2)) == (2110.64, 178.96)
+    note = sweep["sections"][0]["notes"][-1]
+    assert note.startswith("Time: one training step (--train: forward, backward and the sgd update")
+    # the optimizer's update is the network's, not the module's
+    adam = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4", "--train",
+                 "--optimizer", "adam", "--device", "h100-measured", "--top", "0")
+    with_adam = next(r for r in adam["sections"][0]["rows"] if r["#5x5 reduce"] == 16)
+    assert with_adam["time_us"] == written["time_us"]
+    assert with_adam["network_time_us"] > written["network_time_us"]
+    # without --train, one forward pass, and the note says so
+    forward = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4",
+                    "--device", "h100-measured", "--top", "0")
+    assert forward["sections"][0]["notes"][-1].startswith("Time: one forward pass, by the latency model")
+
+
+def test_a_training_sweep_counts_twice_the_work_per_layer():
+    # 1,024 variants x (88 layers + 20) = 110,592 may be timed as forward passes; a training
+    # step prices the backward kernels too: 1,024 x (88 x 2 + 20) = 200,704 is refused
+    args = ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=4..128:4", "--vary", "#5x5=8..256:8",
+            "--device", "h100-measured", "--train"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 4
+    assert ("1,024 variants x (88 layers x 2 for a training step + 20) = 200,704 to rebuild and time is more"
+            " than the 120,000") in result.stderr

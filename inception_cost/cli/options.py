@@ -167,6 +167,10 @@ def emit(report: Any, fmt: str, output: str | None, force: bool) -> None:
         width = shutil.get_terminal_size().columns
     write_output(render(report, fmt, width, terminal=(terminal or color) and not big, color=color and not big),
                  output, force)
+    if fmt == "csv":  # CSV holds rows only: a section without any says why on stderr
+        for section in report.sections:
+            if not section.has_table and section.notes:
+                click.echo(f"inception-cost: {section.title}: {section.notes[0]}", err=True)
 
 
 def is_terminal(stream: Any) -> bool:

@@ -17,7 +17,6 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
-    train_option,
 )
 from inception_cost.reports.sweep import SortKey
 
@@ -38,13 +37,14 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
 @click.option("--budget-params", metavar="N", help="Keep variants whose module has at most N parameters.")
 @click.option("--top", type=click.IntRange(0, None), default=20, show_default=True,
               help="How many variants to list (0: all).")
-@click.option("--sort", type=click.Choice(SORT_KEYS), default="macs", show_default=True,
-              help="Order of the list: the module's MACs or parameters, or the whole network's.")
+@click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
+              help="Order of the list: the module's MACs, parameters or time, or the whole network's"
+                   " [default: the --objective, else macs].")
 @click.option("--pareto", "pareto_only", is_flag=True,
               help="List only the Pareto-optimal variants (over MACs and parameters, and time with a device).")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
               help="What to minimise: the module's MACs, parameters or estimated time (time: on --device);"
-                   " sets --sort.")
+                   " it sets the order, so a --sort that differs is refused.")
 @click.option("--budget-time", metavar="T", help="Keep variants whose module takes at most T (e.g. 50us, 1.5ms).")
 @click.option("--device", default=None, metavar="NAME|FILE",
               help="Time every variant on this device profile (default h100-sxm where time is asked for).")
@@ -52,13 +52,17 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="Element type for the time estimate.")
 @click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
               help="Images per batch for the time estimate.")
-@train_option
+@click.option("--train", is_flag=True,
+              help="Include training-only parts (auxiliary classifiers); times are then one training"
+                   " step: forward, backward and the --optimizer update.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="The optimizer whose update a --train time includes.")
 @convention_option
 @skip_unknown_option
 @report_options
 def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
-          budget_params: str | None, top: int, sort: str, pareto_only: bool, objective: str | None,
-          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool,
+          budget_params: str | None, top: int, sort: str | None, pareto_only: bool, objective: str | None,
+          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool, optimizer: str,
           convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Every combination of some arguments of one module instance: the module's and the
     whole network's parameters and MACs for each, the Pareto front, a budget filter.
@@ -77,10 +81,11 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
       inception-cost sweep googlenet -m 3a --vary "#3x3=64..256:32" --pareto --budget-time 50us --batch 32
     """
     from inception_cost import api
-    from inception_cost.reports.sweep import sweep_report
+    from inception_cost.reports.sweep import sort_key, sweep_report
     from inception_cost.transforms import sweep as sweeping
     from inception_cost.transforms import sweep_time
 
+    key = sort_key(sort, objective).value
     axes = [sweeping.parse_vary(v) for v in varies]
     budgets = sweeping.parse_budget(budget_macs, "macs"), sweeping.parse_budget(budget_params, "params")
     net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
@@ -94,16 +99,16 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
     else:
         result = sweeping.run(net.analysis, module, axes)
     seconds = sweep_time.parse_time(budget_time)
-    if objective is not None:
-        sort = objective
     timing = None
-    if device is not None or seconds is not None or sort in ("time", "network_time"):
+    if device is not None or seconds is not None or key in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
         from inception_cost.estimates.dtypes import Dtype
+        from inception_cost.estimates.training import Optimizer
 
         timing = sweep_time.time_variants(result, net.analysis, load_device(device or DEFAULT_DEVICE),
-                                          Dtype(dtype), batch)
-    emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=sort,
+                                          Dtype(dtype), batch,
+                                          optimizer=Optimizer(optimizer) if train else None)
+    emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=key,
                       pareto_only=pareto_only, timing=timing, budget_time=seconds), fmt, output, force)
 
 

@@ -106,7 +106,7 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "torchvision", "MACs of convolutions and linear layers; parameters as PyTorch counts them"
         " (the tool's default; the figures torchvision and timm publish).",
-        ("MACs: conv kh*kw*Cin/groups*Cout*Hout*Wout + linear in*out; 1 MAC = 2 FLOPs; batch 1."
+        ("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout + linear in*out; 1 MAC = 2 FLOPs."
          " Biases, batch norm, activations, pooling, softmax and residual additions: 0.",
          "Parameters: weights + biases + batch-norm scale and shift; running statistics are"
          " buffers, not parameters."),

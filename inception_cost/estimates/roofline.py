@@ -8,7 +8,7 @@ own row. A profile without a `latency` section gives the plain roofline
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from inception_cost.core.analysis import Analysis
@@ -19,7 +19,7 @@ from inception_cost.estimates.devices import Device
 from inception_cost.estimates.kernels import Kernel, Op, backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime, Precision
 from inception_cost.estimates.memory import Dtype
-from inception_cost.estimates.training import Optimizer
+from inception_cost.estimates.training import Optimizer, check_trainable
 
 
 class Bound(str, enum.Enum):
@@ -88,6 +88,8 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
+    if optimizer is not None:
+        check_trainable(dtype)
     model = device.model(Precision.of(dtype, tf32))
     scope = node or analysis.root
     times: dict[int, LayerTime] = {}
@@ -121,10 +123,30 @@ def within(times: Iterable[LayerTime], node: CostNode) -> list[LayerTime]:
     return [t for t in times if id(t.node) in inside and not t.update]
 
 
-def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> Callable[[CostNode], float]:
-    """Estimated seconds of any node of the analysed tree (its layers and copies)."""
-    times = estimate(analysis, device, dtype, batch)
-    return lambda node: total_seconds(within(times, node))
+class NodeTimer:
+    """Estimated seconds of any node of one analysed tree, from one estimate of the whole."""
+
+    def __init__(self, times: list[LayerTime]) -> None:
+        self.times = times
+
+    def __call__(self, node: CostNode) -> float:
+        """The node's layers and copies, itself included."""
+        return total_seconds(within(self.times, node))
+
+    def total(self) -> float:
+        """The whole network's: every layer and copy, and with an optimizer its update."""
+        return total_seconds(self.times)
+
+    def own(self, node: CostNode) -> float:
+        """The node's own kernels alone: a layer's, or a concat's copy without its branches."""
+        return total_seconds(t for t in self.times if t.node is node)
+
+
+def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
+               optimizer: Optimizer | None = None) -> NodeTimer:
+    """Times of the nodes of the counted network; with an optimizer, of one training step
+    (a node's forward and backward kernels; the update is the network's own)."""
+    return NodeTimer(estimate(analysis, device, dtype, batch, optimizer=optimizer))
 
 
 def is_copy(t: LayerTime) -> bool:

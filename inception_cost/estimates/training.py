@@ -27,6 +27,7 @@ from inception_cost.core.kinds.elementwise import Activation, BatchNorm, Dropout
 from inception_cost.core.kinds.pooling import MaxPool
 from inception_cost.core.terms import MAC_TERMS, STORED_TERMS, Term
 from inception_cost.core.tree import CostNode, Role
+from inception_cost.errors import UsageError
 from inception_cost.estimates.dtypes import Dtype
 
 SAVES_OUTPUT = ("relu", "relu6", "elu", "sigmoid", "tanh")  # their backward reads the result
@@ -47,6 +48,18 @@ class Optimizer(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+TRAINING_DTYPES = (Dtype.FP32, Dtype.BF16, Dtype.FP16)
+
+
+def check_trainable(dtype: Dtype) -> None:
+    """Training runs in fp32 or in mixed precision (bf16/fp16 with fp32 master weights);
+    nobody trains in int8, so a training estimate in it would describe nothing real."""
+    if dtype not in TRAINING_DTYPES:
+        *first, last = (d.value for d in TRAINING_DTYPES)
+        raise UsageError(f"--train with --dtype {dtype.value}: a training step runs in {', '.join(first)} or"
+                         f" {last} ({dtype.value} is for inference only)")
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class TrainingMemory:
 
 
 def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Optimizer) -> TrainingMemory:
+    check_trainable(dtype)
     terms = analysis.terms
     rows = [leaf.row for leaf in analysis.root.layers()]
     params = sum(terms[t][i] for t in STORED_TERMS for i in rows)

@@ -66,11 +66,15 @@ def meta_of(analysis: Analysis) -> dict[str, Any]:
             "train": analysis.train, "depth": analysis.root.depth}
 
 
-def finish(report: Report, convention: Convention) -> Report:
+def finish(report: Report, convention: Convention, batch: int | None = None) -> Report:
     """Stamp the convention on a report: its header lines, its name and unit in the meta
     data (JSON `convention_name`, `unit`), and the unit in column titles (FLOPs for
-    flop-counter)."""
+    flop-counter). A report for a batch (memory, time) says which of its figures are the
+    batch's: the convention counts per image."""
     report.convention = convention.header()
+    if batch is not None:
+        report.convention.append(f"Batch {batch:,}: activations, bytes moved, FLOPs and times are for the"
+                                 " whole batch; MACs and parameters per image.")
     unit = convention.unit.value
     if unit != "MACs":
         for section in report.sections:
@@ -90,6 +94,20 @@ def module_parts(module: CostNode) -> list[CostNode]:
         structure = structure_of(child)
         parts.extend(structure.parts(child) if structure is not None else [child])
     return parts
+
+
+def own_work(module: CostNode, parts: list[CostNode]) -> list[CostNode]:
+    """What a module runs outside the parts its report lists: a structure's own copy (a
+    concat's) and layers its parts leave out (an add's addition). Each has time but no
+    parameters or MACs of its own beyond its layers, so a time column needs them as rows
+    for its rows to add up to the module's total."""
+    covered = {id(n) for part in parts for n in part.walk()}
+
+    def copies(node: CostNode) -> bool:
+        structure = structure_of(node)
+        return structure is not None and structure.copied(node) > 0
+
+    return [n for n in module.walk() if id(n) not in covered and (n.role is Role.LAYER or copies(n))]
 
 
 def part_name(part: CostNode, module: CostNode) -> str:

@@ -8,9 +8,9 @@ same name are two rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.conventions import Convention
@@ -22,6 +22,7 @@ from inception_cost.reports.common import (
     distinct,
     finish,
     module_parts,
+    own_work,
     part_name,
     scope_name,
     totals,
@@ -29,13 +30,16 @@ from inception_cost.reports.common import (
 )
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, RATIO, SHAPE, Column, Report, Section
 
+if TYPE_CHECKING:
+    from inception_cost.estimates.roofline import NodeTimer
+
 
 @dataclass(frozen=True)
 class Timing:
-    """Estimated seconds of a node of side a and of side b, and how they were estimated."""
+    """Estimated seconds of the nodes of side a and of side b, and how they were estimated."""
 
-    time_a: Callable[[CostNode], float]
-    time_b: Callable[[CostNode], float]
+    time_a: NodeTimer
+    time_b: NodeTimer
     description: str
 
 
@@ -48,15 +52,19 @@ def ratio(a: int | float, b: int | float) -> float | None:
 
 def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: str,
                     convention: Convention, timing: Timing | None = None) -> Report:
-    """Branch by branch: parts at the same path below their module side by side."""
-    parts_a = {a.relative_path(p): p for p in module_parts(a)}
-    parts_b = {b.relative_path(p): p for p in module_parts(b)}
+    """Branch by branch: parts at the same path below their module side by side; with
+    times, the module's own work outside its parts too (a concat's copy), so that the
+    rows add up to the module's time."""
+    parts_a, alone_a = _listed(a, timing is not None)
+    parts_b, alone_b = _listed(b, timing is not None)
+    alone = alone_a | alone_b
     keys = list(parts_a) + [k for k in parts_b if k not in parts_a]
-    names = [part_name(parts_a[k], a) if k in parts_a else part_name(parts_b[k], b) for k in keys]
+    names = [_part_label(parts_a[k], a, alone) if k in parts_a else _part_label(parts_b[k], b, alone)
+             for k in keys]
     pairs: list[Pair] = []
     for key, shown in zip(keys, distinct(names, keys)):
         pa, pb = parts_a.get(key), parts_b.get(key)
-        pairs.append((_compare_row(shown, key, pa, pb), pa, pb))
+        pairs.append((_compare_row(shown, key, pa, pb, alone), pa, pb))
     total = _compare_row("module total", "", a, b)
 
     def figures() -> list[Any]:
@@ -70,25 +78,72 @@ def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: s
                              f"Input {format_shape(a.in_shape)}; output {name_a}"
                              f" {format_shape(a.out_shape)}, {name_b} {format_shape(b.out_shape)}."])
     if timing:
-        _add_times(section, name_a, name_b, [*pairs, (total, a, b)], timing)
-    report = Report(title=title, convention=[],
-                    totals={name_a: totals(a), name_b: totals(b),
-                            "ratio": {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}},
+        _add_times(section, name_a, name_b, [*pairs, (total, a, b)], timing, alone)
+    report = Report(title=title, convention=[], totals=_report_totals(name_a, a, name_b, b, timing),
                     sections=[section], meta={"a": name_a, "b": name_b, "a_path": a.path,
                                               "b_path": b.path})
     return finish(report, convention)
 
 
-def _compare_row(name: str, key: str, pa: CostNode | None, pb: CostNode | None) -> Row:
+def _listed(module: CostNode, timed: bool) -> tuple[dict[str, CostNode], set[int]]:
+    """The parts a comparison lists, by their path below the module; with times, also the
+    module's own work outside them (`own_work`), whose ids are the second item: such a
+    node stands for its own kernels alone (a concat for its copy, not its branches)."""
+    parts = module_parts(module)
+    extra = own_work(module, parts) if timed else []
+    ran = {id(n): i for i, n in enumerate(_run_order(module))}
+    listed = sorted([*parts, *extra], key=lambda n: ran[id(n)])  # a copy after its branches
+    return {module.relative_path(p): p for p in listed}, {id(n) for n in extra}
+
+
+def _run_order(node: CostNode) -> Iterator[CostNode]:
+    """The nodes below `node` in the order they finish: a structure after its parts."""
+    for child in node.children:
+        yield from _run_order(child)
+    yield node
+
+
+def _part_label(part: CostNode, module: CostNode, alone: Collection[int]) -> str:
+    return f"{part.name} copy" if _is_copy(part, alone) else part_name(part, module)
+
+
+def _is_copy(node: CostNode | None, alone: Collection[int]) -> bool:
+    """A structure that stands for its own copy, without its parts."""
+    return node is not None and id(node) in alone and node.role is not Role.LAYER
+
+
+def _compare_row(name: str, key: str, pa: CostNode | None, pb: CostNode | None,
+                 alone: Collection[int] = ()) -> Row:
     row: Row = {"part": name, "path": key}
     for side, node in (("a", pa), ("b", pb)):
-        row[f"{side}_layers"] = (chain(node) if node.role is not Role.MODULE else "") if node else "-"
+        copy = _is_copy(node, alone)  # a copy has time, no parameters or MACs
+        row[f"{side}_layers"] = _layers(node, copy)
         row[f"{side}_output"] = format_shape(node.out_shape) if node else None
-        row[f"{side}_params"] = node.params if node else None
-        row[f"{side}_macs"] = node.macs if node else None
-    row["params_ratio"] = ratio(pa.params, pb.params) if pa and pb else None
-    row["macs_ratio"] = ratio(pa.macs, pb.macs) if pa and pb else None
+        row[f"{side}_params"] = (0 if copy else node.params) if node else None
+        row[f"{side}_macs"] = (0 if copy else node.macs) if node else None
+    row["params_ratio"] = ratio(row["a_params"], row["b_params"]) if pa and pb else None
+    row["macs_ratio"] = ratio(row["a_macs"], row["b_macs"]) if pa and pb else None
     return row
+
+
+def _layers(node: CostNode | None, copy: bool) -> str:
+    if node is None:
+        return "-"
+    if copy:
+        return f"copy {format_shape(node.out_shape)}"
+    return chain(node) if node.role is not Role.MODULE else ""
+
+
+def _report_totals(name_a: str, a: CostNode, name_b: str, b: CostNode, timing: Timing | None) -> dict[str, Any]:
+    """Each side's totals and their ratios; with times, each side's `seconds` and the
+    `time` ratio too."""
+    sides: dict[str, dict[str, Any]] = {name_a: totals(a), name_b: totals(b)}
+    ratios = {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}
+    if timing:
+        seconds_a, seconds_b = timing.time_a(a), timing.time_b(b)
+        sides[name_a]["seconds"], sides[name_b]["seconds"] = seconds_a, seconds_b
+        ratios["time"] = ratio(seconds_a, seconds_b)
+    return {**sides, "ratio": ratios}
 
 
 def _compare_columns(name_a: str, name_b: str, with_layers: bool) -> list[Column]:
@@ -137,8 +192,7 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis,
     if timing:
         _add_times(section, name_a, name_b, [*pairs, (total, ra, rb)], timing)
     report = Report(title=f"{name_a} vs {name_b}", convention=[],
-                    totals={name_a: totals(ra), name_b: totals(rb),
-                            "ratio": {"params": ratio(ra.params, rb.params), "macs": ratio(ra.macs, rb.macs)}},
+                    totals=_report_totals(name_a, ra, name_b, rb, timing),
                     sections=[section], meta={"a": name_a, "b": name_b})
     return finish(report, a.convention)
 
@@ -162,11 +216,18 @@ def _merged(keys_a: list[str], keys_b: list[str]) -> list[str]:
     return result
 
 
-def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], timing: Timing) -> None:
-    """Estimated times beside the MAC ratio; each row's own nodes are timed."""
+def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], timing: Timing,
+               alone: Collection[int] = ()) -> None:
+    """Estimated times beside the MAC ratio; each row's own nodes are timed (a node in
+    `alone` by its own kernels: a concat's copy without its branches)."""
+
+    def seconds(timer: NodeTimer, node: CostNode | None) -> float | None:
+        if node is None:
+            return None
+        return timer.own(node) if id(node) in alone else timer(node)
+
     for row, a, b in pairs:
-        ta = timing.time_a(a) if a is not None else None
-        tb = timing.time_b(b) if b is not None else None
+        ta, tb = seconds(timing.time_a, a), seconds(timing.time_b, b)
         row["a_time_us"] = ta * 1e6 if ta is not None else None
         row["b_time_us"] = tb * 1e6 if tb is not None else None
         row["time_ratio"] = ta / tb if ta is not None and tb else None

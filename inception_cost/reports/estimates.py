@@ -123,7 +123,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
                     totals={**totals(scope), "peak_activation_bytes": peak, "peak_path": peak_node.path,
                             "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"], **extra},
                     sections=sections, meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
-    return finish(report, analysis.convention)
+    return finish(report, analysis.convention, batch)
 
 
 def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
@@ -199,4 +199,4 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
                     totals={**totals(scope), "seconds": grand},
                     sections=[section], meta={**meta_of(analysis), **_memory_meta(dtype, batch),
                                               "device": device.name, "precision": str(precision)})
-    return finish(report, analysis.convention)
+    return finish(report, analysis.convention, batch)

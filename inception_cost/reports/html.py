@@ -69,6 +69,8 @@ def _cells(row: dict[str, Any], columns: list[Any], tag: str) -> str:
 
 
 def table(section: Section, sortable: bool = True) -> str:
+    if not section.has_table:
+        return ""
     columns = visible_columns(section)
     head = "".join(f'<th{" class=n" if c.kind in NUMERIC else ""} scope="col">{escape(c.title)}</th>'
                    for c in columns)

@@ -62,6 +62,12 @@ class Section:
         self._figures = figures if figures is not None else []
 
     @property
+    def has_table(self) -> bool:
+        """Whether there is a table to draw: a section with no rows and no total (a sweep
+        where nothing fits) is its title and notes, never an empty header."""
+        return bool(self.rows or self.total)
+
+    @property
     def figures(self) -> list[Any]:
         """Modules drawn branch by branch (figures.ModuleFigure; two for a comparison), for
         HTML, SVG and Markdown; built when first asked for (a table never needs them)."""

@@ -98,16 +98,8 @@ def markdown(report: Report) -> str:
     for section in report.sections:
         columns = visible_columns(section)
         out += [f"## {_md(section.title)}", ""]
-        out.append("| " + " | ".join(_md(c.title) for c in columns) + " |")
-        out.append("|" + "|".join("---:" if c.kind in NUMERIC else "---"
-                                  for c in columns) + "|")
-        for row in section.rows:
-            out.append("| " + " | ".join(_md(cell(*shown(row, c))) for c in columns) + " |")
-        if section.total:
-            out.append("| " + " | ".join(
-                f"**{_md(cell(*shown(section.total, c)))}**" if section.total.get(c.key) not in (None, "")
-                else "" for c in columns) + " |")
-        out.append("")
+        if section.has_table:
+            out += _markdown_table(section, columns) + [""]
         for module in section.figures:
             out += mermaid(module, report.meta.get("unit", "MACs")) + [""]
         for note in section.notes:
@@ -115,6 +107,17 @@ def markdown(report: Report) -> str:
     for note in report.notes:
         out += [_md(note), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _markdown_table(section: Section, columns: list[Column]) -> list[str]:
+    out = ["| " + " | ".join(_md(c.title) for c in columns) + " |",
+           "|" + "|".join("---:" if c.kind in NUMERIC else "---" for c in columns) + "|"]
+    out += ["| " + " | ".join(_md(cell(*shown(row, c))) for c in columns) + " |" for row in section.rows]
+    if section.total:
+        out.append("| " + " | ".join(
+            f"**{_md(cell(*shown(section.total, c)))}**" if section.total.get(c.key) not in (None, "")
+            else "" for c in columns) + " |")
+    return out
 
 
 def mermaid(module: Any, unit: str = "MACs") -> list[str]:
@@ -254,12 +257,13 @@ def plain_table(report: Report) -> str:
             return " " + "   ".join(v.rjust(w) if n else v.ljust(w)
                                     for v, w, n in zip(cells, widths, numeric)).rstrip()
 
-        out += ["", section.title, "", line([c.title for c in columns]),
-                " " + "-" * (sum(widths) + 3 * (len(widths) - 1))]
-        out += [line(r) for r in body]
-        if total:
-            out += ["", line(total)]
-        out.append("")
+        out += ["", section.title, ""]
+        if section.has_table:
+            out += [line([c.title for c in columns]), " " + "-" * (sum(widths) + 3 * (len(widths) - 1))]
+            out += [line(r) for r in body]
+            if total:
+                out += ["", line(total)]
+            out.append("")
         out += section.notes
     out += report.notes
     return "\n".join(out).rstrip() + "\n"

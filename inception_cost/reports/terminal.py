@@ -102,7 +102,8 @@ def table(report: Report, width: int | None = None, color: bool = False) -> str:
     for section, (grid, _, dropped) in zip(report.sections, fitted):
         console.print()
         say(section.title, SECTION)
-        console.print(grid)
+        if section.has_table:
+            console.print(grid)
         console.print()
         if dropped and width is not None:
             say(dropped_note(dropped, width), QUIET)

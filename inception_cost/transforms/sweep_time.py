@@ -20,6 +20,7 @@ from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.roofline import node_timer
+from inception_cost.estimates.training import Optimizer
 from inception_cost.graph.nodes import replace_instance
 from inception_cost.transforms.sweep import SweepResult, sweepable
 
@@ -28,6 +29,7 @@ from inception_cost.transforms.sweep import SweepResult, sweepable
 # (GoogLeNet, 88 layers: 1,024 variants, 110,592, in 8.4 s).
 MAX_TIMED_WORK = 120_000
 FIXED_LAYERS = 20
+TRAINING_WORK = 2  # what a layer counts for in a training step's timing
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -42,6 +44,7 @@ class Timing:
     base_network_s: float
     pareto: list[bool]  # over MACs, parameters and time
     seconds: float  # how long the timing took
+    optimizer: Optimizer | None = None  # with one, each time is a training step's
 
 
 def parse_time(text: str | None) -> float | None:
@@ -55,30 +58,38 @@ def parse_time(text: str | None) -> float | None:
 
 
 def time_variants(result: SweepResult, analysis: Analysis, device: Device, dtype: Dtype,
-                  batch: int, progress: Callable[[int], None] | None = None) -> Timing:
-    """The module's and the network's estimated time for every variant of `result`."""
+                  batch: int, progress: Callable[[int], None] | None = None,
+                  optimizer: Optimizer | None = None) -> Timing:
+    """The module's and the network's estimated time for every variant of `result`; with
+    an optimizer, of one training step (the module's forward and backward kernels; the
+    network's with the update), as `roofline --train` times it."""
     started = time.perf_counter()
     node, item = sweepable(analysis, result.module.path)
     ok = [i for i in range(result.count) if i not in result.errors]
-    work = len(ok) * (len(analysis.table) + FIXED_LAYERS)
+    # a training step prices each layer's backward kernels too: 1.7x the time per variant
+    # (GoogLeNet 3a, 1,024 variants: 5.2 s, 8.9 s with --train), so each layer counts twice
+    layers = len(analysis.table) * (TRAINING_WORK if optimizer else 1)
+    work = len(ok) * (layers + FIXED_LAYERS)
     if work > MAX_TIMED_WORK:
-        raise UsageError(f"{len(ok):,} variants x ({len(analysis.table):,} layers + {FIXED_LAYERS}) = {work:,} to"
+        counted = f"{len(analysis.table):,} layers" + (f" x {TRAINING_WORK} for a training step" if optimizer else "")
+        raise UsageError(f"{len(ok):,} variants x ({counted} + {FIXED_LAYERS}) = {work:,} to"
                          f" rebuild and time is more than the {MAX_TIMED_WORK:,} a timed sweep may do;"
                          " narrow the ranges")
-    timer = node_timer(analysis, device, dtype, batch)
+    timer = node_timer(analysis, device, dtype, batch, optimizer)
     module_s: list[float | None] = [None] * result.count
     network_s: list[float | None] = [None] * result.count
     assert item.rebuild is not None
     for done, i in enumerate(ok, 1):
         network = replace_instance(analysis.network, item, item.rebuild(result.values(i)))
         variant = analyse(network, train=analysis.train, convention=analysis.convention)
-        timed = node_timer(variant, device, dtype, batch)
+        timed = node_timer(variant, device, dtype, batch, optimizer)
         module_s[i] = timed(variant.root.find_or_fail(node.path, network.name))
-        network_s[i] = timed(variant.root)
+        network_s[i] = timed.total()
         if progress and done % 64 == 0:
             progress(64)
-    return Timing(device.name, dtype, batch, module_s, network_s, timer(node), timer(analysis.root),
-                  pareto_front([result.macs, result.params, module_s]), time.perf_counter() - started)
+    return Timing(device.name, dtype, batch, module_s, network_s, timer(node), timer.total(),
+                  pareto_front([result.macs, result.params, module_s]), time.perf_counter() - started,
+                  optimizer)
 
 
 def pareto_front(objectives: Sequence[Sequence[float | int | None]]) -> list[bool]:
