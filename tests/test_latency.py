@@ -94,11 +94,38 @@ def test_bad_latency_section(tmp_path, line, message):
     assert info.value.line == 5  # the faulty key's own line, not `latency:`
 
 
+# datasheet figures (dense TFLOP/s of fp32, tf32, fp16; GB/s; SMs), from each GPU's NVIDIA datasheet
+DATASHEETS = {"h100-sxm": (66.9, 494.7, 989.4, 3350, 132), "h200": (66.9, 494.7, 989.4, 4800, 132),
+              "h100-pcie": (51.2, 378, 756, 2000, 114), "a100-80gb": (19.5, 156, 312, 2039, 108),
+              "a100-40gb": (19.5, 156, 312, 1555, 108), "l40s": (91.6, 183, 362, 864, 142),
+              "a10": (31.2, 62.5, 125, 600, 72), "l4": (30.3, 60, 121, 300, 58),
+              "t4": (8.1, None, 65, 320, 40), "v100": (15.7, None, 125, 900, 80)}
+
+
 def test_builtin_profiles_load_and_say_where_they_come_from():
-    for name in ("h100-measured", "h100-sxm", "h200", "a100-80gb", "l4"):
+    assert load_device("h100-measured").latency.sms == 132
+    for name, (fp32, tf32, fp16, bandwidth, sms) in DATASHEETS.items():
         device = load_device(name)
-        assert device.latency.sms > 0 and device.source
-    assert "derived" in load_device("l4").title
+        assert "derived" in device.title and device.source, name
+        assert device.latency.sms == sms and device.bandwidth_gbs == bandwidth, name
+        assert (device.peak_tflops["fp32"], device.peak_tflops.get("tf32"), device.peak_tflops["fp16"]) == \
+            (fp32, tf32, fp16), name
+
+
+def test_a_gpu_without_tf32_runs_fp32_convs_as_fp32():
+    """Before Ampere (T4, V100) there is no TF32: PyTorch's TF32 flag changes nothing there,
+    and the conv takes the fp32 efficiency, not TF32's at the fp32 rate."""
+    analysis = builtin("googlenet")
+    for name, changes in (("t4", False), ("v100", False), ("a10", True)):
+        device = load_device(name)
+        on, off = (total_seconds(estimate(analysis, device, Dtype.FP32, 32, tf32=flag)) for flag in (True, False))
+        assert (on != off) is changes, name
+    t4 = load_device("t4")
+    assert t4.precision(Dtype.FP32) == Precision(Dtype.FP32, Math.FP32, Math.FP32)
+    assert str(t4.precision(Dtype.FP32)) == "fp32 (convs fp32, linear fp32)"
+    assert load_device("a10").precision(Dtype.FP32).conv is Math.TF32
+    result = CliRunner().invoke(cli, ["roofline", "googlenet", "--device", "v100", "--dtype", "bf16"])
+    assert result.exit_code != 0 and "no peak for bf16" in result.output
 
 
 def test_calibrate_writes_a_profile_that_loads(tmp_path):

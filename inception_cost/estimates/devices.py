@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError, did_you_mean, shorten
+from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.latency import LATENCY_KEYS, Latency, Model, Precision
 
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "int8")  # the maths a peak may be given for
@@ -33,11 +34,16 @@ class Device:
     overhead_us: float = 0.0
     latency: Latency = field(default_factory=Latency)
 
+    def precision(self, dtype: Dtype, tf32: bool = True) -> Precision:
+        """PyTorch's maths for `dtype` on this device (`Precision.of`, TF32 only where it has a peak)."""
+        return Precision.of(dtype, tf32).on(self.peak_tflops)
+
     def model(self, precision: Precision) -> Model:
-        """The latency model for `precision`; without a latency section the plain roofline
-        with `overhead_us` per kernel."""
+        """The latency model for `precision` (a math the device has no peak for runs as fp32);
+        without a latency section the plain roofline with `overhead_us` per kernel."""
         latency = self.latency if self.latency != Latency() else Latency(kernel_us=self.overhead_us)
-        return Model({k: v * 1e12 for k, v in self.peak_tflops.items()}, self.bandwidth, latency, precision)
+        return Model({k: v * 1e12 for k, v in self.peak_tflops.items()}, self.bandwidth, latency,
+                     precision.on(self.peak_tflops))
 
     def peak_flops(self, dtype: str) -> float:
         return self.peak_tflops[dtype] * 1e12

@@ -54,6 +54,12 @@ class Precision:
             return cls(dtype, Math.TF32 if tf32 else Math.FP32, Math.TF32 if tf32_matmul else Math.FP32)
         return cls(dtype, Math(dtype.value), Math(dtype.value))
 
+    def on(self, peaks: dict[str, float]) -> Precision:
+        """The maths a device has: one without a peak there (TF32 before Ampere) runs as fp32."""
+        def available(m: Math) -> Math:
+            return m if m.value in peaks else Math.FP32
+        return Precision(self.dtype, available(self.conv), available(self.matmul))
+
     def __str__(self) -> str:
         if self.dtype is Dtype.FP32:
             return f"fp32 (convs {self.conv}, linear {self.matmul})"

@@ -17,7 +17,7 @@ from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.kernels import Kernel, Op, backward_kernels, kernels, optimizer_kernel
-from inception_cost.estimates.latency import KernelTime, Precision
+from inception_cost.estimates.latency import KernelTime
 from inception_cost.estimates.memory import Dtype
 from inception_cost.estimates.training import Optimizer, check_trainable
 
@@ -90,7 +90,7 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
                          f" (it has: {', '.join(device.peak_tflops)})")
     if optimizer is not None:
         check_trainable(dtype)
-    model = device.model(Precision.of(dtype, tf32))
+    model = device.model(device.precision(dtype, tf32))
     scope = node or analysis.root
     times: dict[int, LayerTime] = {}
     for leaf in scope.layers():  # every layer has a row, a view or identity too

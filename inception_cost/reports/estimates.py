@@ -129,7 +129,6 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
 def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
                     module: CostNode | None = None, per_layer: bool = False, tf32: bool = True,
                     optimizer: Optimizer | None = None) -> Report:
-    from inception_cost.estimates.latency import Precision
     from inception_cost.estimates.roofline import bound_of, estimate, is_copy, within
 
     scope = module or analysis.root
@@ -174,9 +173,9 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
                Column("compute_us", "compute µs", FLOAT, EXTRA), Column("memory_us", "memory µs", FLOAT, EXTRA),
                Column("overhead_us", "fixed µs", FLOAT, EXTRA), Column("time_us", "estimate µs", FLOAT, KEY),
                Column("bound", "bound", priority=KEY, marks=True), Column("share", "share of time", SHARE, KEY)]
-    precision = Precision.of(dtype, tf32)
+    precision = device.precision(dtype, tf32)
     lat = device.latency
-    model = ("latency model fitted on measurements" if lat.sms else
+    model = (f"latency model, {lat.sms} SMs" if lat.sms else
              f"plain roofline, {device.overhead_us:g} µs per kernel")
     what = f"training step (forward, backward, {optimizer})" if optimizer else "batch"
     notes = [f"Device {device.title} ({model}): {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
