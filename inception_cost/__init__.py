@@ -5,6 +5,7 @@
     net.params, net.macs, net.module("3a").branches
     ic.compare("naive", "reduced").to_markdown()
     ic.sweep("googlenet", "3a", {"#5x5 reduce": range(4, 65, 4)}).rows
+    ic.factorize("inception-v3", rule="nxn-to-1xn").to_markdown()
 
 The API (`api.py`) is loaded on first use, so `import inception_cost` stays cheap; the
 cost core uses only the standard library and PyYAML.
@@ -16,11 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.3.0"
 
-__all__ = ["analyse", "analyze", "builtins", "compare", "sweep", "Cost", "Comparison", "Sweep",
-           "__version__"]
+__all__ = ["analyse", "analyze", "builtins", "compare", "factorize", "sweep", "Cost", "Comparison",
+           "Factorization", "Sweep", "__version__"]
 
 if TYPE_CHECKING:
-    from inception_cost.api import Comparison, Cost, Sweep, analyse, analyze, builtins, compare, sweep
+    from inception_cost.api import (
+        Comparison,
+        Cost,
+        Factorization,
+        Sweep,
+        analyse,
+        analyze,
+        builtins,
+        compare,
+        factorize,
+        sweep,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -58,3 +58,12 @@ def test_results_render_in_notebooks():
     assert html.count("<table>") == 2 and "12,443,648" in html
     assert "| 5x5 | conv 1x1 16 -> conv 5x5 32 |" in three_a._repr_markdown_()
     assert "12,443,648" in ic.compare("naive", "reduced")._repr_html_()
+
+
+def test_factorize_is_at_the_top_level_as_the_readme_says():
+    """`ic.factorize` as `ic.compare` and `ic.sweep`: GoogLeNet 3a's 5x5 branch, its 5x5 conv
+    rewritten as two 3x3 (the README's figures: 12,443,648 -> 13,246,464 MACs)."""
+    assert "factorize" in ic.__all__
+    result = ic.factorize("googlenet", module="3a/5x5")
+    assert isinstance(result, ic.Factorization)
+    assert (result.before.macs, result.after.macs, result.rewritten) == (12_443_648, 13_246_464, 1)

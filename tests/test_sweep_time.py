@@ -33,6 +33,14 @@ def test_budget_times(text, seconds):
     assert parse_time(text) == pytest.approx(seconds)
 
 
+def test_a_budget_time_has_at_most_30_digits():
+    assert parse_time("1" * 30 + "ns") == pytest.approx(1.111111111e20)
+    for text in ("1" * 31 + "us", "1." + "5" * 31 + "ms", "1" * 10_000):
+        with pytest.raises(UsageError, match="at most 30 digits") as info:
+            parse_time(text)
+        assert len(str(info.value)) < 200
+
+
 def test_a_budget_time_needs_a_unit():
     with pytest.raises(UsageError, match="50us"):
         parse_time("50")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from inception_cost.core.analysis import Analysis, analyse
-from inception_cost.errors import UsageError
+from inception_cost.errors import UsageError, shorten
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.roofline import node_timer
@@ -51,9 +51,11 @@ def parse_time(text: str | None) -> float | None:
     """'50us', '1.5 ms', '200ns' -> seconds."""
     if text is None:
         return None
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ns|us|µs|ms|s)\s*", text)
-    if not match:
-        raise UsageError(f"--budget-time '{text}': expected a time such as 50us, 1.5ms or 200ns")
+    # at most 30 digits either side of the point, as every other number the tool reads
+    match = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*(ns|us|µs|ms|s)\s*", text[:200])
+    if not match or len(text) > 200:
+        raise UsageError(f"--budget-time '{shorten(text)}': expected a time such as 50us, 1.5ms or 200ns"
+                         " (at most 30 digits)")
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
