@@ -14,15 +14,11 @@ import math
 from pathlib import Path
 
 from inception_cost.estimates import calibrate as cal
+from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.measurements import Case, read_measurements
 
 HERE = Path(__file__).resolve().parent
-# the Inception pairs of issue 14: (costlier, cheaper) case names of h100_latency.json
-PAIRS = [("3a_naive_branch_5x5", "3a_reduced_branch_5x5"), ("3a_naive_module", "3a_reduced_module"),
-         ("conv5x5_64_35x35", "conv3x3x2_64_35x35"), ("conv5x5_192_28x28", "conv3x3x2_192_28x28"),
-         ("conv7x7_192_17x17", "conv1x7_7x1_192_17x17"), ("conv7x7_128_17x17", "conv1x7_7x1_128_17x17"),
-         ("conv3x3_192_17x17", "conv1x3_3x1_192_17x17"), ("conv3x3_384_8x8", "conv1x3_3x1_384_8x8")]
 COLOURS = {"googlenet_3a": "#1f77b4", "googlenet_modules": "#2ca02c", "factorised": "#d62728",
            "networks": "#9467bd"}
 
@@ -34,22 +30,6 @@ def held_out(by_configuration: bool = False) -> list[tuple[Case, float]]:
     if by_configuration:
         return cal.cross_validate(start, cases, fold=cal.configuration_folds(cases))
     return cal.cross_validate(start, cases)
-
-
-def pair_ratios(results: list[tuple[Case, float]]) -> list[tuple[str, str, int, float, float]]:
-    """(pair, mode, batch, measured time ratio, estimated time ratio)."""
-    found = {(c.name, c.mode, c.batch): (c.measured_us, p) for c, p in results}
-    rows = []
-    for a, b in PAIRS:
-        for (name, mode, batch), (ma, pa) in found.items():
-            if name == a and (b, mode, batch) in found:
-                mb, pb = found[b, mode, batch]
-                rows.append((f"{a} / {b}", mode, batch, ma / mb, pa / pb))
-    return rows
-
-
-def geomean_error(ratios: list[float]) -> float:
-    return math.exp(sum(abs(math.log(r)) for r in ratios) / len(ratios))
 
 
 def svg(results: list[tuple[Case, float]]) -> str:
@@ -86,17 +66,17 @@ def svg(results: list[tuple[Case, float]]) -> str:
 
 def main() -> None:
     results = held_out()
-    overall = cal.Accuracy.of([(p, c.measured_us) for c, p in results])
+    overall = Accuracy.of([(p, c.measured_us) for c, p in results])
     print(f"All held-out cases: {overall}\n")
     print("| group | held-out accuracy |\n|---|---|")
     for group in COLOURS:
-        print(f"| {group} | {cal.Accuracy.of([(p, c.measured_us) for c, p in results if c.group == group])} |")
+        print(f"| {group} | {Accuracy.of([(p, c.measured_us) for c, p in results if c.group == group])} |")
     rows = pair_ratios(results)
     print(f"\nInception pairs: time ratio estimated / measured, geometric-mean error"
-          f" {geomean_error([e / m for *_, m, e in rows]):.3f}x over {len(rows)} pairs\n")
+          f" {geomean_error([r.error for r in rows]):.3f}x over {len(rows)} pairs\n")
     print("| pair | mode | batch | measured ratio | estimated ratio |\n|---|---|---:|---:|---:|")
-    for name, mode, batch, measured, estimated in rows:
-        print(f"| {name} | {mode} | {batch} | {measured:.2f} | {estimated:.2f} |")
+    for r in rows:
+        print(f"| {r.costlier} / {r.cheaper} | {r.mode} | {r.batch} | {r.measured:.2f} | {r.estimated:.2f} |")
     print("\n| network | mode | batch | measured µs | estimated µs | estimated / measured |")
     print("|---|---|---:|---:|---:|---:|")
     for case, predicted in results:
@@ -106,8 +86,8 @@ def main() -> None:
     (HERE / "estimated_vs_measured.svg").write_text(svg(results))
     folds = held_out(by_configuration=True)
     print(f"\nHeld out by configuration (5 folds of case names, every mode and batch of one together):"
-          f" {cal.Accuracy.of([(p, c.measured_us) for c, p in folds])}; Inception pairs"
-          f" {geomean_error([e / m for *_, m, e in pair_ratios(folds)]):.3f}x")
+          f" {Accuracy.of([(p, c.measured_us) for c, p in folds])}; Inception pairs"
+          f" {geomean_error([r.error for r in pair_ratios(folds)]):.3f}x")
 
 
 if __name__ == "__main__":

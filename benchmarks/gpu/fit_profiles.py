@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from inception_cost.estimates import calibrate as cal
+from inception_cost.estimates.accuracy import Accuracy
 from inception_cost.estimates.devices import Device, device_dir, load_device
 from inception_cost.estimates.measurements import read_measurements
 
@@ -70,7 +71,7 @@ def main() -> None:
     info, cases = read_measurements(str(HERE / "h100_latency.json"))
     start = cal.measured_device(load_device("h100-sxm"), info, "h100-measured")
     fitted = cal.fit(start, cases)
-    accuracy = cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])
+    accuracy = Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])
     fitted = replace(fitted, title="NVIDIA H100 80GB HBM3 (SXM), fitted on benchmarks/gpu/h100_latency.json")
     (device_dir() / "h100-measured.yaml").write_text(cal.profile_yaml(
         fitted, "benchmarks/gpu/h100_latency.json (torch 2.11, cuDNN 9.19, CUDA graphs, NCHW):"

@@ -29,7 +29,7 @@ COMMANDS = {
     "show": "commands", "compare": "compare", "factorize": "compare", "export": "commands",
     "list": "commands", "explain": "commands", "memory": "estimate", "roofline": "estimate",
     "devices": "commands", "sweep": "sweep", "completion": "completion",
-    "schema": "commands", "import": "importing", "calibrate": "estimate",
+    "schema": "commands", "import": "importing", "calibrate": "estimate", "accuracy": "estimate",
 }
 
 

@@ -1,4 +1,5 @@
-"""Memory and time estimates: memory, roofline."""
+"""Memory and time estimates: memory, roofline; fitting and checking a device profile: calibrate,
+accuracy."""
 
 from __future__ import annotations
 
@@ -92,14 +93,15 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
 @click.argument("measurements", metavar="MEASUREMENTS.json...", nargs=-1, required=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the fitted profile to FILE (default: print it).")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-@click.option("--base", default="h100-sxm", show_default=True, metavar="NAME|FILE",
-              help="Profile whose peaks and bandwidth stand in for what the measurements lack.")
+@click.option("--base", default=None, metavar="NAME|FILE",
+              help="Profile whose peaks, bandwidth and parameters stand in for what the measurements lack"
+                   " (default: the built-in for the measured GPU's name, else h100-sxm).")
 @click.option("--name", default=None, help="The profile's name (default: FILE's stem).")
 @click.option("--evaluations", type=click.IntRange(50, 20000), default=1500, show_default=True,
               help="Model evaluations per fit, at most (fewer for a large file: the time is announced).")
 @click.option("--cross-validate", "cross", is_flag=True,
               help="Also fit once per group of cases without it, and report the held-out accuracy.")
-def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, base: str, name: str | None,
+def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, base: str | None, name: str | None,
               evaluations: int, cross: bool) -> None:
     """Fit a device profile's latency model to latencies measured on your GPU with
     benchmarks/gpu/measure_latency.py (and, optionally, measure_more.py: its single convs,
@@ -116,11 +118,17 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
 
     from inception_cost.cli.output import write_output
     from inception_cost.estimates import calibrate as cal
-    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.accuracy import Accuracy, pairs_error
+    from inception_cost.estimates.devices import builtin_for_gpu, load_device
     from inception_cost.estimates.measurements import read_all
 
     info, cases = read_all(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
+    if base is None:
+        matched = builtin_for_gpu(info.gpu)
+        base = matched or "h100-sxm"
+        why = f"the built-in for {info.gpu}" if matched else "no built-in for the measured GPU"
+        click.echo(f"calibrate: base profile {base} ({why})", err=True)
     start = cal.measured_device(load_device(base), info, profile)
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
     fits = 1 + (folds if cross else 0)
@@ -129,10 +137,11 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
                f" kernels; {fits} fit(s) of {evaluations:,} evaluations per layout (about"
                f" {fits * cal.seconds_per_fit(cases, evaluations):,.0f} s on a 2-core machine)...", err=True)
     fitted = cal.fit(start, cases, evaluations)
-    summary = [f"fitted on {cal.Accuracy.of([(cal.predict_us(fitted, c), c.measured_us) for c in cases])}"]
+    own = [(c, cal.predict_us(fitted, c)) for c in cases]
+    summary = [f"fitted on {Accuracy.of([(p, c.measured_us) for c, p in own])}{pairs_error(own)}"]
     if cross:
         held = cal.cross_validate(start, cases, evaluations)
-        summary.append(f"held out by group: {cal.Accuracy.of([(p, c.measured_us) for c, p in held])}")
+        summary.append(f"held out by group: {Accuracy.of([(p, c.measured_us) for c, p in held])}{pairs_error(held)}")
     unmeasured = sorted({"fp32", "tf32", "fp16"} - cal.measured_maths(cases))
     if unmeasured:
         summary.append(f"not measured: {', '.join(unmeasured)} (their parameters are {base}'s)")
@@ -143,4 +152,35 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     sys.stderr.flush()
 
 
-COMMANDS = {"memory": memory, "roofline": roofline, "calibrate": calibrate}
+@click.command()
+@click.argument("measurements", metavar="MEASUREMENTS.json...", nargs=-1, required=True)
+@click.option("--device", default=None, metavar="NAME|FILE",
+              help="The profile whose estimates are checked: a built-in name or a profile file (default:"
+                   " the built-in for the measured GPU's name, else h100-sxm).")
+@report_options
+def accuracy(measurements: tuple[str, ...], device: str | None, fmt: str, output: str | None, force: bool) -> None:
+    """How close a device profile's estimates come to latencies measured with
+    benchmarks/gpu/measure_latency.py (and measure_more.py): per group, mode and batch, the
+    Inception pairs' time ratios, and the cases furthest off. Nothing is fitted: use it to
+    see how far a built-in profile carries to your GPU, or what a calibrated one still misses.
+
+    \b
+    Examples:
+      inception-cost accuracy my_gpu.json
+      inception-cost accuracy my_gpu.json --device my-gpu.yaml -f markdown
+    """
+    from pathlib import Path
+
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.devices import builtin_for_gpu, load_device
+    from inception_cost.estimates.measurements import read_all
+    from inception_cost.reports.accuracy import accuracy_report
+
+    info, cases = read_all(measurements)
+    profile = load_device(device or builtin_for_gpu(info.gpu) or "h100-sxm")
+    results = [(c, cal.predict_us(profile, c)) for c in cases]
+    emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=device is None),
+         fmt, output, force)
+
+
+COMMANDS = {"memory": memory, "roofline": roofline, "calibrate": calibrate, "accuracy": accuracy}

@@ -4,7 +4,8 @@ The parameters are fitted in log space by Nelder-Mead on the mean squared log er
 the whole-case times (a case is a layer, a branch, a module or a network, timed as one
 CUDA-graph replay); `layout_copies` is tried both ways. The peaks and the bandwidth come
 from the measurements (their matmul and copy rates) where present, else from the base
-profile. Cross-validation leaves one group of cases out at a time.
+profile. Cross-validation leaves one group of cases out at a time; `accuracy.py` says how close
+a profile comes.
 """
 
 from __future__ import annotations
@@ -176,27 +177,6 @@ def configuration_folds(cases: Sequence[Case], k: int = 5) -> Callable[[Case], s
     names = sorted({c.name for c in cases})
     fold_of = {name: str(i % k) for i, name in enumerate(names)}
     return lambda c: fold_of[c.name]
-
-
-@dataclass(frozen=True)
-class Accuracy:
-    """How close predicted times are to measured ones."""
-
-    cases: int
-    within_1_5: float  # share of cases within 1.5x either way
-    geomean: float  # geometric mean of max(p/m, m/p)
-    worst: float
-
-    @classmethod
-    def of(cls, pairs: Sequence[tuple[float, float]]) -> Accuracy:
-        """From (predicted, measured) pairs."""
-        errors = [abs(math.log(p / m)) for p, m in pairs]
-        return cls(len(errors), sum(e <= math.log(1.5) for e in errors) / len(errors),
-                   math.exp(sum(errors) / len(errors)), math.exp(max(errors)))
-
-    def __str__(self) -> str:
-        return (f"{self.cases} cases: {self.within_1_5:.0%} within 1.5x, geometric-mean error"
-                f" {self.geomean:.3f}x, worst {self.worst:.2f}x")
 
 
 def measured_device(base: Device, measured: Measured, name: str) -> Device:

@@ -61,6 +61,24 @@ def builtin_devices() -> list[str]:
     return sorted(p.stem for p in device_dir().glob("*.yaml"))
 
 
+# The built-in profile for a measured GPU's name (torch.cuda.get_device_name, as the
+# measurement files record it): first match wins; variants with other clocks or memory
+# (H100 NVL, H200 NVL, L40, A10G) have none.
+GPU_NAMES = (("h200", r"\bh200\b(?!.*\bnvl\b)"), ("h100-pcie", r"\bh100\b.*\bpcie\b"),
+             ("h100-sxm", r"\bh100\b(?!.*\bnvl\b)"), ("a100-40gb", r"\ba100\b.*\b40\s*gb\b"),
+             ("a100-80gb", r"\ba100\b"), ("l40s", r"\bl40s\b"), ("l4", r"\bl4\b"), ("a10", r"\ba10\b"),
+             ("t4", r"\bt4\b"), ("v100", r"\bv100\b"))
+
+
+def builtin_for_gpu(gpu: str | None) -> str | None:
+    """The built-in profile of the GPU named `gpu` ('NVIDIA A100-SXM4-40GB': a100-40gb), or None."""
+    import re
+
+    if not gpu:
+        return None
+    return next((name for name, pattern in GPU_NAMES if re.search(pattern, gpu, re.IGNORECASE)), None)
+
+
 def load_device(ref: str) -> Device:
     from inception_cost.source.catalog import is_path
 
