@@ -225,12 +225,14 @@ class Comparison(_Renderable):
 
 def compare(a: Model, b: Model, *, module: str | None = None, convention: str = "torchvision",
             train: bool = False, device: str | None = None, dtype: str = "fp16",
-            batch: int = 1, skip_unknown: bool = False) -> Comparison:
+            batch: int = 1, skip_unknown: bool = False, optimizer: str = "sgd") -> Comparison:
     """Compare two networks, or one module of each (`module`: a path or name).
 
     `naive` and `reduced` name GoogLeNet's inception module without and with its 1x1
     reductions (the paper's Figure 2), at the input the module has in the network;
-    `module` defaults to 3a for them. With `device`, rows get estimated times.
+    `module` defaults to 3a for them. With `device`, rows get estimated times: of a
+    forward pass, or with `train` of one training step (`optimizer`'s update in the
+    network totals).
     """
     names = (str(a), str(b))
     if NAIVE in names or REDUCED in names:
@@ -246,7 +248,10 @@ def compare(a: Model, b: Model, *, module: str | None = None, convention: str = 
             sides.append(whole.module(module) if module else whole)
     timing = None
     if device is not None:
-        timing = _timing(sides[0].analysis, sides[1].analysis, device, dtype, batch)
+        # the naive module is analysed alone: its input needs the gradient it has in the network
+        alone = (str(a) == NAIVE, str(b) == NAIVE)
+        timing = _timing(sides[0].analysis, sides[1].analysis, device, dtype, batch,
+                         optimizer if train else None, alone)
     return Comparison(sides[0], sides[1], _display(a), _display(b), timing)
 
 
@@ -275,19 +280,23 @@ def _variant_module(which: str, module: str, reference: Cost) -> Cost:
     return Cost(analysis, analysis.root.children[0])
 
 
-def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int) -> Any:
+def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int, optimizer: str | None = None,
+            input_gradient: tuple[bool, bool] = (False, False)) -> Any:
+    """Both sides' times on `device`: a forward pass, or with an optimizer one training
+    step, as `roofline --train` and `sweep --train` time it."""
     from inception_cost.estimates.devices import load_device
     from inception_cost.estimates.memory import Dtype
     from inception_cost.estimates.roofline import node_timer
+    from inception_cost.estimates.training import Optimizer
     from inception_cost.reports.comparisons import Timing
 
     hardware = load_device(device)
     kind = Dtype(dtype)
-    # --train here adds the training-only parts to what is counted; the times stay a
-    # forward pass (roofline --train times a training step), and the note must say so
-    what = ", one forward pass with the training-only parts (not a training step)" if a.train or b.train else ""
-    return Timing(node_timer(a, hardware, kind, batch), node_timer(b, hardware, kind, batch),
-                  f"{hardware.name}, {dtype}, batch {batch}{what}")
+    step = Optimizer(optimizer) if optimizer else None
+    what = f", one training step (forward, backward; the {optimizer} update in a network's total)" if step else ""
+    return Timing(node_timer(a, hardware, kind, batch, step, input_gradient[0]),
+                  node_timer(b, hardware, kind, batch, step, input_gradient[1]),
+                  f"{hardware.name}, {dtype}, batch {batch}{what}", optimizer)
 
 
 # ---- factorisation ----------------------------------------------------------------------------
@@ -317,11 +326,13 @@ class Factorization(_Renderable):
 def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: str | None = None,
               kernel: int | None = None, channels: int = 64, size: int = 28,
               convention: str = "torchvision", train: bool = False, device: str | None = None,
-              dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False) -> Factorization:
+              dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False,
+              optimizer: str = "sgd") -> Factorization:
     """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
     in a whole network or one part of it (`module`: a module, branch or layer, by path or
     name; a layer is shown within the part that holds it, as two layers replace it);
-    without a model, one C -> C conv (kernel, channels, size) shows the textbook ratios."""
+    without a model, one C -> C conv (kernel, channels, size) shows the textbook ratios.
+    With `device`, estimated times: of a forward pass, or with `train` of one training step."""
     from inception_cost.errors import UsageError
     from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
 
@@ -347,7 +358,9 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
     after = Cost(after_analysis, after_analysis.root)
     if shown is not root:
         after = after.module(shown.path)
-    timing = _timing(whole.analysis, after_analysis, device, dtype, batch) if device else None
+    # a lone conv stands for one inside a network: its input needs a gradient in training
+    timing = (_timing(whole.analysis, after_analysis, device, dtype, batch, optimizer if train else None,
+                      (model is None, model is None)) if device else None)
     return Factorization(before, after, chosen.value, count, model is None, timing, part if module else None)
 
 

@@ -215,9 +215,25 @@ def test_a_batch_report_says_which_figures_are_the_batch_s(command):
                          " MACs and parameters per image.")
 
 
-def test_compare_with_train_says_its_times_are_a_forward_pass():
+def test_compare_and_factorize_with_train_time_a_training_step():
+    """The same step as roofline --train: a module's rows are its forward and backward
+    kernels, a network's total adds the optimizer update (a row of its own)."""
     notes = _json("compare", "googlenet", "googlenet-torchvision", "--train")["sections"][0]["notes"]
-    assert "h100-sxm, fp16, batch 1, one forward pass with the training-only parts (not a training step)" \
-        in notes[-1]
-    notes = _json("compare", "naive", "reduced")["sections"][0]["notes"]
-    assert "forward pass" not in notes[-1]
+    assert "h100-sxm, fp16, batch 1, one training step (forward, backward; the sgd update" in notes[-1]
+    assert "training step" not in _json("compare", "naive", "reduced")["sections"][0]["notes"][-1]
+    step = _json("roofline", "googlenet", "--module", "3a", "--train", "--batch", "32")["sections"][0]
+    update = next(r["time_us"] for r in step["rows"] if r["layer"] == "optimizer step (sgd)")
+    doc = _json("compare", "naive", "reduced", "--train", "--batch", "32")
+    rows = {r["part"]: r for r in doc["sections"][0]["rows"]}
+    # the naive module, analysed alone, gets the input gradient it has inside the network
+    assert rows["1x1"]["a_time_us"] == pytest.approx(rows["1x1"]["b_time_us"])
+    assert doc["totals"]["reduced"]["seconds"] * 1e6 == pytest.approx(step["total"]["time_us"] - update)
+    whole = _json("factorize", "googlenet", "--train", "--batch", "32", "--optimizer", "adam")
+    section = whole["sections"][0]
+    assert section["rows"][-1]["part"] == "adam update"
+    assert sum(r["a_time_us"] for r in section["rows"]) == pytest.approx(section["total"]["a_time_us"])
+    step = _json("roofline", "googlenet", "--train", "--batch", "32", "--optimizer", "adam")["sections"][0]
+    assert section["total"]["a_time_us"] == pytest.approx(step["total"]["time_us"])
+    assert whole["totals"]["before"]["seconds"] * 1e6 == pytest.approx(step["total"]["time_us"])
+
+

@@ -13,7 +13,7 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
-    train_option,
+    training_options,
 )
 from inception_cost.errors import UsageError
 from inception_cost.transforms.factorize import Rule
@@ -26,13 +26,13 @@ RULES = tuple(r.value for r in Rule)
 @architecture_argument("b", "B")
 @module_option("Compare one module branch by branch, by name or path (default for"
                " naive/reduced: 3a).")
-@train_option
+@training_options
 @convention_option
 @hardware_options()
 @skip_unknown_option
 @report_options
-def compare(a: str, b: str, module: str | None, train: bool, convention: str, device: str, dtype: str,
-            batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+def compare(a: str, b: str, module: str | None, train: bool, optimizer: str, convention: str, device: str,
+            dtype: str, batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Compare two architectures, or the naive and 1x1-reduced inception module.
 
     A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
@@ -44,11 +44,12 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
       inception-cost compare naive reduced
       inception-cost compare naive reduced --module 4e -f markdown
       inception-cost compare googlenet my-net.yaml
+      inception-cost compare naive reduced --train --batch 32 --optimizer adam
     """
     from inception_cost import api
 
-    comparison = api.compare(a, b, module=module, convention=convention, train=train,
-                             device=device, dtype=dtype, batch=batch, skip_unknown=skip_unknown)
+    comparison = api.compare(a, b, module=module, convention=convention, train=train, device=device,
+                             dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
     say_skipped(comparison.a.analysis.network, comparison.b.analysis.network)
     report = comparison.report()
     if train and module:
@@ -69,14 +70,14 @@ def compare(a: str, b: str, module: str | None, train: bool, convention: str, de
               help="Lone layer form (no NAME): input and output channels [default: 64].")
 @click.option("--size", type=click.IntRange(1, 1 << 20), default=None,
               help="Lone layer form (no NAME): height and width of the feature map [default: 28].")
-@train_option
+@training_options
 @convention_option
 @hardware_options()
 @skip_unknown_option
 @report_options
 def factorize(name: str | None, module: str | None, rule: str, kernel: int | None, channels: int | None,
-              size: int | None, train: bool, convention: str, device: str, dtype: str, batch: int,
-              skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+              size: int | None, train: bool, optimizer: str, convention: str, device: str, dtype: str,
+              batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
     and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
 
@@ -99,7 +100,7 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
             raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
     result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels or 64,
                            size=size or 28, convention=convention, train=train, device=device,
-                           dtype=dtype, batch=batch, skip_unknown=skip_unknown)
+                           dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
     say_skipped(result.before.analysis.network)
     emit(result.report(), fmt, output, force)
 

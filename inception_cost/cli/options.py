@@ -95,6 +95,15 @@ def train_option(func: F) -> F:
                         help="Include training-only parts (auxiliary classifiers).")(func)
 
 
+def training_options(func: F) -> F:
+    """--train and --optimizer of the commands that time a training step beside what they count."""
+    func = click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd",
+                        show_default=True, help="The optimizer whose update a --train time includes.")(func)
+    return click.option("--train", is_flag=True,
+                        help="Include training-only parts (auxiliary classifiers); times are then one training"
+                             " step (forward, backward, the --optimizer update), as in roofline --train.")(func)
+
+
 def _module_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise click.BadParameter("needs a module name or path, e.g. 3a or stage3/conv3")

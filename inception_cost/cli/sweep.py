@@ -17,6 +17,7 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
+    training_options,
 )
 from inception_cost.reports.sweep import SortKey
 
@@ -52,11 +53,7 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="Element type for the time estimate.")
 @click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
               help="Images per batch for the time estimate.")
-@click.option("--train", is_flag=True,
-              help="Include training-only parts (auxiliary classifiers); times are then one training"
-                   " step: forward, backward and the --optimizer update.")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
-              help="The optimizer whose update a --train time includes.")
+@training_options
 @convention_option
 @skip_unknown_option
 @report_options

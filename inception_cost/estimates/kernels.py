@@ -80,12 +80,15 @@ class Kernel:
         return (self.kh, self.kw, self.stride, self.dilation, self.groups) == (3, 3, 1, 1, 1)
 
 
-def kernels(analysis: Analysis, node: CostNode | None = None, training: bool = False) -> list[Kernel]:
+def kernels(analysis: Analysis, node: CostNode | None = None, training: bool = False,
+            input_gradient: bool = False) -> list[Kernel]:
     """Every kernel of `node` (default: the counted network), in order; with `training`, the
-    forward pass of a training step (`backward_kernels` follows it)."""
+    forward pass of a training step (`backward_kernels` follows it). `input_gradient`: the
+    network's input needs a gradient too (a module analysed alone, standing for one inside
+    a network)."""
     result: list[Kernel] = []
     # which layers read the network's input is a property of the network, not of `node`
-    readers = reads_network_input(analysis) if training else set()
+    readers = reads_network_input(analysis) if training and not input_gradient else set()
     _collect(analysis, node or analysis.root, result, training, readers)
     return result
 

@@ -80,11 +80,11 @@ def bound_of(compute_s: float, memory_s: float, overhead_s: float) -> Bound:
 
 def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
              node: CostNode | None = None, tf32: bool = True,
-             optimizer: Optimizer | None = None) -> list[LayerTime]:
+             optimizer: Optimizer | None = None, input_gradient: bool = False) -> list[LayerTime]:
     """One LayerTime per layer of `node` (default: the counted network) and per concat copy;
     with an optimizer, one training step: the backward kernels join their layers' entries
     and the optimizer's update of `node`'s parameters is an entry of its own, the last.
-    A layer costs the same whatever `node` is."""
+    A layer costs the same whatever `node` is. `input_gradient`: see `kernels.kernels`."""
     if dtype.value not in device.peak_tflops:
         raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
                          f" (it has: {', '.join(device.peak_tflops)})")
@@ -96,7 +96,7 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     for leaf in scope.layers():  # every layer has a row, a view or identity too
         flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
         times[id(leaf)] = LayerTime(leaf, flops, 0)
-    forward = kernels(analysis, scope, training=optimizer is not None)
+    forward = kernels(analysis, scope, training=optimizer is not None, input_gradient=input_gradient)
     backward = backward_kernels(forward) if optimizer is not None else []
     for k in [*forward, *backward]:
         times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0)).add(k, model.time(k, batch), batch, dtype.bytes)
@@ -137,16 +137,20 @@ class NodeTimer:
         """The whole network's: every layer and copy, and with an optimizer its update."""
         return total_seconds(self.times)
 
+    def update(self) -> float:
+        """The optimizer's update (0 for a forward pass)."""
+        return total_seconds(t for t in self.times if t.update)
+
     def own(self, node: CostNode) -> float:
         """The node's own kernels alone: a layer's, or a concat's copy without its branches."""
         return total_seconds(t for t in self.times if t.node is node)
 
 
 def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-               optimizer: Optimizer | None = None) -> NodeTimer:
+               optimizer: Optimizer | None = None, input_gradient: bool = False) -> NodeTimer:
     """Times of the nodes of the counted network; with an optimizer, of one training step
     (a node's forward and backward kernels; the update is the network's own)."""
-    return NodeTimer(estimate(analysis, device, dtype, batch, optimizer=optimizer))
+    return NodeTimer(estimate(analysis, device, dtype, batch, optimizer=optimizer, input_gradient=input_gradient))
 
 
 def is_copy(t: LayerTime) -> bool:

@@ -41,6 +41,15 @@ class Timing:
     time_a: NodeTimer
     time_b: NodeTimer
     description: str
+    optimizer: str | None = None  # a training step's: its update is in a network's total
+
+
+def _seconds(timer: NodeTimer, node: CostNode, alone: Collection[int] = ()) -> float:
+    """A row's time: a node in `alone` by its own kernels (a concat's copy), a whole network
+    with its optimizer update (a training step), anything else its layers and copies."""
+    if id(node) in alone:
+        return timer.own(node)
+    return timer.total() if node.role is Role.NETWORK else timer(node)
 
 
 Pair = tuple[Row, CostNode | None, CostNode | None]
@@ -140,7 +149,7 @@ def _report_totals(name_a: str, a: CostNode, name_b: str, b: CostNode, timing: T
     sides: dict[str, dict[str, Any]] = {name_a: totals(a), name_b: totals(b)}
     ratios = {"params": ratio(a.params, b.params), "macs": ratio(a.macs, b.macs)}
     if timing:
-        seconds_a, seconds_b = timing.time_a(a), timing.time_b(b)
+        seconds_a, seconds_b = _seconds(timing.time_a, a), _seconds(timing.time_b, b)
         sides[name_a]["seconds"], sides[name_b]["seconds"] = seconds_a, seconds_b
         ratios["time"] = ratio(seconds_a, seconds_b)
     return {**sides, "ratio": ratios}
@@ -191,6 +200,10 @@ def compare_networks(name_a: str, a: Analysis, name_b: str, b: Analysis,
                       rows=[row for row, _, _ in pairs], total=total, notes=notes)
     if timing:
         _add_times(section, name_a, name_b, [*pairs, (total, ra, rb)], timing)
+        if timing.optimizer:  # the update is the network's own: a row of its own, so the rows add up
+            ua, ub = timing.time_a.update(), timing.time_b.update()
+            section.rows.append({"part": f"{timing.optimizer} update", "path": "", "a_time_us": ua * 1e6,
+                                 "b_time_us": ub * 1e6, "time_ratio": ua / ub if ub else None})
     report = Report(title=f"{name_a} vs {name_b}", convention=[],
                     totals=_report_totals(name_a, ra, name_b, rb, timing),
                     sections=[section], meta={"a": name_a, "b": name_b})
@@ -222,9 +235,7 @@ def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], ti
     `alone` by its own kernels: a concat's copy without its branches)."""
 
     def seconds(timer: NodeTimer, node: CostNode | None) -> float | None:
-        if node is None:
-            return None
-        return timer.own(node) if id(node) in alone else timer(node)
+        return None if node is None else _seconds(timer, node, alone)
 
     for row, a, b in pairs:
         ta, tb = seconds(timing.time_a, a), seconds(timing.time_b, b)
