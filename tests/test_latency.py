@@ -208,6 +208,9 @@ def test_total_time_is_the_sum_of_kernels():
 @pytest.mark.parametrize("doc, message", [
     ([], "not a measure_latency.py result"),
     ({"cases": [], "configs": {}}, "no case with a CUDA-graph time"),
+    # measure_latency.py --no-graph: eager times only, which the model does not describe
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "eager": {"median_us": 5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "measure without --no-graph"),
     ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": -5}}],
       "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "out of range"),
     ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": 5}}],

@@ -114,7 +114,8 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
             raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the cases: too many"
                                     " to fit in bounded time (split the file)", file=path)
     if not cases:
-        raise ArchitectureError("no case with a CUDA-graph time and a known configuration", file=path)
+        raise ArchitectureError("no case with a CUDA-graph time and a known configuration (the model describes"
+                                " CUDA-graph replays: measure without --no-graph)", file=path)
     try:
         return replace(_device_facts(data), left_out=left_out), cases
     except (TypeError, ValueError) as exc:
