@@ -60,9 +60,9 @@ def test_waves_quantise(tmp_path):
 
 def test_kernels_of_torchvision_googlenet():
     ops = [k.op for k in kernels(builtin("googlenet-torchvision"))]
-    # 57 convs and the classifier; batch norm and ReLU after every conv; 9 concats;
-    # 4 max pools between stages and one per module; the adaptive average pool
-    assert ops.count(Op.GEMM) == 58 and ops.count(Op.ELEMENTWISE) == 2 * 57
+    # 57 convs and the classifier; batch norm (with its running statistics) and ReLU after
+    # every conv; 9 concats; 4 max pools between stages and one per module; the adaptive average pool
+    assert ops.count(Op.GEMM) == 58 and ops.count(Op.NORM) == ops.count(Op.ELEMENTWISE) == 57
     assert ops.count(Op.COPY) == 9 and ops.count(Op.POOL) == 13 and ops.count(Op.REDUCE) == 1
 
 
@@ -185,18 +185,35 @@ def test_held_out_accuracy_on_the_h100(held_out):
     """Issue 14's thresholds, on cases predicted by a fit that did not see their group."""
     overall = Accuracy.of([(p, c.measured_us) for c, p in held_out])
     assert overall.cases == 234
-    assert overall.within_1_5 >= 0.80 and overall.geomean <= 1.30, overall
+    # issue 14 asks for 80% and 1.30x; the model reaches 86% and 1.228x (README)
+    assert overall.within_1_5 >= 0.85 and overall.geomean <= 1.235, overall
     networks = [p / c.measured_us for c, p in held_out if c.group == "networks"]
     assert len(networks) == 12 and all(1 / 1.5 <= r <= 1.5 for r in networks), networks
 
 
 def test_held_out_pair_ratios(held_out):
     """The Inception pairs' time ratios. Issue 14 asks for a 1.15x geometric-mean error;
-    the model reaches about 1.60x (README): this pins the real figure, not the target."""
+    the model reaches about 1.51x (README): this pins the real figure, not the target."""
     rows = pair_ratios(held_out)
     assert len(rows) == 48
     error = geomean_error([r.error for r in rows])
-    assert 1.5 <= error <= 1.65, error
+    assert 1.45 <= error <= 1.55, error
+
+
+def test_inference_batch_norm_in_16_bits_is_three_launches():
+    """A model cast to fp16/bf16 has 16-bit batch-norm weights: cuDNN's batch norm refuses
+    them and PyTorch's own copies the running mean and computes 1/std first (two more
+    kernels); fp32 runs cuDNN's, one kernel. torchvision GoogLeNet has 57 batch norms."""
+    analysis = builtin("googlenet-torchvision")
+    device = load_device("h100-measured")
+
+    def launches(dtype: Dtype) -> int:
+        return sum(t.launches for t in estimate(analysis, device, dtype, 1))
+
+    assert launches(Dtype.FP16) == launches(Dtype.BF16) == launches(Dtype.FP32) + 2 * 57
+    norms = [k for k in kernels(analysis) if k.op is Op.NORM]
+    assert len(norms) == 57
+    assert not any(k.op is Op.NORM for k in kernels(analysis, training=True))  # training: batch statistics
 
 
 def test_total_time_is_the_sum_of_kernels():

@@ -76,7 +76,7 @@ def test_records_become_cases_the_core_counts(tmp_path):
     assert by_name["conv1x7/1 g1 192>192 17x17"].macs == 7 * 192 * 192 * 17 * 17  # 74,575,872
     assert by_name["conv3x3/2 g1 288>384 35x35"].macs == 9 * 288 * 384 * 17 * 17  # Mixed_6a's 3x3/2
     assert [k.op for k in by_name["conv3x3/1 g64 64>64 56x56"].kernels] == [Op.DEPTHWISE]
-    assert [k.op for k in by_name["batchnorm 192x28x28"].kernels] == [Op.ELEMENTWISE]
+    assert [k.op for k in by_name["batchnorm 192x28x28"].kernels] == [Op.NORM]
     assert by_name["googlenet 224x224"].macs == 1_498_376_192  # the built-in googlenet-torchvision
 
 

@@ -6,8 +6,10 @@ K = Cin/groups x kh x kw), a depthwise conv its own direct kernel; a conv's bias
 norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, act_*),
 a linear layer's bias is fused into its GEMM; batch norm, activation, addition and gate
 layers are elementwise passes; pools read their windows; global pools reduce; views run
-nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`). In a
-training step dropout is no view: it writes its output and a 1-byte mask.
+nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`).
+Inference batch norm (a layer's or its own) is a `NORM` pass: with 16-bit weights PyTorch
+runs it with two more launches (`latency.py`). In a training step dropout is no view: it
+writes its output and a 1-byte mask.
 The latency model (`latency.py`) prices these kernels; nothing here depends on a device.
 """
 
@@ -34,7 +36,8 @@ EPILOGUE_TERMS = (Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_
 class Op(str, enum.Enum):
     GEMM = "gemm"  # conv or linear layer as an (implicit) GEMM
     DEPTHWISE = "depthwise"  # one filter per channel: a direct kernel on CUDA cores
-    ELEMENTWISE = "elementwise"  # bias, batch norm, activation, addition, product, softmax
+    ELEMENTWISE = "elementwise"  # bias, activation, addition, product, softmax; batch norm in training
+    NORM = "norm"  # batch norm with its running statistics (inference): one pass
     POOL = "pool"  # max/avg pool: reads its windows
     REDUCE = "reduce"  # global / adaptive average pool
     COPY = "copy"  # a concat's copy of its branches' outputs
@@ -123,8 +126,8 @@ def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) ->
         return [Kernel(leaf, Op.REDUCE, inputs, outputs)]
     if not any(terms[t][i] for t in MAC_TERMS):
         # an elementwise layer runs a kernel when it costs something (identity does not)
-        return [Kernel(leaf, Op.ELEMENTWISE, inputs, outputs)] if any(
-            terms[t][i] for t in OPERATION_TERMS) else []
+        op = Op.NORM if terms[Term.BN_OUT][i] and not training else Op.ELEMENTWISE
+        return [Kernel(leaf, op, inputs, outputs)] if any(terms[t][i] for t in OPERATION_TERMS) else []
     cin, cout, groups = table.cin[i], table.cout[i], table.groups[i]
     kh, kw, hw = table.kh[i], table.kw[i], table.hout[i] * table.wout[i]
     shape = dict(kh=kh, kw=kw, stride=max(leaf.args.get("stride", (1, 1))),
@@ -145,7 +148,8 @@ def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) ->
                          groups=groups, linear=linear, **({} if linear else shape))]
     for term in EPILOGUE_TERMS:  # each its own pass over the output (a linear bias is fused)
         if terms[term][i]:
-            result.append(Kernel(leaf, Op.ELEMENTWISE, terms[term][i], terms[term][i]))
+            op = Op.NORM if term is Term.BN_OUT and not training else Op.ELEMENTWISE
+            result.append(Kernel(leaf, op, terms[term][i], terms[term][i]))
     return result
 
 
