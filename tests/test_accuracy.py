@@ -98,3 +98,27 @@ def test_the_measured_gpu_chooses_the_default_profile(tmp_path):
     assert load_device(str(out)).peak_tflops["int8"] == 624
     unknown = CliRunner().invoke(cli, ["calibrate", str(_renamed(tmp_path, "NVIDIA A10G")), "--evaluations", "50"])
     assert unknown.exit_code == 0 and "base profile h100-sxm (no built-in for the measured GPU)" in unknown.output
+
+
+def _with_time(tmp_path: Path, median_us: float) -> Path:
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    data["cases"][0]["graph"]["median_us"] = median_us
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("median_us", [5e-324, 1e-300, 1e-4])
+@pytest.mark.parametrize("command", [["accuracy"], ["calibrate", "--evaluations", "50"]])
+def test_a_time_no_kernel_takes_is_refused_not_a_crash(tmp_path, command, median_us):
+    """Above 0 is not enough: 5e-324 µs made a pair's ratio 0 (math domain error, exit 1) and
+    1e-300 µs a 300-digit 'worst'. Below a nanosecond no GPU kernel runs."""
+    result = CliRunner().invoke(cli, [*command, str(_with_time(tmp_path, median_us))])
+    assert result.exit_code == 3, result.output
+    assert "out of range" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_nanosecond_is_still_a_time(tmp_path):
+    result = CliRunner().invoke(cli, ["accuracy", str(_with_time(tmp_path, 1e-3)), "-f", "json"])
+    assert result.exit_code == 0, result.output
