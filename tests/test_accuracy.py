@@ -122,3 +122,25 @@ def test_a_time_no_kernel_takes_is_refused_not_a_crash(tmp_path, command, median
 def test_a_nanosecond_is_still_a_time(tmp_path):
     result = CliRunner().invoke(cli, ["accuracy", str(_with_time(tmp_path, 1e-3)), "-f", "json"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_terminal_keeps_each_table_s_error(width):
+    """What each table is for stays on a narrow terminal: a pair's estimated / measured and its
+    geometric mean (the total row, which else showed a label without its number), a case's
+    estimate / measured. The raw ratios and times go first."""
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.measurements import read_all
+    from inception_cost.reports.accuracy import accuracy_report
+    from inception_cost.reports.terminal import table
+
+    info, cases = read_all((str(DATA),))
+    device = load_device("h100-sxm")
+    report = accuracy_report(device, [(c, cal.predict_us(device, c)) for c in cases], ["h", "m"], info.gpu)
+    screen = table(report, width)
+    pairs = screen[screen.index("The Inception pairs"):screen.index("The cases furthest")]
+    assert "1.29x" in pairs  # no pair's own error is 1.29x: the total's
+    assert "estimated / measured" not in " ".join(pairs.split("Not shown")[1:])
+    cases_part = screen[screen.index("The cases furthest"):]
+    assert "3.39x" in cases_part and "estimate / measured" not in " ".join(cases_part.split("Not shown")[1:])
+    assert max(len(line) for line in screen.splitlines()) <= width
