@@ -62,6 +62,8 @@ def test_markdown_and_errors(tmp_path):
     result = CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", "h200", "-f", "markdown"])
     assert result.exit_code == 0 and "## The Inception pairs" in result.output, result.output[:500]
     assert CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", "nope"]).exit_code == 4
+    empty = CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", ""])  # as roofline: not the default
+    assert empty.exit_code == 4 and "unknown device ''" in empty.output
     missing = CliRunner().invoke(cli, ["accuracy", str(tmp_path / "none.json")])
     assert missing.exit_code == 3 and "no such file" in missing.output
 

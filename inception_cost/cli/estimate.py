@@ -177,7 +177,7 @@ def accuracy(measurements: tuple[str, ...], device: str | None, fmt: str, output
     from inception_cost.reports.accuracy import accuracy_report
 
     info, cases = read_all(measurements)
-    profile = load_device(device or builtin_for_gpu(info.gpu) or "h100-sxm")
+    profile = load_device(device if device is not None else builtin_for_gpu(info.gpu) or "h100-sxm")
     results = [(c, cal.predict_us(profile, c)) for c in cases]
     emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=device is None),
          fmt, output, force)
