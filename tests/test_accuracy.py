@@ -146,3 +146,12 @@ def test_a_narrow_terminal_keeps_each_table_s_error(width):
     cases_part = screen[screen.index("The cases furthest"):]
     assert "3.39x" in cases_part and "estimate / measured" not in " ".join(cases_part.split("Not shown")[1:])
     assert max(len(line) for line in screen.splitlines()) <= width
+
+
+@pytest.mark.parametrize("args", [["accuracy", str(DATA)], ["devices"]])
+def test_markdown_has_no_empty_convention_heading(args):
+    """A report that counts nothing (accuracy, devices) has no convention to state: no
+    '**Counting convention.**' followed by nothing."""
+    result = CliRunner().invoke(cli, [*args, "-f", "markdown"])
+    assert result.exit_code == 0 and "Counting convention" not in result.output
+    assert "<p><small></small></p>" not in CliRunner().invoke(cli, [*args, "-f", "html"]).output
