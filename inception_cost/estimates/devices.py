@@ -92,7 +92,8 @@ def load_device(ref: str) -> Device:
     from inception_cost.source.yamlsource import YMap, load_file
 
     display = path.name if path.parent == device_dir() else ref
-    doc = load_file(path, display)
+    doc = load_file(path, display, "a device profile",
+                    "a device profile: a YAML mapping with peak_tflops and bandwidth_gbs")
 
     def fail(key: str | None, message: str) -> ArchitectureError:
         line = doc.line_of(key) if hasattr(doc, "line_of") and key else getattr(doc, "line", None)
