@@ -155,3 +155,25 @@ def test_markdown_has_no_empty_convention_heading(args):
     result = CliRunner().invoke(cli, [*args, "-f", "markdown"])
     assert result.exit_code == 0 and "Counting convention" not in result.output
     assert "<p><small></small></p>" not in CliRunner().invoke(cli, [*args, "-f", "html"]).output
+
+
+def test_cases_in_a_dtype_the_profile_has_no_peak_for_are_left_out_and_said(tmp_path):
+    """roofline refuses --dtype bf16 on a V100 (no bf16 peak); accuracy priced the same bf16
+    cases as fp32 math without a word. They are left out, and the report says how many."""
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    data["cases"] += [dict(c, mode="bf16") for c in data["cases"] if c["mode"] == "fp16"]
+    path = tmp_path / "bf16.json"
+    path.write_text(json.dumps(data))
+    doc = json.loads(CliRunner().invoke(cli, ["accuracy", str(path), "--device", "v100", "-f", "json"]).output)
+    assert doc["totals"]["cases"] == 60 and doc["left_out"] == {"bf16": 20}
+    assert all(r["mode"] != "bf16" for s in doc["sections"] for r in s["rows"])
+    assert any("20 bf16 cases left out: v100 has no bf16 peak" in n for n in doc["notes"])
+    table = CliRunner().invoke(cli, ["accuracy", str(path), "--device", "v100"]).output
+    assert "20 bf16 cases left out" in table
+    assert json.loads(CliRunner().invoke(cli, ["accuracy", str(path), "-f", "json"]).output)["left_out"] == {}
+    only = tmp_path / "only.json"
+    only.write_text(json.dumps(dict(data, cases=[c for c in data["cases"] if c["mode"] == "bf16"])))
+    refused = CliRunner().invoke(cli, ["accuracy", str(only), "--device", "t4"])
+    assert refused.exit_code == 4 and "no peak for bf16" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1

@@ -17,9 +17,11 @@ def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
 
 
 def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sources: Sequence[str],
-                    gpu: str | None = None, chosen: bool = False) -> Report:
+                    gpu: str | None = None, chosen: bool = False, left_out: dict[str, int] | None = None) -> Report:
     """How close `device`'s estimates ((case, estimated µs)) come to the times measured on
-    `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user."""
+    `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user;
+    `left_out`: the cases not priced per dtype (the device has no peak for it)."""
+    left_out = left_out or {}
     overall = Accuracy.of([(p, c.measured_us) for c, p in results])
     groups = Section(
         title="By group, mode and batch",
@@ -59,5 +61,7 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
                   notes=[f"Device {device.title}{' (the built-in for the measured GPU)' if chosen else ''}."
                          f" Measurements: {', '.join(sources)}{' on ' + gpu if gpu else ''} (CUDA-graph medians;"
                          f" {overall}). Nothing is fitted here: `inception-cost calibrate` fits a profile to"
-                         " the same files."],
-                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu})
+                         " the same files."]
+                  + [f"{n} {dtype} cases left out: {device.name} has no {dtype} peak (roofline refuses"
+                     f" --dtype {dtype} there)." for dtype, n in left_out.items()],
+                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out})
