@@ -73,7 +73,9 @@ def test_markdown_and_errors(tmp_path):
     ("NVIDIA A100-SXM4-80GB", "a100-80gb"), ("NVIDIA A100-SXM4-40GB", "a100-40gb"), ("NVIDIA L4", "l4"),
     ("NVIDIA L40S", "l40s"), ("NVIDIA A10", "a10"), ("Tesla T4", "t4"), ("Tesla V100-SXM2-32GB", "v100"),
     # other clocks, memory or SM counts than any profile: none rather than a near miss
-    ("NVIDIA H100 NVL", None), ("NVIDIA L40", None), ("NVIDIA A10G", None), ("cpu", None), (None, None)])
+    ("NVIDIA H100 NVL", None), ("NVIDIA L40", None), ("NVIDIA A10G", None), ("cpu", None), (None, None),
+    # the PCIe V100 peaks at 14 / 112 TFLOP/s, the SXM2 profile's 15.7 / 125; the V100S is another chip
+    ("Tesla V100-PCIE-16GB", None), ("Tesla V100S-PCIE-32GB", None), ("Tesla V100-SXM2-16GB", "v100")])
 def test_the_builtin_for_a_measured_gpu(gpu, builtin):
     assert builtin_for_gpu(gpu) == builtin
 

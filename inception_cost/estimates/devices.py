@@ -63,11 +63,11 @@ def builtin_devices() -> list[str]:
 
 # The built-in profile for a measured GPU's name (torch.cuda.get_device_name, as the
 # measurement files record it): first match wins; variants with other clocks or memory
-# (H100 NVL, H200 NVL, L40, A10G) have none.
+# (H100 NVL, H200 NVL, L40, A10G, V100 PCIe) have none.
 GPU_NAMES = (("h200", r"\bh200\b(?!.*\bnvl\b)"), ("h100-pcie", r"\bh100\b.*\bpcie\b"),
              ("h100-sxm", r"\bh100\b(?!.*\bnvl\b)"), ("a100-40gb", r"\ba100\b.*\b40\s*gb\b"),
              ("a100-80gb", r"\ba100\b"), ("l40s", r"\bl40s\b"), ("l4", r"\bl4\b"), ("a10", r"\ba10\b"),
-             ("t4", r"\bt4\b"), ("v100", r"\bv100\b"))
+             ("t4", r"\bt4\b"), ("v100", r"\bv100\b(?!.*\bpcie\b)"))
 
 
 def builtin_for_gpu(gpu: str | None) -> str | None:
