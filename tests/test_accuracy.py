@@ -65,6 +65,8 @@ def test_markdown_and_errors(tmp_path):
     result = CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", "h200", "-f", "markdown"])
     assert result.exit_code == 0 and "## The Inception pairs" in result.output, result.output[:500]
     assert CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", "nope"]).exit_code == 4
+    empty = CliRunner().invoke(cli, ["accuracy", str(DATA), "--device", ""])  # as roofline: not the default
+    assert empty.exit_code == 4 and "unknown device ''" in empty.output
     missing = CliRunner().invoke(cli, ["accuracy", str(tmp_path / "none.json")])
     assert missing.exit_code == 3 and "no such file" in missing.output
 
@@ -74,7 +76,9 @@ def test_markdown_and_errors(tmp_path):
     ("NVIDIA A100-SXM4-80GB", "a100-80gb"), ("NVIDIA A100-SXM4-40GB", "a100-40gb"), ("NVIDIA L4", "l4"),
     ("NVIDIA L40S", "l40s"), ("NVIDIA A10", "a10"), ("Tesla T4", "t4"), ("Tesla V100-SXM2-32GB", "v100"),
     # other clocks, memory or SM counts than any profile: none rather than a near miss
-    ("NVIDIA H100 NVL", None), ("NVIDIA L40", None), ("NVIDIA A10G", None), ("cpu", None), (None, None)])
+    ("NVIDIA H100 NVL", None), ("NVIDIA L40", None), ("NVIDIA A10G", None), ("cpu", None), (None, None),
+    # the PCIe V100 peaks at 14 / 112 TFLOP/s, the SXM2 profile's 15.7 / 125; the V100S is another chip
+    ("Tesla V100-PCIE-16GB", None), ("Tesla V100S-PCIE-32GB", None), ("Tesla V100-SXM2-16GB", "v100")])
 def test_the_builtin_for_a_measured_gpu(gpu, builtin):
     assert builtin_for_gpu(gpu) == builtin
 
@@ -101,3 +105,80 @@ def test_the_measured_gpu_chooses_the_default_profile(tmp_path):
     assert load_device(str(out)).peak_tflops["int8"] == 624
     unknown = CliRunner().invoke(cli, ["calibrate", str(_renamed(tmp_path, "NVIDIA A10G")), "--evaluations", "50"])
     assert unknown.exit_code == 0 and "base profile h100-sxm (no built-in for the measured GPU)" in unknown.output
+
+
+def _with_time(tmp_path: Path, median_us: float) -> Path:
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    data["cases"][0]["graph"]["median_us"] = median_us
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("median_us", [5e-324, 1e-300, 1e-4])
+@pytest.mark.parametrize("command", [["accuracy"], ["calibrate", "--evaluations", "50"]])
+def test_a_time_no_kernel_takes_is_refused_not_a_crash(tmp_path, command, median_us):
+    """Above 0 is not enough: 5e-324 µs made a pair's ratio 0 (math domain error, exit 1) and
+    1e-300 µs a 300-digit 'worst'. Below a nanosecond no GPU kernel runs."""
+    result = CliRunner().invoke(cli, [*command, str(_with_time(tmp_path, median_us))])
+    assert result.exit_code == 3, result.output
+    assert "out of range" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_nanosecond_is_still_a_time(tmp_path):
+    result = CliRunner().invoke(cli, ["accuracy", str(_with_time(tmp_path, 1e-3)), "-f", "json"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_terminal_keeps_each_table_s_error(width):
+    """What each table is for stays on a narrow terminal: a pair's estimated / measured and its
+    geometric mean (the total row, which else showed a label without its number), a case's
+    estimate / measured. The raw ratios and times go first."""
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.measurements import read_all
+    from inception_cost.reports.accuracy import accuracy_report
+    from inception_cost.reports.terminal import table
+
+    info, cases = read_all((str(DATA),))
+    device = load_device("h100-sxm")
+    report = accuracy_report(device, [(c, cal.predict_us(device, c)) for c in cases], ["h", "m"], info.gpu)
+    screen = table(report, width)
+    pairs = screen[screen.index("The Inception pairs"):screen.index("The cases furthest")]
+    assert "1.29x" in pairs  # no pair's own error is 1.29x: the total's
+    assert "estimated / measured" not in " ".join(pairs.split("Not shown")[1:])
+    cases_part = screen[screen.index("The cases furthest"):]
+    assert "3.39x" in cases_part and "estimate / measured" not in " ".join(cases_part.split("Not shown")[1:])
+    assert max(len(line) for line in screen.splitlines()) <= width
+
+
+@pytest.mark.parametrize("args", [["accuracy", str(DATA)], ["devices"]])
+def test_markdown_has_no_empty_convention_heading(args):
+    """A report that counts nothing (accuracy, devices) has no convention to state: no
+    '**Counting convention.**' followed by nothing."""
+    result = CliRunner().invoke(cli, [*args, "-f", "markdown"])
+    assert result.exit_code == 0 and "Counting convention" not in result.output
+    assert "<p><small></small></p>" not in CliRunner().invoke(cli, [*args, "-f", "html"]).output
+
+
+def test_cases_in_a_dtype_the_profile_has_no_peak_for_are_left_out_and_said(tmp_path):
+    """roofline refuses --dtype bf16 on a V100 (no bf16 peak); accuracy priced the same bf16
+    cases as fp32 math without a word. They are left out, and the report says how many."""
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    data["cases"] += [dict(c, mode="bf16") for c in data["cases"] if c["mode"] == "fp16"]
+    path = tmp_path / "bf16.json"
+    path.write_text(json.dumps(data))
+    doc = json.loads(CliRunner().invoke(cli, ["accuracy", str(path), "--device", "v100", "-f", "json"]).output)
+    assert doc["totals"]["cases"] == 60 and doc["left_out"] == {"bf16": 20}
+    assert all(r["mode"] != "bf16" for s in doc["sections"] for r in s["rows"])
+    assert any("20 bf16 cases left out: v100 has no bf16 peak" in n for n in doc["notes"])
+    table = CliRunner().invoke(cli, ["accuracy", str(path), "--device", "v100"]).output
+    assert "20 bf16 cases left out" in table
+    assert json.loads(CliRunner().invoke(cli, ["accuracy", str(path), "-f", "json"]).output)["left_out"] == {}
+    only = tmp_path / "only.json"
+    only.write_text(json.dumps(dict(data, cases=[c for c in data["cases"] if c["mode"] == "bf16"])))
+    refused = CliRunner().invoke(cli, ["accuracy", str(only), "--device", "t4"])
+    assert refused.exit_code == 4 and "no peak for bf16" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1

@@ -178,3 +178,14 @@ def test_options_before_the_name_mean_show():
 def test_list_is_in_name_order():
     names = [r["name"] for r in as_json("list")["sections"][0]["rows"]]
     assert names == sorted(names) and names.index("googlenet") < names.index("googlenet-torchvision")
+
+
+def test_every_command_s_help_has_an_example():
+    """`inception-cost COMMAND --help` shows how it is called (README: 'with examples'); the
+    devices help names every command that takes --device."""
+    for name in cli.list_commands(None):  # type: ignore[arg-type]
+        text = CliRunner().invoke(cli, [name, "--help"]).output
+        assert "Example" in text or "Install" in text, name
+    devices = CliRunner().invoke(cli, ["devices", "--help"]).output
+    for name in ("roofline", "compare", "factorize", "sweep", "accuracy", "calibrate"):
+        assert name in devices, name

@@ -91,6 +91,18 @@ def test_device_files_are_checked(tmp_path):
     assert load_device("h100-sxm").peak_tflops["fp16"] == 989.4
 
 
+@pytest.mark.parametrize("content", ["", "  \n", None])
+def test_an_empty_device_file_is_not_asked_for_layers(tmp_path, content):
+    """An empty device file (or a folder) is told what a device file holds, not an
+    architecture's 'input' and 'layers'."""
+    path = tmp_path / "gpu.yaml"
+    path.mkdir() if content is None else path.write_text(content)
+    with pytest.raises(ArchitectureError) as error:
+        load_device(str(path))
+    assert "layers" not in str(error.value) and "architecture" not in str(error.value)
+    assert "device profile" in str(error.value)
+
+
 def _json(*args):
     result = CliRunner().invoke(cli, [*args, "-f", "json"])
     assert result.exit_code == 0, result.output

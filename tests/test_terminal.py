@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ COMMANDS = [
     ["roofline", "googlenet"],
     ["roofline", "googlenet", "--module", "3a"],
     ["devices"],
+    ["accuracy", str(Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "h100_latency.json")],
     ["sweep", "googlenet", "--module", "3a", "--vary", "#5x5 reduce=4..64:4", "--vary", "#3x3 reduce=32..192:16",
      "--top", "5"],
 ]

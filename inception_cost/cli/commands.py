@@ -82,7 +82,13 @@ def export(name: str, train: bool, convention: str, skip_unknown: bool, device: 
 @convention_option
 @report_options
 def list_(convention: str, fmt: str, output: str | None, force: bool) -> None:
-    """The built-in architectures with their input, parameters, MACs and depth."""
+    """The built-in architectures with their input, parameters, MACs and depth.
+
+    \b
+    Examples:
+      inception-cost list
+      inception-cost list -c fvcore -f csv -o builtins.csv
+    """
     from inception_cost import api
     from inception_cost.reports.network import catalog_report
 
@@ -124,7 +130,16 @@ def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: 
 @click.command()
 @report_options
 def devices(fmt: str, output: str | None, force: bool) -> None:
-    """The built-in device profiles for `roofline`, `compare` and `factorize`."""
+    """The built-in device profiles: peaks per math, bandwidth, SMs, the fixed cost of a
+    kernel. Any of them (or a profile file) is a --device of roofline, compare, factorize,
+    sweep and accuracy, or a --base of calibrate.
+
+    \b
+    Examples:
+      inception-cost devices
+      inception-cost devices -f json
+      inception-cost roofline googlenet --device t4 --dtype fp16
+    """
     from inception_cost.estimates.devices import builtin_devices, load_device
     from inception_cost.reports.network import devices_report
 

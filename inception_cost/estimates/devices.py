@@ -63,11 +63,11 @@ def builtin_devices() -> list[str]:
 
 # The built-in profile for a measured GPU's name (torch.cuda.get_device_name, as the
 # measurement files record it): first match wins; variants with other clocks or memory
-# (H100 NVL, H200 NVL, L40, A10G) have none.
+# (H100 NVL, H200 NVL, L40, A10G, V100 PCIe) have none.
 GPU_NAMES = (("h200", r"\bh200\b(?!.*\bnvl\b)"), ("h100-pcie", r"\bh100\b.*\bpcie\b"),
              ("h100-sxm", r"\bh100\b(?!.*\bnvl\b)"), ("a100-40gb", r"\ba100\b.*\b40\s*gb\b"),
              ("a100-80gb", r"\ba100\b"), ("l40s", r"\bl40s\b"), ("l4", r"\bl4\b"), ("a10", r"\ba10\b"),
-             ("t4", r"\bt4\b"), ("v100", r"\bv100\b"))
+             ("t4", r"\bt4\b"), ("v100", r"\bv100\b(?!.*\bpcie\b)"))
 
 
 def builtin_for_gpu(gpu: str | None) -> str | None:
@@ -92,7 +92,8 @@ def load_device(ref: str) -> Device:
     from inception_cost.source.yamlsource import YMap, load_file
 
     display = path.name if path.parent == device_dir() else ref
-    doc = load_file(path, display)
+    doc = load_file(path, display, "a device profile",
+                    "a device profile: a YAML mapping with peak_tflops and bandwidth_gbs")
 
     def fail(key: str | None, message: str) -> ArchitectureError:
         line = doc.line_of(key) if hasattr(doc, "line_of") and key else getattr(doc, "line", None)

@@ -43,6 +43,9 @@ PRECISIONS = {"fp32": Precision(Dtype.FP32, Math.FP32, Math.FP32),
               "fp16": Precision.of(Dtype.FP16), "bf16": Precision.of(Dtype.BF16)}
 MAX_BYTES = 64 << 20  # a measurements file larger than this is not one
 MAX_KERNELS = 50_000  # distinct kernels over all cases (24x the H100 file's): bounds a fit's time
+# a case's time in µs: no kernel runs in under a nanosecond (a subnormal time made ratios 0 or
+# infinite), none is measured for over 1,000 s
+SHORTEST_US, LONGEST_US = 1e-3, 1e9
 
 
 @dataclass
@@ -259,8 +262,9 @@ def _more_network(group: str, case: dict[str, Any]) -> tuple[str, str] | None:
 def _checked_time(case: dict[str, Any]) -> None:
     """Before anything is built from it: a case's time and batch are in range."""
     measured = case["graph"]["median_us"]
-    if isinstance(measured, bool) or not isinstance(measured, (int, float)) or not 0 < measured <= 1e9:
-        raise ValueError(f"time {shorten(repr(measured))} out of range (above 0 up to 1e9 µs)")
+    if isinstance(measured, bool) or not isinstance(measured, (int, float)) \
+            or not SHORTEST_US <= measured <= LONGEST_US:
+        raise ValueError(f"time {shorten(repr(measured))} out of range (0.001 to 1e9 µs)")
     _whole(case["batch"], "batch", 1, 1 << 16)
 
 

@@ -17,9 +17,11 @@ def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
 
 
 def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sources: Sequence[str],
-                    gpu: str | None = None, chosen: bool = False) -> Report:
+                    gpu: str | None = None, chosen: bool = False, left_out: dict[str, int] | None = None) -> Report:
     """How close `device`'s estimates ((case, estimated µs)) come to the times measured on
-    `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user."""
+    `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user;
+    `left_out`: the cases not priced per dtype (the device has no peak for it)."""
+    left_out = left_out or {}
     overall = Accuracy.of([(p, c.measured_us) for c, p in results])
     groups = Section(
         title="By group, mode and batch",
@@ -37,9 +39,9 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
         sections.append(Section(
             title="The Inception pairs: time of the costlier over the cheaper",
             columns=[Column("pair", "pair", priority=NAME), Column("mode", "mode", priority=NAME),
-                     Column("batch", "batch", INT, KEY), Column("measured", "measured ratio", FLOAT, KEY),
-                     Column("estimated", "estimated ratio", FLOAT, KEY), Column("error", "estimated / measured",
-                                                                                 RATIO, KEY)],
+                     Column("batch", "batch", INT, KEY), Column("measured", "measured ratio", FLOAT),
+                     Column("estimated", "estimated ratio", FLOAT), Column("error", "estimated / measured",
+                                                                           RATIO, KEY)],
             rows=[{"pair": f"{r.costlier} / {r.cheaper}", "mode": r.mode, "batch": r.batch,
                    "measured": r.measured, "estimated": r.estimated, "error": r.error} for r in pairs],
             total={"pair": f"geometric-mean error over {len(pairs)}", "error": geomean_error([r.error for r in pairs])},
@@ -48,7 +50,7 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
         title="The cases furthest from their measurement",
         columns=[Column("case", "case", priority=NAME), Column("group", "group", priority=EXTRA),
                  Column("mode", "mode", priority=NAME), Column("batch", "batch", INT, KEY),
-                 Column("measured_us", "measured µs", FLOAT, KEY), Column("estimated_us", "estimated µs", FLOAT, KEY),
+                 Column("measured_us", "measured µs", FLOAT, KEY), Column("estimated_us", "estimated µs", FLOAT),
                  Column("ratio", "estimate / measured", RATIO, KEY)],
         rows=[{"case": c.name, "group": c.group, "mode": c.mode, "batch": c.batch, "measured_us": c.measured_us,
                "estimated_us": p, "ratio": p / c.measured_us} for c, p in worst(results)]))
@@ -59,5 +61,7 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
                   notes=[f"Device {device.title}{' (the built-in for the measured GPU)' if chosen else ''}."
                          f" Measurements: {', '.join(sources)}{' on ' + gpu if gpu else ''} (CUDA-graph medians;"
                          f" {overall}). Nothing is fitted here: `inception-cost calibrate` fits a profile to"
-                         " the same files."],
-                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu})
+                         " the same files."]
+                  + [f"{n} {dtype} cases left out: {device.name} has no {dtype} peak (roofline refuses"
+                     f" --dtype {dtype} there)." for dtype, n in left_out.items()],
+                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out})

@@ -85,7 +85,9 @@ def table(section: Section, sortable: bool = True) -> str:
 
 def fragment(report: Report) -> str:
     """Plain HTML tables, for notebooks: every section, numbers right-aligned."""
-    out = [f"<h4>{escape(report.title)}</h4>", f"<p><small>{escape(' '.join(report.convention))}</small></p>"]
+    out = [f"<h4>{escape(report.title)}</h4>"]
+    if report.convention:
+        out.append(f"<p><small>{escape(' '.join(report.convention))}</small></p>")
     for section in report.sections:
         out.append(f"<p><b>{escape(section.title)}</b></p>" + table(section, sortable=False))
         out += [f"<p>{escape(note)}</p>" for note in section.notes]

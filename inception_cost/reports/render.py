@@ -94,7 +94,8 @@ def markdown(report: Report) -> str:
     out = [f"# {_md(report.title)}", ""]
     if report.meta.get("source"):
         out += [f"Source: {_md(report.meta['source'])}", ""]
-    out += ["**Counting convention.** " + " ".join(report.convention), ""]
+    if report.convention:  # accuracy and devices count nothing
+        out += ["**Counting convention.** " + " ".join(report.convention), ""]
     for section in report.sections:
         columns = visible_columns(section)
         out += [f"## {_md(section.title)}", ""]

@@ -47,14 +47,19 @@ class YList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-def load_file(path: str | os.PathLike[str], display_name: str | None = None) -> Any:
-    """Parse an architecture file; errors name the file as `display_name`."""
+ARCHITECTURE = "a YAML mapping with 'input' and 'layers'"  # what an empty file lacks
+
+
+def load_file(path: str | os.PathLike[str], display_name: str | None = None, what: str = "an architecture",
+              expected: str = ARCHITECTURE) -> Any:
+    """Parse an architecture file (or `what` file, holding `expected`); errors name the
+    file as `display_name`."""
     path = os.fspath(path)
-    raw = read_regular(path, MAX_FILE_BYTES, display_name or path)
-    return load_bytes(raw, display_name or path)
+    raw = read_regular(path, MAX_FILE_BYTES, display_name or path, what, expected)
+    return load_bytes(raw, display_name or path, expected)
 
 
-def load_bytes(raw: bytes, name: str) -> Any:
+def load_bytes(raw: bytes, name: str, expected: str = ARCHITECTURE) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,13 +67,12 @@ def load_bytes(raw: bytes, name: str) -> Any:
         raise ArchitectureError(
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
             file=name, line=line) from None
-    return load_text(text, name)
+    return load_text(text, name, expected)
 
 
-def load_text(text: str, name: str) -> Any:
+def load_text(text: str, name: str, expected: str = ARCHITECTURE) -> Any:
     if not text.strip():
-        raise ArchitectureError("file is empty (expected a YAML mapping with 'input' and 'layers')",
-                                file=name)
+        raise ArchitectureError(f"file is empty (expected {expected})", file=name)
     loader = None
     try:
         loader = SAFE_LOADER(text)
