@@ -58,7 +58,7 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
               "pairs": len(pairs), "pairs_geomean_error": geomean_error([r.error for r in pairs]) if pairs else None}
     return Report(title=f"inception-cost: estimates on {device.name} against measured latencies",
                   convention=[], totals=totals, sections=sections,
-                  notes=[f"Device {device.title}{' (the built-in for the measured GPU)' if chosen else ''}."
+                  notes=[f"Device {device.title}{', the built-in for the measured GPU' if chosen else ''}."
                          f" Measurements: {', '.join(sources)}{' on ' + gpu if gpu else ''} (CUDA-graph medians;"
                          f" {overall}). Nothing is fitted here: `inception-cost calibrate` fits a profile to"
                          " the same files."]
