@@ -171,24 +171,14 @@ def accuracy(measurements: tuple[str, ...], device: str | None, fmt: str, output
     """
     from pathlib import Path
 
-    from inception_cost.errors import UsageError
-    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.accuracy import priced
     from inception_cost.estimates.devices import builtin_for_gpu, load_device
     from inception_cost.estimates.measurements import read_all
     from inception_cost.reports.accuracy import accuracy_report
 
     info, cases = read_all(measurements)
     profile = load_device(device if device is not None else builtin_for_gpu(info.gpu) or "h100-sxm")
-    # as roofline refuses a --dtype the profile has no peak for, its cases are not priced
-    left_out: dict[str, int] = {}
-    for c in cases:
-        if c.precision.dtype.value not in profile.peak_tflops:
-            left_out[c.precision.dtype.value] = left_out.get(c.precision.dtype.value, 0) + 1
-    priced = [c for c in cases if c.precision.dtype.value in profile.peak_tflops]
-    if not priced:
-        raise UsageError(f"device '{profile.name}' has no peak for {', '.join(left_out)} (it has:"
-                         f" {', '.join(profile.peak_tflops)}): no measured case to price")
-    results = [(c, cal.predict_us(profile, c)) for c in priced]
+    results, left_out = priced(profile, cases)
     emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=device is None,
                          left_out=left_out), fmt, output, force)
 

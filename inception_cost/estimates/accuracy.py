@@ -8,9 +8,13 @@ group of cases, for the Inception pairs' time ratios, and the worst cases.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inception_cost.errors import UsageError
+from inception_cost.estimates.calibrate import predict_us
+from inception_cost.estimates.devices import Device
 from inception_cost.estimates.measurements import Case
 
 # The Inception pairs (costlier, cheaper) by measure_latency.py's case names: GoogLeNet
@@ -60,6 +64,18 @@ class PairRatio:
     def error(self) -> float:
         """Estimated ratio over measured ratio (1: exact)."""
         return self.estimated / self.measured
+
+
+def priced(device: Device, cases: Sequence[Case]) -> tuple[list[tuple[Case, float]], dict[str, int]]:
+    """Each case with its estimated µs on `device`, and how many cases per dtype are left
+    out because the device has no peak for it (as roofline refuses such a --dtype)."""
+    left_out = dict(Counter(c.precision.dtype.value for c in cases
+                            if c.precision.dtype.value not in device.peak_tflops))
+    results = [(c, predict_us(device, c)) for c in cases if c.precision.dtype.value in device.peak_tflops]
+    if not results:
+        raise UsageError(f"device '{device.name}' has no peak for {', '.join(left_out)} (it has:"
+                         f" {', '.join(device.peak_tflops)}): no measured case to price")
+    return results, left_out
 
 
 def pair_ratios(results: Sequence[tuple[Case, float]]) -> list[PairRatio]:
