@@ -2,6 +2,7 @@
 measurements in benchmarks/gpu (h100_latency.json: torch 2.11, cuDNN 9.19, CUDA graphs)."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from inception_cost.estimates import calibrate as cal
 from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.dtypes import Dtype
-from inception_cost.estimates.kernels import Op, kernels
+from inception_cost.estimates.kernels import Op, backward_kernels, kernels
 from inception_cost.estimates.latency import Math, Precision
 from inception_cost.estimates.measurements import read_measurements
 from inception_cost.estimates.roofline import estimate, total_seconds
@@ -200,7 +201,7 @@ def test_held_out_pair_ratios(held_out):
     assert 1.45 <= error <= 1.55, error
 
 
-def test_inference_batch_norm_in_16_bits_is_three_launches():
+def test_batch_norm_in_16_bits_is_three_launches():
     """A model cast to fp16/bf16 has 16-bit batch-norm weights: cuDNN's batch norm refuses
     them and PyTorch's own copies the running mean and computes 1/std first (two more
     kernels); fp32 runs cuDNN's, one kernel. torchvision GoogLeNet has 57 batch norms."""
@@ -212,8 +213,18 @@ def test_inference_batch_norm_in_16_bits_is_three_launches():
 
     assert launches(Dtype.FP16) == launches(Dtype.BF16) == launches(Dtype.FP32) + 2 * 57
     norms = [k for k in kernels(analysis) if k.op is Op.NORM]
-    assert len(norms) == 57
-    assert not any(k.op is Op.NORM for k in kernels(analysis, training=True))  # training: batch statistics
+    assert len(norms) == 57 and not any(k.statistics for k in norms)
+    # in a training step PyTorch's own batch norm first reads its input for the batch's mean
+    # and variance (batch_norm_mean_var): one more read of it in 16 bits, none in fp32 (cuDNN)
+    training = [k for k in kernels(analysis, training=True) if k.op is Op.NORM]
+    assert len(training) == 57 and all(k.statistics for k in training)
+    k = training[0]
+    for dtype, extra in ((Dtype.FP16, k.inputs * 32 * 2), (Dtype.FP32, 0)):
+        model = device.model(device.precision(dtype))
+        with_stats, without = model.parts(k, 32), model.parts(replace(k, statistics=False), 32)
+        assert (with_stats[1] - without[1]) * model.stream == pytest.approx(extra)
+    backward = backward_kernels(training)
+    assert all(b.op is Op.ELEMENTWISE and not b.statistics for b in backward)  # one fused pass each
 
 
 def test_total_time_is_the_sum_of_kernels():

@@ -7,9 +7,10 @@ norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, 
 a linear layer's bias is fused into its GEMM; batch norm, activation, addition and gate
 layers are elementwise passes; pools read their windows; global pools reduce; views run
 nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`).
-Inference batch norm (a layer's or its own) is a `NORM` pass: with 16-bit weights PyTorch
-runs it with two more launches (`latency.py`). In a training step dropout is no view: it
-writes its output and a 1-byte mask.
+Batch norm (a layer's or its own) is a `NORM` pass: with 16-bit weights PyTorch runs it
+with two more launches, and in a training step it first reads its input for the batch
+statistics (`latency.py`). In a training step dropout is no view: it writes its output
+and a 1-byte mask.
 The latency model (`latency.py`) prices these kernels; nothing here depends on a device.
 """
 
@@ -36,8 +37,8 @@ EPILOGUE_TERMS = (Term.CONV_BIAS_OUT, Term.BN_OUT, Term.ACT_FN_OUT, Term.ACT_FN_
 class Op(str, enum.Enum):
     GEMM = "gemm"  # conv or linear layer as an (implicit) GEMM
     DEPTHWISE = "depthwise"  # one filter per channel: a direct kernel on CUDA cores
-    ELEMENTWISE = "elementwise"  # bias, activation, addition, product, softmax; batch norm in training
-    NORM = "norm"  # batch norm with its running statistics (inference): one pass
+    ELEMENTWISE = "elementwise"  # bias, activation, addition, product, softmax
+    NORM = "norm"  # batch norm: one pass (`statistics`: a training step's, over the batch)
     POOL = "pool"  # max/avg pool: reads its windows
     REDUCE = "reduce"  # global / adaptive average pool
     COPY = "copy"  # a concat's copy of its branches' outputs
@@ -68,6 +69,7 @@ class Kernel:
     batch_in_k: bool = False  # a weight gradient: the batch is in the reduction, not the rows
     side_bytes: int = 0  # per image: a tensor beside the activations whose elements have a fixed size (dropout's mask)
     reads_input: bool = False  # it reads the network's input, which gets no gradient
+    statistics: bool = False  # a batch norm in training: it computes the batch's mean and variance
 
     def activation_bytes(self, size: int, batch: int) -> int:
         """What it reads and writes besides the weights, on a whole batch of `size`-byte elements."""
@@ -126,8 +128,9 @@ def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) ->
         return [Kernel(leaf, Op.REDUCE, inputs, outputs)]
     if not any(terms[t][i] for t in MAC_TERMS):
         # an elementwise layer runs a kernel when it costs something (identity does not)
-        op = Op.NORM if terms[Term.BN_OUT][i] and not training else Op.ELEMENTWISE
-        return [Kernel(leaf, op, inputs, outputs)] if any(terms[t][i] for t in OPERATION_TERMS) else []
+        op = Op.NORM if terms[Term.BN_OUT][i] else Op.ELEMENTWISE
+        return [Kernel(leaf, op, inputs, outputs, statistics=training and op is Op.NORM)] if any(
+            terms[t][i] for t in OPERATION_TERMS) else []
     cin, cout, groups = table.cin[i], table.cout[i], table.groups[i]
     kh, kw, hw = table.kh[i], table.kw[i], table.hout[i] * table.wout[i]
     shape = dict(kh=kh, kw=kw, stride=max(leaf.args.get("stride", (1, 1))),
@@ -148,8 +151,8 @@ def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) ->
                          groups=groups, linear=linear, **({} if linear else shape))]
     for term in EPILOGUE_TERMS:  # each its own pass over the output (a linear bias is fused)
         if terms[term][i]:
-            op = Op.NORM if term is Term.BN_OUT and not training else Op.ELEMENTWISE
-            result.append(Kernel(leaf, op, terms[term][i], terms[term][i]))
+            op = Op.NORM if term is Term.BN_OUT else Op.ELEMENTWISE
+            result.append(Kernel(leaf, op, terms[term][i], terms[term][i], statistics=training and op is Op.NORM))
     return result
 
 
@@ -176,9 +179,11 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
             if not k.reads_input:
                 result.append(replace(k, inputs=k.outputs, outputs=k.inputs))
             result.append(replace(k, inputs=k.inputs + k.outputs))
-        elif k.op is Op.ELEMENTWISE:
+        elif k.op in (Op.ELEMENTWISE, Op.NORM):
             saved = 0 if k.side_bytes else k.outputs  # a masked pass saved its mask (side bytes) instead
-            result.append(replace(k, inputs=k.outputs + saved, outputs=k.inputs))
+            # batch norm's backward is one fused pass (a reduction and the elementwise gradient)
+            result.append(replace(k, op=Op.ELEMENTWISE, inputs=k.outputs + saved, outputs=k.inputs,
+                                  statistics=False))
         elif k.op in (Op.POOL, Op.REDUCE):
             result.append(Kernel(k.owner, Op.ELEMENTWISE, k.outputs, k.inputs))
     return result

@@ -10,12 +10,13 @@ windows larger than 3x3 at (9 / (kh x kw))^`window_exponent`; 3x3/1 convs may ru
 Winograd (`winograd`, a speed-up per math). Every kernel costs `kernel_us` (launch,
 ramp-up, tail) and a GEMM `gemm_us` more, and takes at least its bytes / bandwidth.
 Elementwise, copy and pool kernels move their bytes at `bandwidth_efficiency` of the
-bandwidth; pools also read `pool_gops` window elements per ns. Inference batch norm in
-bf16/fp16 takes three kernels' fixed time: a model cast to 16 bits has 16-bit batch-norm
-weights, which cuDNN's batch norm refuses, so PyTorch runs its own, which copies the
-running mean to fp32 and computes 1/sqrt(var + eps) before its pass (in fp32, cuDNN's:
-one kernel). On tensor cores, an NCHW conv with a window larger than 1x1 transposes its
-input and output (`layout_copies`).
+bandwidth; pools also read `pool_gops` window elements per ns. Batch norm in bf16/fp16
+takes three kernels' fixed time: a model cast to 16 bits has 16-bit batch-norm weights,
+which cuDNN's batch norm refuses, so PyTorch runs its own, which copies the running mean
+to fp32 and computes 1/sqrt(var + eps) before its pass (in a training step: reads its
+input for the batch's mean and variance, then updates the running statistics); in fp32,
+cuDNN's: one kernel. On tensor cores, an NCHW conv with a window larger than 1x1
+transposes its input and output (`layout_copies`).
 Depthwise convs run on CUDA cores at `depthwise_efficiency` of the fp32 peak. A profile
 without a `latency` section is the plain roofline.
 """
@@ -149,7 +150,11 @@ class Model:
             compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
             return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
-        launches = 3 if k.op is Op.NORM and self.precision.dtype in (Dtype.FP16, Dtype.BF16) else 1
+        launches = 1
+        if k.op is Op.NORM and self.precision.dtype in (Dtype.FP16, Dtype.BF16):  # PyTorch's own batch norm
+            launches = 3
+            if k.statistics:  # the batch's mean and variance: one more read of the input
+                moved += k.inputs * batch * size
         return compute, (moved + k.weights * size) / self.stream, launches * self.fixed, launches
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
