@@ -7,6 +7,7 @@ import click
 
 from inception_cost.cli.options import (
     architecture_argument,
+    completer,
     emit,
     hardware_options,
     module_option,
@@ -93,7 +94,7 @@ def roofline(name: str, module: str | None, layers: bool, tf32: bool, train: boo
 @click.argument("measurements", metavar="MEASUREMENTS.json...", nargs=-1, required=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the fitted profile to FILE (default: print it).")
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-@click.option("--base", default=None, metavar="NAME|FILE",
+@click.option("--base", default=None, metavar="NAME|FILE", shell_complete=completer("complete_device"),
               help="Profile whose peaks, bandwidth and parameters stand in for what the measurements lack"
                    " (default: the built-in for the measured GPU's name, else h100-sxm).")
 @click.option("--name", default=None, help="The profile's name (default: FILE's stem).")
@@ -154,7 +155,7 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
 
 @click.command()
 @click.argument("measurements", metavar="MEASUREMENTS.json...", nargs=-1, required=True)
-@click.option("--device", default=None, metavar="NAME|FILE",
+@click.option("--device", default=None, metavar="NAME|FILE", shell_complete=completer("complete_device"),
               help="The profile whose estimates are checked: a built-in name or a profile file (default:"
                    " the built-in for the measured GPU's name, else h100-sxm).")
 @report_options
