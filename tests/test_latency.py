@@ -18,7 +18,8 @@ from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Op, backward_kernels, kernels
 from inception_cost.estimates.latency import Math, Precision
 from inception_cost.estimates.measurements import read_measurements
-from inception_cost.estimates.roofline import estimate, total_seconds
+from inception_cost.estimates.roofline import LayerTime, estimate, total_seconds
+from inception_cost.estimates.training import Optimizer
 
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "h100_latency.json"
 PROFILE = """name: toy
@@ -268,3 +269,25 @@ def test_a_fit_s_work_is_bounded_whatever_the_file():
     assert bounded_work(cases(50_000, 4), 1500, cross=False)[0] == 64
     with pytest.raises(UsageError, match="13 groups, more than the 12"):
         bounded_work(cases(1_300, 13), 1500, cross=True)
+
+
+def test_a_training_batch_norm_s_statistics_read_is_in_its_bytes_moved():
+    """The roofline's `bytes moved` (and FLOPs/byte) is what the latency model prices: in
+    bf16/fp16 a training step's batch norm reads its input once more for the batch
+    statistics, and that read is in the layer's bytes as it is in its memory time."""
+    analysis = builtin("resnet50")
+    device = load_device("h100-sxm")
+    stem = analysis.root.find("stem")
+
+    def conv1(dtype: Dtype) -> LayerTime:
+        times = estimate(analysis, device, dtype, 32, stem, optimizer=Optimizer.SGD)
+        return next(t for t in times if t.node.path == "stem/conv1")
+
+    half, full = conv1(Dtype.BF16), conv1(Dtype.FP32)
+    statistics = 112 * 112 * 64 * 32 * 2  # conv1's output, read once more in bf16
+    assert half.bytes_moved == full.bytes_moved // 2 + statistics
+    for t in (half, full):  # every byte it moves, at the bandwidth its kernels stream at
+        model = device.model(device.precision(Dtype.BF16 if t is half else Dtype.FP32))
+        streamed = sum(k.memory_s * (model.bandwidth if k.kernel.op is Op.GEMM else model.stream)
+                       for k in t.kernels)
+        assert streamed == pytest.approx(t.bytes_moved)

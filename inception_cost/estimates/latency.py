@@ -102,6 +102,7 @@ class KernelTime:
     memory_s: float
     fixed_s: float
     launches: int = 1
+    bytes_moved: int = 0  # what it reads and writes on the whole batch, its weights included
 
     @property
     def seconds(self) -> float:
@@ -127,7 +128,21 @@ class Model:
         return peak * self.latency.efficiency.get(m.value, 1.0)
 
     def time(self, k: Kernel, batch: int) -> KernelTime:
-        return KernelTime(k, *self.parts(k, batch))
+        return KernelTime(k, *self.parts(k, batch), bytes_moved=self.bytes_moved(k, batch))
+
+    def bytes_moved(self, k: Kernel, batch: int) -> int:
+        """What one kernel reads and writes on a whole batch, its weights included: the
+        bytes its memory time is priced on."""
+        return k.activation_bytes(self.size, batch) + self.statistics_bytes(k, batch) + k.weights * self.size
+
+    def own_norm(self, k: Kernel) -> bool:
+        """A batch norm PyTorch runs itself (16-bit weights), not cuDNN's."""
+        return k.op is Op.NORM and self.precision.dtype in (Dtype.FP16, Dtype.BF16)
+
+    def statistics_bytes(self, k: Kernel, batch: int) -> int:
+        """A training step's batch norm of its own reads its input once more for the batch's
+        mean and variance."""
+        return k.inputs * batch * self.size if k.statistics and self.own_norm(k) else 0
 
     def seconds(self, k: Kernel, batch: int) -> float:
         compute, memory, fixed, _ = self.parts(k, batch)
@@ -151,10 +166,9 @@ class Model:
             return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
         launches = 1
-        if k.op is Op.NORM and self.precision.dtype in (Dtype.FP16, Dtype.BF16):  # PyTorch's own batch norm
+        if self.own_norm(k):  # PyTorch's own batch norm: it copies the running mean, computes 1/std
             launches = 3
-            if k.statistics:  # the batch's mean and variance: one more read of the input
-                moved += k.inputs * batch * size
+            moved += self.statistics_bytes(k, batch)  # in training, the batch's mean and variance
         return compute, (moved + k.weights * size) / self.stream, launches * self.fixed, launches
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:

@@ -16,7 +16,7 @@ from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
-from inception_cost.estimates.kernels import Kernel, Op, backward_kernels, kernels, optimizer_kernel
+from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime
 from inception_cost.estimates.memory import Dtype
 from inception_cost.estimates.training import Optimizer, check_trainable
@@ -40,9 +40,9 @@ class LayerTime:
     kernels: list[KernelTime] = field(default_factory=list)
     update: bool = False  # the optimizer's update of the parameters below `node`
 
-    def add(self, k: Kernel, time: KernelTime, batch: int, size: int) -> None:
+    def add(self, time: KernelTime) -> None:
         self.kernels.append(time)
-        self.bytes_moved += k.activation_bytes(size, batch) + k.weights * size
+        self.bytes_moved += time.bytes_moved
 
     @property
     def compute_s(self) -> float:
@@ -99,7 +99,7 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     forward = kernels(analysis, scope, training=optimizer is not None, input_gradient=input_gradient)
     backward = backward_kernels(forward) if optimizer is not None else []
     for k in [*forward, *backward]:
-        times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0)).add(k, model.time(k, batch), batch, dtype.bytes)
+        times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0)).add(model.time(k, batch))
     for k in backward:
         if k.op is Op.GEMM:
             times[id(k.owner)].flops += 2 * k.macs * batch
@@ -108,7 +108,7 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
         parameters = sum(analysis.terms[t][leaf.row] for leaf in scope.layers() for t in STORED_TERMS)
         step = optimizer_kernel(scope, parameters, optimizer.state, dtype.bytes)
         update = LayerTime(scope, 0, 0, update=True)
-        update.add(step, model.time(step, batch), batch, dtype.bytes)
+        update.add(model.time(step, batch))
         result.append(update)
     return result
 
