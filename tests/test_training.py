@@ -285,3 +285,9 @@ def test_a_training_sweep_counts_twice_the_work_per_layer():
     assert result.exit_code == 4
     assert ("1,024 variants x (88 layers x 2 for a training step + 20) = 200,704 to rebuild and time is more"
             " than the 120,000") in result.stderr
+
+
+@pytest.mark.parametrize("command", [["roofline", "googlenet"], ["compare", "naive", "reduced"], ["factorize"]])
+def test_optimizer_without_train_changes_nothing(command):
+    """README (Training): --optimizer only says what --train updates; alone it is ignored."""
+    assert _json(*command, "--optimizer", "adam")["totals"] == _json(*command)["totals"]
