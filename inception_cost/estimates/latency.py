@@ -150,26 +150,24 @@ class Model:
 
     def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int]:
         """(compute, memory, fixed seconds, launches) of one kernel on a whole batch."""
-        lat, size = self.latency, self.size
-        moved = k.activation_bytes(size, batch)
+        lat = self.latency
+        total = self.bytes_moved(k, batch)  # the weights, and a training batch norm's statistics read
         if k.op is Op.GEMM:
             m = self.precision.matmul if k.linear else self.precision.conv
             compute = self.gemm_seconds(k, batch, m)
             fixed, launches = self.fixed + lat.gemm_us * 1e-6, 1
             if lat.layout_copies and m is not Math.FP32 and (k.kh != 1 or k.kw != 1):
                 # NCHW -> NHWC of the input, NHWC -> NCHW of the output: two more passes
-                fixed += 2 * self.fixed + 2 * moved / self.stream
+                fixed += 2 * self.fixed + 2 * k.activation_bytes(self.size, batch) / self.stream
                 launches = 3
-            return compute, (moved + k.weights * size) / self.bandwidth, fixed, launches
+            return compute, total / self.bandwidth, fixed, launches
         if k.op is Op.DEPTHWISE:
             compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
-            return compute, (moved + k.weights * size) / self.stream, self.fixed, 1
+            return compute, total / self.stream, self.fixed, 1
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
-        launches = 1
-        if self.own_norm(k):  # PyTorch's own batch norm: it copies the running mean, computes 1/std
-            launches = 3
-            moved += self.statistics_bytes(k, batch)  # in training, the batch's mean and variance
-        return compute, (moved + k.weights * size) / self.stream, launches * self.fixed, launches
+        # PyTorch's own batch norm also copies the running mean and computes 1/std: two more launches
+        launches = 3 if self.own_norm(k) else 1
+        return compute, total / self.stream, launches * self.fixed, launches
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
         lat = self.latency
