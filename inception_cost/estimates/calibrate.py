@@ -2,7 +2,10 @@
 
 The parameters are fitted in log space by Nelder-Mead on the mean squared log error of
 the whole-case times (a case is a layer, a branch, a module or a network, timed as one
-CUDA-graph replay); `layout_copies` is tried both ways. The peaks and the bandwidth come
+CUDA-graph replay); `layout_copies` is tried both ways. The shape factors (1 x n windows,
+large windows, Winograd) are drawn towards "a shape runs as any GEMM of its size" by a
+prior that weighs as much as one case each (`shape_prior`): where no case measures a
+shape, the fit does not blame it for other kernels' time. The peaks and the bandwidth come
 from the measurements (their matmul and copy rates) where present, else from the base
 profile. Cross-validation leaves one group of cases out at a time; `accuracy.py` says how close
 a profile comes.
@@ -108,6 +111,26 @@ def log_error(device: Device, cases: Sequence[Case]) -> float:
     return sum(math.log(predict_us(device, c) / c.measured_us) ** 2 for c in cases) / len(cases)
 
 
+# the window a window exponent is measured at: a 7x7 runs (9/49)^p as fast as a 3x3
+LARGEST_WINDOW = 49
+
+
+def shape_prior(lat: Latency) -> float:
+    """How far the shape factors move a kernel's rate from a plain GEMM's, as squared log
+    speed-ups (the unit of a case's error): the 1 x n efficiency, each math's Winograd
+    speed-up and its window exponent's effect on a 7x7 window. bf16 copies fp16's."""
+    own = {*lat.winograd, *lat.window_exponent} - {Math.BF16.value}
+    return (math.log(lat.wide_efficiency) ** 2
+            + sum(math.log(lat.winograd.get(m, 1.0)) ** 2 for m in own)
+            + sum((lat.window_exponent.get(m, 0.0) * math.log(LARGEST_WINDOW / 9)) ** 2 for m in own))
+
+
+def fit_loss(device: Device, cases: Sequence[Case]) -> float:
+    """The mean squared log error of `cases`, with the shape prior counted as one more case
+    per factor: a shape no case measures keeps the speed of any GEMM of its size."""
+    return log_error(device, cases) + shape_prior(device.latency) / len(cases)
+
+
 # A fit prices every distinct kernel once per evaluation, twice over (both layouts): about
 # 4 µs each on this project's 2-core machine. The budget keeps any file's fit near 30 s
 # (the H100 file: 1,500 evaluations of its 2,083 kernels); more groups than MAX_FOLDS
@@ -144,7 +167,7 @@ def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
         base = replace(device.latency, layout_copies=layout)
 
         def loss(vector: list[float], base: Latency = base) -> float:
-            return log_error(replace(device, latency=latency_of(vector, base, parameters)), cases)
+            return fit_loss(replace(device, latency=latency_of(vector, base, parameters)), cases)
 
         start = [math.log(p.start) for p in parameters]
         vector, value = nelder_mead(loss, start, step=0.5, max_evals=max_evals)
