@@ -14,14 +14,17 @@ Results render as tables in Jupyter (`_repr_markdown_`, `_repr_html_`).
 
 from __future__ import annotations
 
+import enum
+import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.analysis import analyse as analyse_network
 from inception_cost.core.conventions import Convention
 from inception_cost.core.conventions import get as get_convention
 from inception_cost.core.tree import CostNode, Role
+from inception_cost.errors import UsageError
 from inception_cost.graph.nodes import Network
 from inception_cost.reports.model import Report
 
@@ -162,6 +165,35 @@ class Cost(_Renderable):
                 f" {self.convention.unit.value} ({self.convention.name})>")
 
 
+# ---- arguments: what the command line's options refuse, the API refuses too ------------------
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _choice(kind: type[E], value: object, what: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise UsageError(f"unknown {what} {value!r}; choices: {', '.join(str(m.value) for m in kind)}") from None
+
+
+def _whole(value: object, what: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
+        raise UsageError(f"{what} must be a whole number {bounds}, not {value!r}")
+    return value
+
+
+def _estimate_options(dtype: str, batch: int, optimizer: str) -> None:
+    """The element type, batch and optimizer of a time estimate, checked before any work."""
+    from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
+    from inception_cost.estimates.training import Optimizer
+
+    _choice(Dtype, dtype, "dtype")
+    _whole(batch, "batch", 1, MAX_BATCH)
+    _choice(Optimizer, optimizer, "optimizer")
+
+
 def load(model: Model, variant: str = REDUCED, *, skip_unknown: bool = False) -> Network:
     """The layer graph of a built-in name, a YAML path, a model file (.onnx, .keras, a Keras
     .json config) or a Network (returned as it is). `skip_unknown`: a model's operators
@@ -234,6 +266,7 @@ def compare(a: Model, b: Model, *, module: str | None = None, convention: str = 
     forward pass, or with `train` of one training step (`optimizer`'s update in the
     network totals).
     """
+    _estimate_options(dtype, batch, optimizer)
     names = (str(a), str(b))
     if NAIVE in names or REDUCED in names:
         module = module or "3a"
@@ -271,8 +304,6 @@ def _variant_module(which: str, module: str, reference: Cost) -> Cost:
     item = next((i for i in naive.items if isinstance(i, Module) and i.name == in_context.node.name),
                 None)
     if item is None:
-        from inception_cost.errors import UsageError
-
         raise UsageError(f"'{module}' is not a row of GoogLeNet's table with a naive form")
     alone = Network(name=f"naive {item.name}", input_shape=in_context.input_shape, items=[item],
                     file=naive.file, title=f"naive {item.label}")
@@ -333,12 +364,13 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
     name; a layer is shown within the part that holds it, as two layers replace it);
     without a model, one C -> C conv (kernel, channels, size) shows the textbook ratios.
     With `device`, estimated times: of a forward pass, or with `train` of one training step."""
-    from inception_cost.errors import UsageError
-    from inception_cost.transforms.factorize import Rule, factorize_network, lone_layer
+    from inception_cost.transforms.factorize import LONE_KERNELS, LONE_MAX, Rule, factorize_network, lone_layer
 
-    chosen = Rule(rule)
+    chosen = _choice(Rule, rule, "rule")
+    _estimate_options(dtype, batch, optimizer)
     if model is None:
-        kernel = kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3)
+        kernel = _whole(kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3), "kernel", *LONE_KERNELS)
+        channels, size = _whole(channels, "channels", 1, LONE_MAX), _whole(size, "size", 1, LONE_MAX)
         if chosen is Rule.FIVE_TO_THREE and kernel != 5:
             raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
         whole = analyse(lone_layer(chosen, kernel, channels, size), convention=convention)
@@ -406,7 +438,14 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
     from inception_cost.reports.sweep import sort_key
     from inception_cost.transforms.sweep import Axis, run
 
+    _estimate_options(dtype, batch, optimizer)
     sort = sort_key(sort, objective).value
+    top = _whole(top, "top", 0)
+    budget_macs, budget_params = (None if n is None else _whole(n, what, 0)
+                                  for n, what in ((budget_macs, "budget_macs"), (budget_params, "budget_params")))
+    if budget_time is not None and (isinstance(budget_time, bool) or not isinstance(budget_time, (int, float))
+                                    or not math.isfinite(budget_time) or budget_time <= 0):
+        raise UsageError(f"budget_time is in seconds, a number above 0, not {budget_time!r}")
     whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)

@@ -6,10 +6,12 @@ import doctest
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import inception_cost as ic
 from inception_cost.cli import cli
+from inception_cost.errors import UsageError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -67,3 +69,29 @@ def test_factorize_is_at_the_top_level_as_the_readme_says():
     result = ic.factorize("googlenet", module="3a/5x5")
     assert isinstance(result, ic.Factorization)
     assert (result.before.macs, result.after.macs, result.rewritten) == (12_443_648, 13_246_464, 1)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ic.compare("naive", "reduced", device="h100-sxm", batch=0),
+     "batch must be a whole number from 1 to 65,536, not 0"),
+    (lambda: ic.compare("naive", "reduced", device="h100-sxm", batch=-3), "not -3"),
+    (lambda: ic.compare("naive", "reduced", batch=True), "not True"),
+    (lambda: ic.compare("naive", "reduced", device="h100-sxm", dtype="fp8"),
+     "unknown dtype 'fp8'; choices: fp32, bf16"),
+    (lambda: ic.compare("naive", "reduced", train=True, optimizer="sgdd"), "unknown optimizer 'sgdd'"),
+    (lambda: ic.factorize(rule="3x3"), "unknown rule '3x3'; choices: 5x5-to-3x3, nxn-to-1xn"),
+    (lambda: ic.factorize(rule="nxn-to-1xn", kernel=1), "kernel must be a whole number from 2 to 15"),
+    (lambda: ic.factorize(channels=0), "channels must be"),
+    (lambda: ic.factorize("googlenet", device="h100-sxm", batch=1 << 17), "batch must be"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, objective="latency"), "unknown objective"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, sort="speed"), "unknown sort 'speed'"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, top=-1), "top must be"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, budget_macs=-5), "budget_macs must be"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, budget_time=float("nan")), "budget_time is in"),
+    (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, device="h100-sxm", batch=0), "batch must be"),
+])
+def test_arguments_the_command_line_refuses_the_api_refuses(call, message):
+    # a negative batch used to give times (and a time ratio) as if it were a batch
+    with pytest.raises(UsageError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)

@@ -16,7 +16,7 @@ from inception_cost.cli.options import (
     training_options,
 )
 from inception_cost.errors import UsageError
-from inception_cost.transforms.factorize import Rule
+from inception_cost.transforms.factorize import LONE_KERNELS, LONE_MAX, Rule
 
 RULES = tuple(r.value for r in Rule)
 
@@ -64,11 +64,11 @@ def compare(a: str, b: str, module: str | None, train: bool, optimizer: str, con
                " (default: the whole network).")
 @click.option("-r", "--rule", type=click.Choice(RULES), default=RULES[0], show_default=True,
               help="5x5 -> two 3x3, or n x n -> 1 x n then n x 1.")
-@click.option("--kernel", type=click.IntRange(2, 15), help="Lone layer form (no NAME): the kernel"
+@click.option("--kernel", type=click.IntRange(*LONE_KERNELS), help="Lone layer form (no NAME): the kernel"
                                                              " size (default 5, or 3 for nxn-to-1xn).")
-@click.option("--channels", type=click.IntRange(1, 1 << 20), default=None,
+@click.option("--channels", type=click.IntRange(1, LONE_MAX), default=None,
               help="Lone layer form (no NAME): input and output channels [default: 64].")
-@click.option("--size", type=click.IntRange(1, 1 << 20), default=None,
+@click.option("--size", type=click.IntRange(1, LONE_MAX), default=None,
               help="Lone layer form (no NAME): height and width of the feature map [default: 28].")
 @training_options
 @convention_option

@@ -119,10 +119,10 @@ def module_option(help_text: str, required: bool = False) -> Callable[[F], F]:
 
 def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F], F]:
     """--device, --dtype and --batch for the memory and time estimates."""
-    from inception_cost.estimates.dtypes import Dtype
+    from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
 
     def wrap(func: F) -> F:
-        func = click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
+        func = click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
                             help="Images per batch.")(func)
         func = click.option("--dtype", type=click.Choice([d.value for d in Dtype]), default="fp16",
                             show_default=True,

@@ -19,10 +19,10 @@ from inception_cost.cli.options import (
     skip_unknown_option,
     training_options,
 )
-from inception_cost.reports.sweep import SortKey
+from inception_cost.estimates.dtypes import MAX_BATCH
+from inception_cost.reports.sweep import OBJECTIVES, SortKey
 
 SORT_KEYS = tuple(k.value for k in SortKey)
-OBJECTIVES = ("macs", "params", "time")
 DTYPES = ("fp32", "bf16", "fp16", "int8")
 PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
 
@@ -51,7 +51,7 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="Time every variant on this device profile (default h100-sxm where time is asked for).")
 @click.option("--dtype", type=click.Choice(DTYPES), default="fp16", show_default=True,
               help="Element type for the time estimate.")
-@click.option("--batch", type=click.IntRange(1, 1 << 16), default=1, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Images per batch for the time estimate.")
 @training_options
 @convention_option

@@ -1,8 +1,11 @@
-"""Element types of activations and weights, and their sizes."""
+"""Element types of activations and weights, their sizes, and the batches estimates take."""
 
 from __future__ import annotations
 
 import enum
+
+# the largest batch an estimate takes (--batch, the API's batch=, a measurement's batch)
+MAX_BATCH = 1 << 16
 
 
 class Dtype(str, enum.Enum):

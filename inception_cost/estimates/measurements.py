@@ -21,7 +21,7 @@ from typing import Any
 
 from inception_cost.core.analysis import Analysis, analyse
 from inception_cost.errors import ArchitectureError, InceptionCostError, shorten
-from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
 from inception_cost.estimates.kernels import Kernel, kernels
 from inception_cost.estimates.latency import Math, Precision
 from inception_cost.source.files import read_regular
@@ -265,7 +265,7 @@ def _checked_time(case: dict[str, Any]) -> None:
     if isinstance(measured, bool) or not isinstance(measured, (int, float)) \
             or not SHORTEST_US <= measured <= LONGEST_US:
         raise ValueError(f"time {shorten(repr(measured))} out of range (0.001 to 1e9 µs)")
-    _whole(case["batch"], "batch", 1, 1 << 16)
+    _whole(case["batch"], "batch", 1, MAX_BATCH)
 
 
 def _timed(name: str, group: str, case: dict[str, Any], analysis: Analysis, expected_macs: int) -> Case:

@@ -32,9 +32,17 @@ class SortKey(str, enum.Enum):
         return self.value
 
 
+# what a sweep can minimise (--objective): the module's
+OBJECTIVES = ("macs", "params", "time")
+
+
 def sort_key(sort: str | None, objective: str | None) -> SortKey:
     """The list's order: --sort, else the objective (what to minimise), else MACs. The two
     both set the order, so where both are given they must agree."""
+    if objective is not None and objective not in OBJECTIVES:
+        raise UsageError(f"unknown objective {objective!r}; choices: {', '.join(OBJECTIVES)}")
+    if sort is not None and sort not in {k.value for k in SortKey}:
+        raise UsageError(f"unknown sort {sort!r}; choices: {', '.join(k.value for k in SortKey)}")
     if sort is not None and objective is not None and sort != objective:
         raise UsageError(f"--objective {objective} sorts by {objective}, --sort {sort} by {sort}:"
                          " give one of them")

@@ -19,6 +19,10 @@ from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Padding, Shape
 from inception_cost.graph.nodes import Branch, Concat, Item, Layer, Module, Network, map_items
 
+# the lone layer's bounds (`factorize` without a network): kernel, channels and size
+LONE_KERNELS = (2, 15)
+LONE_MAX = 1 << 20
+
 
 class Rule(str, enum.Enum):
     FIVE_TO_THREE = "5x5-to-3x3"
