@@ -139,6 +139,35 @@ def test_calibrate_fits_one_gpu_s_files_together(tmp_path):
     assert "latency.json, more.json: CUDA-graph medians of 68 cases" in out.read_text()
 
 
+def test_a_configuration_measured_twice_is_one_case_with_the_geometric_mean(tmp_path):
+    """Two runs given together, or a record repeated in one file: each configuration counts
+    once (it used to weigh twice in a fit and in the accuracy figures)."""
+    run2 = DATA.with_name("h100_latency_run2.json")
+    info, cases = read_all((str(DATA), str(run2)))
+    assert len(cases) == 234 and info.repeats == 234
+    first = {(c["name"], c["mode"], c["batch"]): c["graph"]["median_us"] for c in json.loads(DATA.read_text())["cases"]}
+    second = {(c["name"], c["mode"], c["batch"]): c["graph"]["median_us"]
+              for c in json.loads(run2.read_text())["cases"]}
+    naive = next(c for c in cases if (c.name, c.mode, c.batch) == ("3a_naive_module", "fp32", 1))
+    # 120.16 µs and 120.30 µs measured: their geometric mean
+    key = ("3a_naive_module", "fp32", 1)
+    assert naive.measured_us == pytest.approx((first[key] * second[key]) ** 0.5, rel=1e-12)
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    twice = data["cases"][0]
+    data["cases"].append({**twice, "graph": {**twice["graph"], "median_us": twice["graph"]["median_us"] * 4}})
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(data))
+    info, cases = read_all((str(path),))
+    assert len(cases) == 60 and info.repeats == 1
+    assert cases[0].measured_us == pytest.approx(twice["graph"]["median_us"] * 2, rel=1e-12)
+    result = CliRunner().invoke(cli, ["accuracy", str(path), "-f", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["totals"]["cases"] == 60
+    assert json.loads(result.stdout)["repeats"] == 1
+    said = CliRunner().invoke(cli, ["calibrate", str(path), "-o", str(tmp_path / "p.yaml"), "--evaluations", "50"])
+    assert said.exit_code == 0 and "calibrate: 60 cases (1 repeated measurements averaged" in said.output
+
+
 def test_a_cpu_s_tiny_peaks_fit_and_the_profile_loads(tmp_path):
     """measure_more.py on a CPU: 0.004 TFLOP/s must not round to 0 (a division by zero)."""
     import gzip

@@ -134,6 +134,8 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
     fits = 1 + (folds if cross else 0)
     left_out = f" ({info.left_out:,} records left out: NCHW eager inference only)" if info.left_out else ""
+    if info.repeats:
+        left_out += f" ({info.repeats:,} repeated measurements averaged into their cases: geometric mean)"
     click.echo(f"calibrate: {len(cases)} cases{left_out}, {sum(len(c.distinct) for c in cases):,} distinct"
                f" kernels; {fits} fit(s) of {evaluations:,} evaluations per layout (about"
                f" {fits * cal.seconds_per_fit(cases, evaluations):,.0f} s on a 2-core machine)...", err=True)
@@ -181,7 +183,7 @@ def accuracy(measurements: tuple[str, ...], device: str | None, fmt: str, output
     profile = load_device(device if device is not None else builtin_for_gpu(info.gpu) or "h100-sxm")
     results, left_out = priced(profile, cases)
     emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=device is None,
-                         left_out=left_out), fmt, output, force)
+                         left_out=left_out, repeats=info.repeats), fmt, output, force)
 
 
 COMMANDS = {"memory": memory, "roofline": roofline, "calibrate": calibrate, "accuracy": accuracy}

@@ -7,13 +7,15 @@ by the core, so the model prices exactly what the calculator counts; the torchvi
 networks are the built-ins `googlenet-torchvision` and `inception-v3`. A case whose MACs
 differ from the measurement's own count is an error, not a guess. Records the model does
 not describe (channels_last, training steps, fusion, a network at another input size)
-are left out.
+are left out. A configuration measured more than once (in one file, or in several files of
+one GPU) is one case with the geometric mean of its times, so that a fit weighs it once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -72,13 +74,14 @@ class Case:
 class Measured:
     """What measurement files say about their device, checked: matmul peaks per math
     (TFLOP/s), copy bandwidth (GB/s), SM count, the GPU's name; how many records the model
-    does not describe were left out."""
+    does not describe were left out, and how many repeated a configuration."""
 
     peaks: dict[str, float] = field(default_factory=dict)
     bandwidth_gbs: float | None = None
     sms: int | None = None
     gpu: str | None = None
     left_out: int = 0
+    repeats: int = 0  # records that measured a configuration already read (averaged into it)
 
 
 def read_measurements(path: str) -> tuple[Measured, list[Case]]:
@@ -197,7 +200,20 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
         if sum(len(c.distinct) for c in cases) > MAX_KERNELS:
             raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the files: too many to"
                                     " fit in bounded time", file=path)
-    return merged, cases
+    once = merged_repeats(cases)
+    return replace(merged, repeats=len(cases) - len(once)), once
+
+
+def merged_repeats(cases: list[Case]) -> list[Case]:
+    """One case per configuration (group, name, mode, batch), in the order first read: a
+    repeated one takes the geometric mean of its measured times (a case counted twice would
+    weigh twice in a fit and in the accuracy figures)."""
+    same: dict[tuple[str, str, str, int, int], list[Case]] = {}
+    for c in cases:
+        same.setdefault((c.group, c.name, c.mode, c.batch, c.macs), []).append(c)
+    return [group[0] if len(group) == 1 else
+            replace(group[0], measured_us=math.exp(sum(math.log(c.measured_us) for c in group) / len(group)))
+            for group in same.values()]
 
 
 def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis]) -> Case | None:

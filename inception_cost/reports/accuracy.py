@@ -17,10 +17,12 @@ def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
 
 
 def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sources: Sequence[str],
-                    gpu: str | None = None, chosen: bool = False, left_out: dict[str, int] | None = None) -> Report:
+                    gpu: str | None = None, chosen: bool = False, left_out: dict[str, int] | None = None,
+                    repeats: int = 0) -> Report:
     """How close `device`'s estimates ((case, estimated µs)) come to the times measured on
     `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user;
-    `left_out`: the cases not priced per dtype (the device has no peak for it)."""
+    `left_out`: the cases not priced per dtype (the device has no peak for it); `repeats`:
+    records that measured a case again (averaged into it)."""
     left_out = left_out or {}
     overall = Accuracy.of([(p, c.measured_us) for c, p in results])
     groups = Section(
@@ -63,5 +65,8 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
                          f" {overall}). Nothing is fitted here: `inception-cost calibrate` fits a profile to"
                          " the same files."]
                   + [f"{n} {dtype} cases left out: {device.name} has no {dtype} peak (roofline refuses"
-                     f" --dtype {dtype} there)." for dtype, n in left_out.items()],
-                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out})
+                     f" --dtype {dtype} there)." for dtype, n in left_out.items()]
+                  + ([f"{repeats:,} repeated measurements averaged into their cases (geometric mean): each"
+                      " configuration counts once."] if repeats else []),
+                  meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out,
+                        "repeats": repeats})
