@@ -190,6 +190,27 @@ def test_a_cpu_s_tiny_peaks_fit_and_the_profile_loads(tmp_path):
     assert 0 < fp32 < 0.05 and device.peak_tflops["fp32"] == float(f"{fp32:.3g}")
 
 
+def test_a_dtype_without_a_peak_is_left_out_of_a_fit(tmp_path):
+    """bf16 cases, no bf16 matmul peak in the file, and a base profile without bf16 (V100):
+    they used to be fitted as fp32 maths; now they are left out and counted."""
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["group"] == "googlenet_3a"]
+    data["cases"] += [{**c, "mode": "bf16", "dtype": "bfloat16"} for c in data["cases"] if c["mode"] == "fp16"]
+    del data["peaks"]["matmul_bf16"]
+    path, out = tmp_path / "bf16.json", tmp_path / "gpu.yaml"
+    path.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["calibrate", str(path), "--base", "v100", "-o", str(out), "--evaluations", "50"])
+    assert result.exit_code == 0, result.output
+    assert "calibrate: 20 bf16 cases left out: no bf16 peak in the files (matmul_bf16) nor in v100" in result.output
+    assert "calibrate: 60 cases" in result.output and "CUDA-graph medians of 60 cases" in out.read_text()
+    # with the file's bf16 peak they are fitted, in bf16
+    data["peaks"]["matmul_bf16"] = json.loads(DATA.read_text())["peaks"]["matmul_bf16"]
+    path.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["calibrate", str(path), "--base", "v100", "-o", str(out), "--evaluations", "50",
+                                      "--force"])
+    assert result.exit_code == 0 and "calibrate: 80 cases" in result.output and "left out" not in result.output
+
+
 def test_one_group_cannot_be_cross_validated(tmp_path):
     result = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path, kernels=[], networks=[])),
                                       "--cross-validate"])

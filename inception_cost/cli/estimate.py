@@ -119,7 +119,7 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
 
     from inception_cost.cli.output import write_output
     from inception_cost.estimates import calibrate as cal
-    from inception_cost.estimates.accuracy import Accuracy, pairs_error
+    from inception_cost.estimates.accuracy import Accuracy, pairs_error, priceable
     from inception_cost.estimates.devices import builtin_for_gpu, load_device
     from inception_cost.estimates.measurements import read_all
 
@@ -131,6 +131,12 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
         why = f"the built-in for {info.gpu}" if matched else "no built-in for the measured GPU"
         click.echo(f"calibrate: base profile {base} ({why})", err=True)
     start = cal.measured_device(load_device(base), info, profile)
+    # a dtype neither the files (a matmul peak) nor the base profile give a peak for would be
+    # fitted as another math's: left out, as accuracy and roofline leave it
+    cases, no_peak = priceable(start, cases)
+    for dtype, count in no_peak.items():
+        click.echo(f"calibrate: {count:,} {dtype} cases left out: no {dtype} peak in the files (matmul_{dtype})"
+                   f" nor in {base}", err=True)
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
     fits = 1 + (folds if cross else 0)
     left_out = f" ({info.left_out:,} records left out: NCHW eager inference only)" if info.left_out else ""

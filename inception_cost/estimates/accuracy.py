@@ -66,16 +66,24 @@ class PairRatio:
         return self.estimated / self.measured
 
 
-def priced(device: Device, cases: Sequence[Case]) -> tuple[list[tuple[Case, float]], dict[str, int]]:
-    """Each case with its estimated µs on `device`, and how many cases per dtype are left
-    out because the device has no peak for it (as roofline refuses such a --dtype)."""
+def priceable(device: Device, cases: Sequence[Case]) -> tuple[list[Case], dict[str, int]]:
+    """The cases `device` has a peak for, and how many per dtype it has none for (as roofline
+    refuses such a --dtype: they would be priced in another math). A one-line error where
+    none is left."""
     left_out = dict(Counter(c.precision.dtype.value for c in cases
                             if c.precision.dtype.value not in device.peak_tflops))
-    results = [(c, predict_us(device, c)) for c in cases if c.precision.dtype.value in device.peak_tflops]
-    if not results:
+    kept = [c for c in cases if c.precision.dtype.value in device.peak_tflops]
+    if not kept:
         raise UsageError(f"device '{device.name}' has no peak for {', '.join(left_out)} (it has:"
                          f" {', '.join(device.peak_tflops)}): no measured case to price")
-    return results, left_out
+    return kept, left_out
+
+
+def priced(device: Device, cases: Sequence[Case]) -> tuple[list[tuple[Case, float]], dict[str, int]]:
+    """Each case `device` has a peak for with its estimated µs, and how many cases per dtype
+    are left out (`priceable`)."""
+    kept, left_out = priceable(device, cases)
+    return [(c, predict_us(device, c)) for c in kept], left_out
 
 
 def pair_ratios(results: Sequence[tuple[Case, float]]) -> list[PairRatio]:
