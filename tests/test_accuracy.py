@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,12 @@ def test_the_fitted_h100_profile_on_its_own_measurements():
     groups, pairs, worst = doc["sections"]
     assert sum(r["cases"] for r in groups["rows"]) == 234 and len(groups["rows"]) == 24
     assert len(pairs["rows"]) == 48
+    # per mode, from the rows themselves: plain fp32 is where the pairs are furthest off
+    by_mode = totals["pairs_geomean_error_by_mode"]
+    for mode in ("fp32", "tf32", "fp16"):
+        errors = [math.log(r["error"]) for r in pairs["rows"] if r["mode"] == mode]
+        assert len(errors) == 16 and by_mode[mode] == pytest.approx(math.exp(sum(map(abs, errors)) / 16))
+    assert [round(by_mode[m], 2) for m in ("fp32", "tf32", "fp16")] == [1.42, 1.27, 1.18]
     first = worst["rows"][0]  # h100_latency.json: 36.25 µs measured; the model's tiles say 3.4x that
     assert (first["case"], first["mode"], first["batch"]) == ("3a_naive_branch_5x5", "fp32", 1)
     assert first["measured_us"] == pytest.approx(36.252, abs=1e-3) and first["ratio"] > 3

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 
 from inception_cost.estimates import calibrate as cal
-from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios
+from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios, pairs_by_mode
 from inception_cost.estimates.devices import builtin_for_gpu, load_device
 from inception_cost.estimates.measurements import Case, read_all
 
@@ -95,8 +95,9 @@ def main() -> None:
     for group in groups(results):
         print(f"| {group} | {Accuracy.of([(p, c.measured_us) for c, p in results if c.group == group])} |")
     rows = pair_ratios(results)
+    modes = ", ".join(f"{m} {e:.3f}x" for m, e in pairs_by_mode(rows).items())
     print(f"\nInception pairs: time ratio estimated / measured, geometric-mean error"
-          f" {geomean_error([r.error for r in rows]):.3f}x over {len(rows)} pairs\n")
+          f" {geomean_error([r.error for r in rows]):.3f}x over {len(rows)} pairs (by mode: {modes})\n")
     print("| pair | mode | batch | measured ratio | estimated ratio |\n|---|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r.costlier} / {r.cheaper} | {r.mode} | {r.batch} | {r.measured:.2f} | {r.estimated:.2f} |")

@@ -104,6 +104,14 @@ def geomean_error(ratios: Sequence[float]) -> float:
     return math.exp(sum(abs(math.log(r)) for r in ratios) / len(ratios)) if ratios else 1.0
 
 
+def pairs_by_mode(pairs: Sequence[PairRatio]) -> dict[str, float]:
+    """The pairs' geometric-mean error per mode (fp32, tf32, fp16, bf16), in the order met."""
+    modes: dict[str, list[float]] = {}
+    for r in pairs:
+        modes.setdefault(r.mode, []).append(r.error)
+    return {mode: geomean_error(errors) for mode, errors in modes.items()}
+
+
 def pairs_error(results: Sequence[tuple[Case, float]]) -> str:
     """'; Inception pairs' time ratios off by 1.29x (48)' where `results` have pairs, else ''."""
     pairs = pair_ratios(results)

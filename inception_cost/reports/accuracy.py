@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inception_cost.estimates.accuracy import Accuracy, by_group, geomean_error, pair_ratios, worst
+from inception_cost.estimates.accuracy import Accuracy, by_group, geomean_error, pair_ratios, pairs_by_mode, worst
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.measurements import Case
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, RATIO, SHARE, Column, Report, Section
@@ -37,6 +37,7 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
                " estimate / measured: the geometric mean of that ratio (under 1: estimates low)."])
     sections = [groups]
     pairs = pair_ratios(results)
+    by_mode = pairs_by_mode(pairs)
     if pairs:
         sections.append(Section(
             title="The Inception pairs: time of the costlier over the cheaper",
@@ -47,7 +48,8 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
             rows=[{"pair": f"{r.costlier} / {r.cheaper}", "mode": r.mode, "batch": r.batch,
                    "measured": r.measured, "estimated": r.estimated, "error": r.error} for r in pairs],
             total={"pair": f"geometric-mean error over {len(pairs)}", "error": geomean_error([r.error for r in pairs])},
-            notes=["Whether a variant with fewer MACs is also faster: the ratio a choice between the two rests on."]))
+            notes=["Whether a variant with fewer MACs is also faster: the ratio a choice between the two rests on.",
+                   "Geometric-mean error by mode: " + ", ".join(f"{m} {e:.2f}x" for m, e in by_mode.items()) + "."]))
     sections.append(Section(
         title="The cases furthest from their measurement",
         columns=[Column("case", "case", priority=NAME), Column("group", "group", priority=EXTRA),
@@ -57,7 +59,8 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
         rows=[{"case": c.name, "group": c.group, "mode": c.mode, "batch": c.batch, "measured_us": c.measured_us,
                "estimated_us": p, "ratio": p / c.measured_us} for c, p in worst(results)]))
     totals = {**_accuracy_row(overall),
-              "pairs": len(pairs), "pairs_geomean_error": geomean_error([r.error for r in pairs]) if pairs else None}
+              "pairs": len(pairs), "pairs_geomean_error": geomean_error([r.error for r in pairs]) if pairs else None,
+              "pairs_geomean_error_by_mode": by_mode}
     return Report(title=f"inception-cost: estimates on {device.name} against measured latencies",
                   convention=[], totals=totals, sections=sections,
                   notes=[f"Device {device.title}{', the built-in for the measured GPU' if chosen else ''}."
