@@ -15,7 +15,9 @@ Results render as tables in Jupyter (`_repr_markdown_`, `_repr_html_`).
 from __future__ import annotations
 
 import enum
+import itertools
 import math
+import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -24,12 +26,14 @@ from inception_cost.core.analysis import analyse as analyse_network
 from inception_cost.core.conventions import Convention
 from inception_cost.core.conventions import get as get_convention
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.errors import UsageError
+from inception_cost.errors import UsageError, shorten
 from inception_cost.graph.nodes import Network
 from inception_cost.reports.model import Report
 
 if TYPE_CHECKING:
     from os import PathLike
+
+    from inception_cost.transforms.sweep import Axis
 
 Model: TypeAlias = "str | PathLike[str] | Network"  # a built-in name, a YAML path, or a layer graph
 NAIVE, REDUCED = "naive", "reduced"  # GoogLeNet's inception module without / with its reductions
@@ -130,6 +134,7 @@ class Cost(_Renderable):
     # -- structure --
     def module(self, name: str) -> Cost:
         """A module (or branch, residual, auxiliary head) by path or unique name."""
+        name = _part(name)
         found = self.node.find(name)  # below this node, then in the whole network
         return Cost(self.analysis, found if found is not None else self.analysis.find(name))
 
@@ -184,6 +189,52 @@ def _whole(value: object, what: str, low: int, high: int | None = None) -> int:
     return value
 
 
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):  # "no" is true to Python: it must not count training-only parts
+        raise UsageError(f"{what} must be True or False, not {shorten(repr(value))}")
+    return value
+
+
+def _part(value: object) -> str:
+    """A `module` argument, as --module takes it: a name or a path, not blank."""
+    if not isinstance(value, str) or not value.strip().strip("/"):
+        raise UsageError(f"module must be a module's name or path, not {shorten(repr(value))} (e.g. '3a' or '3a/5x5')")
+    return value
+
+
+def _device(value: object) -> str | None:
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise UsageError(f"device must be a built-in device's name or a profile's path, not {shorten(repr(value))}")
+    return None if value is None else str(value)
+
+
+def _axes(vary: object) -> list[Axis]:
+    """`sweep`'s `vary`, checked as --vary checks its values: whole numbers from 1 to
+    MAX_WIDTH, at least one, and no more values than a sweep may have variants (read
+    no further, so a huge range or an endless generator is refused, not listed)."""
+    from inception_cost.transforms.sweep import MAX_VARIANTS, MAX_WIDTH, Axis
+
+    if not isinstance(vary, Mapping) or not vary or not all(isinstance(name, str) for name in vary):
+        raise UsageError(f"vary maps argument names to their values, e.g. {{'#5x5 reduce': range(4, 65, 4)}},"
+                         f" not {shorten(repr(vary))}")
+    axes = []
+    for name, values in vary.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise UsageError(f"vary[{name!r}] must be the values to try (a list or a range of whole numbers),"
+                             f" not {shorten(repr(values))}")
+        listed = list(itertools.islice(values, MAX_VARIANTS + 1))
+        if not listed:
+            raise UsageError(f"vary[{name!r}] has no values")
+        if len(listed) > MAX_VARIANTS:
+            raise UsageError(f"vary[{name!r}]: more than the {MAX_VARIANTS:,} variants a sweep may have")
+        for v in listed:
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_WIDTH:
+                raise UsageError(f"vary[{name!r}]: values must be whole numbers from 1 to {MAX_WIDTH:,},"
+                                 f" not {shorten(repr(v))}")
+        axes.append(Axis(name, listed))
+    return axes
+
+
 def _estimate_options(dtype: str, batch: int, optimizer: str) -> None:
     """The element type, batch and optimizer of a time estimate, checked before any work."""
     from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
@@ -211,6 +262,7 @@ def analyse(model: Model, *, convention: str | Convention = "torchvision", train
             skip_unknown: bool = False) -> Cost:
     """Shapes and costs of a whole network: a built-in name, a YAML path, a model file
     (.onnx, .keras, a Keras .json config) or a Network."""
+    train, skip_unknown = _flag(train, "train"), _flag(skip_unknown, "skip_unknown")
     rules = convention if isinstance(convention, Convention) else get_convention(convention)
     analysis = analyse_network(load(model, skip_unknown=skip_unknown), train=train, convention=rules)
     return Cost(analysis, analysis.root)
@@ -267,6 +319,8 @@ def compare(a: Model, b: Model, *, module: str | None = None, convention: str = 
     network totals).
     """
     _estimate_options(dtype, batch, optimizer)
+    module, device = None if module is None else _part(module), _device(device)
+    train = _flag(train, "train")
     names = (str(a), str(b))
     if NAIVE in names or REDUCED in names:
         module = module or "3a"
@@ -355,26 +409,31 @@ class Factorization(_Renderable):
 
 
 def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: str | None = None,
-              kernel: int | None = None, channels: int = 64, size: int = 28,
+              kernel: int | None = None, channels: int | None = None, size: int | None = None,
               convention: str = "torchvision", train: bool = False, device: str | None = None,
               dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False,
               optimizer: str = "sgd") -> Factorization:
     """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
     in a whole network or one part of it (`module`: a module, branch or layer, by path or
     name; a layer is shown within the part that holds it, as two layers replace it);
-    without a model, one C -> C conv (kernel, channels, size) shows the textbook ratios.
-    With `device`, estimated times: of a forward pass, or with `train` of one training step."""
+    without a model, one C -> C conv (kernel, default 5 or 3; channels, 64; size, 28) shows
+    the textbook ratios. With `device`, estimated times: of a forward pass, or with `train` of one training step."""
     from inception_cost.transforms.factorize import LONE_KERNELS, LONE_MAX, Rule, factorize_network, lone_layer
 
     chosen = _choice(Rule, rule, "rule")
     _estimate_options(dtype, batch, optimizer)
+    module, device, train = None if module is None else _part(module), _device(device), _flag(train, "train")
     if model is None:
-        kernel = _whole(kernel or (5 if chosen is Rule.FIVE_TO_THREE else 3), "kernel", *LONE_KERNELS)
-        channels, size = _whole(channels, "channels", 1, LONE_MAX), _whole(size, "size", 1, LONE_MAX)
+        kernel = _whole(kernel if kernel is not None else 5 if chosen is Rule.FIVE_TO_THREE else 3, "kernel",
+                        *LONE_KERNELS)
+        channels = _whole(channels if channels is not None else 64, "channels", 1, LONE_MAX)
+        size = _whole(size if size is not None else 28, "size", 1, LONE_MAX)
         if chosen is Rule.FIVE_TO_THREE and kernel != 5:
             raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
         whole = analyse(lone_layer(chosen, kernel, channels, size), convention=convention)
         module = "layer"
+    elif (kernel, channels, size) != (None, None, None):
+        raise UsageError("kernel, channels and size describe the lone layer form: give them without a model")
     else:
         whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
     root = whole.analysis.root
@@ -436,9 +495,11 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
     `train`, each time is one training step's (forward, backward, the `optimizer`'s update).
     `sort` defaults to the objective, else MACs; given both, they must agree."""
     from inception_cost.reports.sweep import sort_key
-    from inception_cost.transforms.sweep import Axis, run
+    from inception_cost.transforms.sweep import run
 
     _estimate_options(dtype, batch, optimizer)
+    module, device, axes = _part(module), _device(device), _axes(vary)
+    train, pareto_only = _flag(train, "train"), _flag(pareto_only, "pareto_only")
     sort = sort_key(sort, objective).value
     top = _whole(top, "top", 0)
     budget_macs, budget_params = (None if n is None else _whole(n, what, 0)
@@ -447,7 +508,6 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
                                     or not math.isfinite(budget_time) or budget_time <= 0):
         raise UsageError(f"budget_time is in seconds, a number above 0, not {budget_time!r}")
     whole = analyse(model, convention=convention, train=train, skip_unknown=skip_unknown)
-    axes = [Axis(name, [int(v) for v in values]) for name, values in vary.items()]
     result = run(whole.analysis, module, axes)
     timing = None
     if device is not None or budget_time is not None or sort in ("time", "network_time"):

@@ -95,3 +95,64 @@ def test_arguments_the_command_line_refuses_the_api_refuses(call, message):
     with pytest.raises(UsageError) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+SWEEP_3A = ("googlenet", "3a")
+
+
+@pytest.mark.parametrize("call, message", [
+    # a module that is not a name used to fail with AttributeError ('int' has no 'strip');
+    # a blank one, which --module refuses, was the whole network
+    (lambda: ic.analyse("googlenet").module(3), "module must be a module's name or path, not 3"),
+    (lambda: ic.analyse("googlenet").module(""), "module must be a module's name or path, not ''"),
+    (lambda: ic.compare("googlenet", "googlenet", module=None or 1), "module must be"),
+    (lambda: ic.compare("googlenet", "googlenet", module=" / "), "module must be"),
+    (lambda: ic.factorize("googlenet", module=["3a"]), "module must be"),
+    (lambda: ic.sweep("googlenet", None, {"#5x5 reduce": [4]}), "module must be"),
+    # a device that is not a name or a path used to fail with TypeError
+    (lambda: ic.compare("naive", "reduced", device=100), "device must be a built-in device's name or"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [4]}, device=1.5), "device must be"),
+    # a flag that is not True or False: "no" used to count the training-only parts
+    (lambda: ic.analyse("googlenet", train="no"), "train must be True or False, not 'no'"),
+    (lambda: ic.analyse("googlenet", skip_unknown=0), "skip_unknown must be True or False"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [4]}, pareto_only="yes"), "pareto_only must be"),
+    # the lone-layer arguments with a model: --kernel, --channels and --size are refused with NAME
+    (lambda: ic.factorize("googlenet", kernel=3), "kernel, channels and size describe the lone layer"),
+    (lambda: ic.factorize("googlenet", channels=32), "kernel, channels and size describe the lone layer"),
+    (lambda: ic.factorize(kernel=0), "kernel must be a whole number from 2 to 15, not 0"),  # was taken as 5
+    # vary: what --vary refuses (whole numbers from 1 to 1,048,576, at least one value)
+    (lambda: ic.sweep(*SWEEP_3A, [("#5x5 reduce", [4])]), "vary maps argument names to their values"),
+    (lambda: ic.sweep(*SWEEP_3A, None), "vary maps argument names"),
+    (lambda: ic.sweep(*SWEEP_3A, {}), "vary maps argument names"),  # --vary is required
+    (lambda: ic.sweep(*SWEEP_3A, {3: [4]}), "vary maps argument names"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": 4}), "vary['#5x5 reduce'] must be the values to try"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": None}), "must be the values to try"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": "48"}), "must be the values to try"),  # was 4 and 8
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": []}), "vary['#5x5 reduce'] has no values"),  # min() of nothing
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [4.7]}), "whole numbers from 1 to 1,048,576, not 4.7"),  # was 4
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": ["x"]}), "not 'x'"),  # was a ValueError
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [True]}), "not True"),  # was 1
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [0, 4]}), "not 0"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [1 << 70]}), "not 1180591620717411303424"),
+])
+def test_arguments_of_the_wrong_kind_are_usage_errors(call, message):
+    with pytest.raises(UsageError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_huge_range_to_vary_is_refused_without_listing_it():
+    """range(1, 10**12) used to be listed whole before the variant limit was checked (the
+    process ran out of memory); a generator that never ends is read no further than the limit."""
+    import itertools
+
+    for values in (range(1, 10**12), itertools.count(1), (4 for _ in itertools.count())):
+        with pytest.raises(UsageError, match="more than the 1,000,000 variants a sweep may have"):
+            ic.sweep(*SWEEP_3A, {"#5x5 reduce": values})
+
+
+def test_values_to_vary_may_be_any_iterable_of_whole_numbers():
+    rows = ic.sweep(*SWEEP_3A, {"#5x5 reduce": (v for v in (16, 4))}).rows
+    assert [(r["#5x5 reduce"], r["macs"]) for r in rows] == [(16, 128_049_152), (4, 118_716_416)]
+    assert ic.factorize(kernel=3, channels=32, size=14, rule="nxn-to-1xn").rewritten == 1
+    assert ic.compare("naive", "reduced", device=Path("inception_cost/estimates/devices/h100-sxm.yaml").resolve())

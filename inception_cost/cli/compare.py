@@ -98,8 +98,8 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
                 if value is not None]
         if lone:
             raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
-    result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels or 64,
-                           size=size or 28, convention=convention, train=train, device=device,
+    result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels,
+                           size=size, convention=convention, train=train, device=device,
                            dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
     say_skipped(result.before.analysis.network)
     emit(result.report(), fmt, output, force)
