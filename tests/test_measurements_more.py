@@ -270,3 +270,25 @@ def test_the_script_s_own_output_is_read(tmp_path):
     assert sorted(c.macs for c in cases if c.group == "more convs") == sorted(r["macs_per_image"] for r in convs)
     assert len([c for c in cases if c.group == "more kernels"]) == 12  # 6 of the 9 ops, fp32 and bf16
     assert not [c for c in cases if c.group == "more networks"]
+
+
+def test_two_configurations_under_one_name_are_not_averaged(tmp_path):
+    """A 1x9 conv and a 3x3 conv of the same MACs under one case name (two runs of a changed
+    script) are two configurations: they used to be merged into one case, priced as the
+    first file's 3x3 at the geometric mean of both times."""
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["name"] == "conv3x3_192_28x28"]
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(data))
+    layer = data["configs"]["conv3x3_192_28x28"]["layers"][0]
+    layer.update(kernel=[1, 9], padding=[0, 4])
+    for case in data["cases"]:
+        case["graph"]["median_us"] *= 3
+    second.write_text(json.dumps(data))
+    info, cases = read_all((str(first), str(second)))
+    assert len(cases) == 12 and info.repeats == 0
+    assert {(c.distinct[0][0].kh, c.distinct[0][0].kw) for c in cases} == {(3, 3), (1, 9)}
+    again = tmp_path / "c.json"
+    again.write_text(first.read_text())
+    info, cases = read_all((str(first), str(again)))  # the same configuration measured twice: one case
+    assert len(cases) == 6 and info.repeats == 6

@@ -65,9 +65,13 @@ class Case:
     def __post_init__(self) -> None:
         counts: dict[tuple[Any, ...], list[Any]] = {}
         for k in self.kernels:  # the same shape costs the same: the fit prices each once
-            key = tuple(getattr(k, f.name) for f in fields(k) if f.name != "owner")
-            counts.setdefault(key, [k, 0])[1] += 1
+            counts.setdefault(_shape(k), [k, 0])[1] += 1
         self.distinct = [(k, n) for k, n in counts.values()]
+
+
+def _shape(kernel: Kernel) -> tuple[Any, ...]:
+    """What prices a kernel: every field but the layer it belongs to."""
+    return tuple(getattr(kernel, f.name) for f in fields(kernel) if f.name != "owner")
 
 
 @dataclass(frozen=True)
@@ -205,12 +209,14 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
 
 
 def merged_repeats(cases: list[Case]) -> list[Case]:
-    """One case per configuration (group, name, mode, batch), in the order first read: a
-    repeated one takes the geometric mean of its measured times (a case counted twice would
-    weigh twice in a fit and in the accuracy figures)."""
-    same: dict[tuple[str, str, str, int, int], list[Case]] = {}
+    """One case per configuration (group, name, mode, batch and the kernels it runs), in the
+    order first read: a repeated one takes the geometric mean of its measured times (a case
+    counted twice would weigh twice in a fit and in the accuracy figures). Two configurations
+    under one name (a 3x3 and a 1x9 of equal MACs) stay two cases."""
+    same: dict[tuple[str, str, str, int, int, frozenset[tuple[tuple[Any, ...], int]]], list[Case]] = {}
     for c in cases:
-        same.setdefault((c.group, c.name, c.mode, c.batch, c.macs), []).append(c)
+        runs = frozenset((_shape(k), n) for k, n in c.distinct)
+        same.setdefault((c.group, c.name, c.mode, c.batch, c.macs, runs), []).append(c)
     return [group[0] if len(group) == 1 else
             replace(group[0], measured_us=math.exp(sum(math.log(c.measured_us) for c in group) / len(group)))
             for group in same.values()]
