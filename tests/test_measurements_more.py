@@ -209,6 +209,12 @@ def test_a_dtype_without_a_peak_is_left_out_of_a_fit(tmp_path):
     result = CliRunner().invoke(cli, ["calibrate", str(path), "--base", "v100", "-o", str(out), "--evaluations", "50",
                                       "--force"])
     assert result.exit_code == 0 and "calibrate: 80 cases" in result.output and "left out" not in result.output
+    # nothing left to fit: a usage error before any work
+    del data["peaks"]["matmul_bf16"]
+    data["cases"] = [c for c in data["cases"] if c["mode"] == "bf16"]
+    path.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["calibrate", str(path), "--base", "v100", "-o", str(out), "--force"])
+    assert result.exit_code == 4 and "has no peak for bf16" in result.output and "no measured case" in result.output
 
 
 def test_one_group_cannot_be_cross_validated(tmp_path):
@@ -292,3 +298,29 @@ def test_two_configurations_under_one_name_are_not_averaged(tmp_path):
     again.write_text(first.read_text())
     info, cases = read_all((str(first), str(again)))  # the same configuration measured twice: one case
     assert len(cases) == 6 and info.repeats == 6
+
+
+def latency_file(tmp_path, name, change):
+    """The H100 file's cases of one configuration, with `change` applied to its config."""
+    data = json.loads(DATA.read_text())
+    data["cases"] = [c for c in data["cases"] if c["name"] == name]
+    change(data["configs"][name])
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("name, change, message", [
+    # a pool has no MACs to compare: its input could be anything, and was priced as written
+    ("3a_naive_branch_pool", lambda c: c.update(input_chw=[1, 2, 3]),
+     "3a_naive_branch_pool: the calculator's output is 1x2x3 .C x H x W.*the measurement's 192x28x28"),
+    ("3a_naive_branch_pool", lambda c: c["layers"][0].update(padding=0),
+     "the calculator's output is 192x26x26"),
+    # "false" is true to Python: it added a ReLU the measurement did not run
+    ("conv1x3_192_17x17", lambda c: c["layers"][0].update(relu="false"), "relu must be true or false, got 'false'"),
+    ("conv1x3_192_17x17", lambda c: c["layers"][0].update(bias=1), "bias must be true or false, got 1"),
+    ("3a_reduced_module", lambda c: c.update(concat="no"), "concat must be true or false, got 'no'"),
+])
+def test_a_configuration_is_checked_against_what_it_says_it_is(tmp_path, name, change, message):
+    with pytest.raises(ArchitectureError, match=message):
+        read_measurements(latency_file(tmp_path, name, change))

@@ -314,7 +314,25 @@ def _analysis(name: str, config: dict[str, Any]) -> Analysis:
 
     if name in BUILTINS:
         return analyse(load(BUILTINS[name]))
-    return analyse(parse_text(network_text(config), name))
+    analysis = analyse(parse_text(network_text(config), name))
+    if "output_chw" in config:  # a pool has no MACs to compare: its output size must agree
+        said = config["output_chw"]
+        if not isinstance(said, list) or len(said) != 3:
+            raise ValueError(f"output_chw must be three whole numbers, got {shorten(repr(said))}")
+        h, w, c = analysis.root.out_shape
+        if [c, h, w] != [_whole(v, "output_chw", 1, 1 << 20) for v in said]:
+            raise ArchitectureError(f"{name}: the calculator's output is {c}x{h}x{w} (C x H x W),"
+                                    f" the measurement's {'x'.join(map(str, said))}")
+    return analysis
+
+
+def _flag(spec: dict[str, Any], key: str, required: bool = False) -> bool:
+    """A true / false field as written ("false" and 1 are not false and true); absent or
+    null: false, unless `required`."""
+    value = spec[key] if required else spec.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, got {shorten(repr(value))}")
+    return bool(value)
 
 
 def network_text(config: dict[str, Any]) -> str:
@@ -331,14 +349,14 @@ def network_text(config: dict[str, Any]) -> str:
             return f"{{max_pool: {{kernel: [{kh}, {kw}], stride: {stride}, padding: [{ph}, {pw}]}}}}"
         if spec["type"] != "conv":
             raise ValueError(f"layer type {spec['type']!r} (expected conv or maxpool)")
-        activation = ", activation: relu" if spec.get("relu") else ""
+        activation = ", activation: relu" if _flag(spec, "relu") else ""
         return (f"{{conv: {{filters: {_whole(spec['cout'], 'cout', 1)}, kernel: [{kh}, {kw}], stride: {stride},"
                 f" padding: [{ph}, {pw}], dilation: {dilation}, groups: {_whole(spec.get('groups', 1), 'groups', 1)},"
-                f" bias: {str(bool(spec['bias'])).lower()}{activation}}}}}")
+                f" bias: {str(_flag(spec, 'bias', required=True)).lower()}{activation}}}}}")
 
     lines = [f"input: {h}x{w}x{c}", "layers:"]
     specs = config["layers"]
-    if config.get("concat"):
+    if _flag(config, "concat"):
         branches: dict[str, list[str]] = {}
         for spec in specs:
             branches.setdefault(str(spec["branch"]), []).append(layer(spec))
