@@ -324,3 +324,15 @@ def latency_file(tmp_path, name, change):
 def test_a_configuration_is_checked_against_what_it_says_it_is(tmp_path, name, change, message):
     with pytest.raises(ArchitectureError, match=message):
         read_measurements(latency_file(tmp_path, name, change))
+
+
+def test_calibrate_refuses_an_output_it_cannot_write_before_fitting(tmp_path):
+    """An existing -o without --force used to be refused only after the fit (25 s, or five
+    times that with --cross-validate)."""
+    out = tmp_path / "exists.yaml"
+    out.write_text("kept\n")
+    result = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 5 and "already exists" in result.output
+    assert "fit(s)" not in result.output and out.read_text() == "kept\n"
+    folder = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path)), "-o", str(tmp_path)])
+    assert folder.exit_code == 5 and "is a directory" in folder.output and "fit(s)" not in folder.output

@@ -117,12 +117,13 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     import sys
     from pathlib import Path
 
-    from inception_cost.cli.output import write_output
+    from inception_cost.cli.output import check_output, write_output
     from inception_cost.estimates import calibrate as cal
     from inception_cost.estimates.accuracy import Accuracy, pairs_error, priceable
     from inception_cost.estimates.devices import builtin_for_gpu, load_device
     from inception_cost.estimates.measurements import read_all
 
+    check_output(output, force)  # before the fit, not after it
     info, cases = read_all(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
     if base is None:

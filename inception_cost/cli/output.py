@@ -25,9 +25,21 @@ TEMP_NAME_PART = 200  # of the report's name in its temporary file's (NAME_MAX i
 
 
 def write_output(text: str, target: str | None, force: bool = False) -> None:
-    if target in (None, "-"):
+    mode = check_output(target, force)
+    if target is None or mode is None:
         _write_stdout(text)
         return
+    from pathlib import Path  # only when a file is written
+
+    with signals.held():  # a signal meanwhile ends the command once the temporary file is gone
+        _write_file(text, Path(target), target, mode, force)
+
+
+def check_output(target: str | None, force: bool = False) -> int | None:
+    """What `write_output` refuses before it writes, for a command to ask before long work:
+    the mode the new file gets (None: standard output)."""
+    if target in (None, "-"):
+        return None
     if not target:
         raise OutputError("-o needs a file name")
     last = target.replace(os.altsep or os.sep, os.sep).rsplit(os.sep, 1)[-1]
@@ -36,13 +48,10 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
                           file=target)
     from pathlib import Path  # only when a file is written
 
-    path = Path(target)
     try:
-        mode = _check_target(path, target, force)
+        return _check_target(Path(target), target, force)
     except OSError as exc:  # a name too long, a path through a file ...
         raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
-    with signals.held():  # a signal meanwhile ends the command once the temporary file is gone
-        _write_file(text, path, target, mode, force)
 
 
 def _write_file(text: str, path: Path, target: str, mode: int, force: bool) -> None:
