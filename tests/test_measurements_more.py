@@ -336,3 +336,14 @@ def test_calibrate_refuses_an_output_it_cannot_write_before_fitting(tmp_path):
     assert "fit(s)" not in result.output and out.read_text() == "kept\n"
     folder = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path)), "-o", str(tmp_path)])
     assert folder.exit_code == 5 and "is a directory" in folder.output and "fit(s)" not in folder.output
+
+
+def test_more_distinct_kernels_than_the_limit_are_refused(tmp_path, monkeypatch):
+    """The limit bounds reading as well as fitting: 20,000 single convs take 8.4 s and 300 MB
+    to read here (50,000 took 21.7 s and 672 MB, over the README's bound)."""
+    from inception_cost.estimates import measurements
+
+    assert measurements.MAX_KERNELS == 20_000
+    monkeypatch.setattr(measurements, "MAX_KERNELS", 100)
+    with pytest.raises(ArchitectureError, match="more than 100 distinct kernels over the cases"):
+        read_measurements(str(DATA))

@@ -22,7 +22,7 @@ from typing import Any
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.fitting import nelder_mead
-from inception_cost.estimates.latency import Latency, Math
+from inception_cost.estimates.latency import Latency, Math, Model, Precision
 from inception_cost.estimates.measurements import Case, Measured
 
 Setter = Callable[[Latency, float], Latency]
@@ -102,13 +102,22 @@ def latency_of(vector: Sequence[float], base: Latency,
 
 
 def predict_us(device: Device, case: Case) -> float:
-    model = device.model(case.precision)
+    return case_us(device.model(case.precision), case)
+
+
+def case_us(model: Model, case: Case) -> float:
+    """A case's estimated µs: each distinct kernel priced once, times its count."""
     batch = case.batch
     return sum(model.seconds(k, batch) * n for k, n in case.distinct) * 1e6
 
 
 def log_error(device: Device, cases: Sequence[Case]) -> float:
-    return sum(math.log(predict_us(device, c) / c.measured_us) ** 2 for c in cases) / len(cases)
+    models: dict[Precision, Model] = {}  # one per precision, not per case: a fit calls this often
+    total = 0.0
+    for c in cases:
+        model = models.get(c.precision) or models.setdefault(c.precision, device.model(c.precision))
+        total += math.log(case_us(model, c) / c.measured_us) ** 2
+    return total / len(cases)
 
 
 # the window a window exponent is measured at: a 7x7 runs (9/49)^p as fast as a 3x3
