@@ -19,11 +19,11 @@ from inception_cost.cli.options import (
     skip_unknown_option,
     training_options,
 )
-from inception_cost.estimates.dtypes import MAX_BATCH
+from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
 from inception_cost.reports.sweep import OBJECTIVES, SortKey
 
 SORT_KEYS = tuple(k.value for k in SortKey)
-DTYPES = ("fp32", "bf16", "fp16", "int8")
+DTYPES = tuple(d.value for d in Dtype)
 PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a second
 
 
