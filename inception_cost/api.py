@@ -424,6 +424,9 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
     _estimate_options(dtype, batch, optimizer)
     module, device, train = None if module is None else _part(module), _device(device), _flag(train, "train")
     if model is None:
+        if module is not None:  # it used to be ignored: the lone layer was shown as if it were that part
+            raise UsageError(f"module {module!r} picks a part of a network: give the network, or leave the module"
+                             " out for the lone layer form")
         kernel = _whole(kernel if kernel is not None else 5 if chosen is Rule.FIVE_TO_THREE else 3, "kernel",
                         *LONE_KERNELS)
         channels = _whole(channels if channels is not None else 64, "channels", 1, LONE_MAX)

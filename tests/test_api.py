@@ -82,6 +82,7 @@ def test_factorize_is_at_the_top_level_as_the_readme_says():
     (lambda: ic.factorize(rule="3x3"), "unknown rule '3x3'; choices: 5x5-to-3x3, nxn-to-1xn"),
     (lambda: ic.factorize(rule="nxn-to-1xn", kernel=1), "kernel must be a whole number from 2 to 15"),
     (lambda: ic.factorize(channels=0), "channels must be"),
+    (lambda: ic.factorize(module="3a"), "module '3a' picks a part of a network: give the network"),
     (lambda: ic.factorize("googlenet", device="h100-sxm", batch=1 << 17), "batch must be"),
     (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, objective="latency"), "unknown objective"),
     (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, sort="speed"), "unknown sort 'speed'"),

@@ -42,6 +42,15 @@ def test_lone_layer_command_states_the_claims():
     assert any("2/3 = 67%" in note for note in doc["sections"][0]["notes"])
 
 
+def test_the_lone_layer_form_and_a_network_s_options_do_not_mix():
+    # --module without NAME used to be ignored: the lone 5x5 was shown, exit 0
+    result = CliRunner().invoke(cli, ["factorize", "--module", "3a"])
+    assert result.exit_code == 4
+    assert "--module picks a part of a network: give NAME, or leave --module out" in result.output
+    result = CliRunner().invoke(cli, ["factorize", "googlenet", "--kernel", "3"])
+    assert result.exit_code == 4 and "--kernel describe the lone layer form: give them without NAME" in result.output
+
+
 def test_googlenet_3a_5x5_branch_rewritten():
     doc = _json("factorize", "googlenet", "--module", "3a")
     rows = {r["part"]: r for r in doc["sections"][0]["rows"]}

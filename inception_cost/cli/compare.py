@@ -98,6 +98,9 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
                 if value is not None]
         if lone:
             raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
+    elif module is not None:
+        raise UsageError("--module picks a part of a network: give NAME, or leave --module out for the lone"
+                         " layer form")
     result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels,
                            size=size, convention=convention, train=train, device=device,
                            dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
