@@ -146,6 +146,20 @@ def test_calibrate_writes_a_profile_that_loads(tmp_path):
     assert again.exit_code == 5 and "already exists" in again.output
 
 
+def test_calibrate_on_the_h100_file_writes_the_built_in_profile(tmp_path):
+    """The README's command reproduces `h100-measured` (benchmarks/gpu/fit_profiles.py):
+    the same cases, base, evaluations and fit, so every latency parameter and peak as the
+    profile file writes them (4 significant digits)."""
+    out = tmp_path / "mine.yaml"
+    result = CliRunner().invoke(cli, ["calibrate", str(DATA), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1,500 evaluations per layout" in result.output
+    mine, builtin_profile = load_device(str(out)), load_device("h100-measured")
+    assert mine.peak_tflops == builtin_profile.peak_tflops
+    assert mine.bandwidth_gbs == builtin_profile.bandwidth_gbs
+    assert mine.latency == builtin_profile.latency
+
+
 def test_bf16_cases_fit_an_efficiency_of_their_own(tmp_path):
     """Another GPU's file may measure bf16 (measure_latency.py --modes ...,bf16): its convs
     then get their own efficiency; without bf16 cases bf16 takes fp16's."""
@@ -284,9 +298,10 @@ def test_a_fit_s_work_is_bounded_whatever_the_file():
     def cases(kernels: int, groups: int) -> list:
         return [SimpleNamespace(distinct=[None] * (kernels // groups), group=str(g)) for g in range(groups)]
 
-    assert bounded_work(cases(2_100, 4), 1500, cross=True) == (1500, 4)  # the H100 file: as asked
-    assert bounded_work(cases(10_000, 4), 1500, cross=False) == (320, 4)  # 3,200,000 // 10,000
-    assert bounded_work(cases(20_000, 4), 1500, cross=False)[0] == 160  # at the file limit
+    assert bounded_work(cases(2_364, 4), 1500, cross=True) == (1500, 4)  # the H100 file: as asked
+    assert bounded_work(cases(10_000, 4), 1500, cross=False) == (360, 4)  # 3,600,000 // 10,000
+    assert bounded_work(cases(20_000, 4), 1500, cross=False)[0] == 180  # at the file limit
+    assert cal.evaluations_for(cases(20_000, 4), 1500) == 180  # what `fit` itself makes
     with pytest.raises(UsageError, match="13 groups, more than the 12"):
         bounded_work(cases(1_300, 13), 1500, cross=True)
 
