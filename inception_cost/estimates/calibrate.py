@@ -22,6 +22,7 @@ from typing import Any
 from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.fitting import nelder_mead
+from inception_cost.estimates.kernels import Op
 from inception_cost.estimates.latency import Latency, Math, Model, Precision
 from inception_cost.estimates.measurements import Case, Measured
 
@@ -140,12 +141,15 @@ def fit_loss(device: Device, cases: Sequence[Case]) -> float:
     return log_error(device, cases) + shape_prior(device.latency) / len(cases)
 
 
-# A fit prices every distinct kernel once per evaluation, twice over (both layouts): about
-# 4 µs each on this project's 2-core machine. The budget keeps any file's fit near 30 s
-# and gives the H100 file (2,364 kernels) the 1,500 evaluations its built-in profile was
-# fitted with; more groups than MAX_FOLDS would make a cross-validation as many fits.
+# A fit prices every distinct kernel once per evaluation, twice over (both layouts): on
+# this project's 2-core machine about 4.2 µs for a conv or linear kernel (its tiles and
+# waves) and 0.4 µs for any other. The budget keeps any file's fit near 30 s and gives
+# the H100 file (2,364 kernels, 1,116 of them GEMMs: 16 s) the 1,500 evaluations its
+# built-in profile was fitted with; more groups than MAX_FOLDS would make a
+# cross-validation as many fits.
 KERNEL_EVALUATIONS = 3_600_000
-SECONDS_PER_KERNEL_EVALUATION = 2 * 4.2e-6
+SECONDS_PER_GEMM_EVALUATION = 2 * 4.2e-6
+SECONDS_PER_OTHER_EVALUATION = 2 * 0.4e-6
 MAX_FOLDS = 12
 
 
@@ -172,7 +176,11 @@ def bounded_work(cases: Sequence[Case], evaluations: int, cross: bool) -> tuple[
 
 
 def seconds_per_fit(cases: Sequence[Case], evaluations: int) -> float:
-    return evaluations * sum(len(c.distinct) for c in cases) * SECONDS_PER_KERNEL_EVALUATION
+    """About how long a fit of `cases` takes on this project's 2-core machine."""
+    kernels = [k for c in cases for k, _ in c.distinct]
+    gemms = sum(k.op is Op.GEMM for k in kernels)
+    return evaluations * (gemms * SECONDS_PER_GEMM_EVALUATION
+                          + (len(kernels) - gemms) * SECONDS_PER_OTHER_EVALUATION)
 
 
 def fit(device: Device, cases: Sequence[Case], max_evals: int = 1500) -> Device:
