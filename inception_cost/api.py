@@ -235,14 +235,18 @@ def _axes(vary: object) -> list[Axis]:
     return axes
 
 
-def _estimate_options(dtype: str, batch: int, optimizer: str) -> None:
-    """The element type, batch and optimizer of a time estimate, checked before any work."""
+def _estimate_options(dtype: str, batch: int, optimizer: str, train: bool = False, tf32: bool = True) -> None:
+    """The element type, batch, optimizer and maths of a time estimate, checked before any
+    work; a training step in a dtype nobody trains in is refused, as the command line does."""
     from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
-    from inception_cost.estimates.training import Optimizer
+    from inception_cost.estimates.training import Optimizer, check_trainable
 
-    _choice(Dtype, dtype, "dtype")
+    kind = _choice(Dtype, dtype, "dtype")
     _whole(batch, "batch", 1, MAX_BATCH)
     _choice(Optimizer, optimizer, "optimizer")
+    if _flag(train, "train"):
+        check_trainable(kind)
+    _flag(tf32, "tf32")
 
 
 def load(model: Model, variant: str = REDUCED, *, skip_unknown: bool = False) -> Network:
@@ -309,16 +313,16 @@ class Comparison(_Renderable):
 
 def compare(a: Model, b: Model, *, module: str | None = None, convention: str = "torchvision",
             train: bool = False, device: str | None = None, dtype: str = "fp16",
-            batch: int = 1, skip_unknown: bool = False, optimizer: str = "sgd") -> Comparison:
+            batch: int = 1, skip_unknown: bool = False, optimizer: str = "sgd", tf32: bool = True) -> Comparison:
     """Compare two networks, or one module of each (`module`: a path or name).
 
     `naive` and `reduced` name GoogLeNet's inception module without and with its 1x1
     reductions (the paper's Figure 2), at the input the module has in the network;
     `module` defaults to 3a for them. With `device`, rows get estimated times: of a
     forward pass, or with `train` of one training step (`optimizer`'s update in the
-    network totals).
+    network totals); `tf32=False` runs fp32 convs in plain fp32.
     """
-    _estimate_options(dtype, batch, optimizer)
+    _estimate_options(dtype, batch, optimizer, train, tf32)
     module, device = None if module is None else _part(module), _device(device)
     train = _flag(train, "train")
     names = (str(a), str(b))
@@ -338,7 +342,7 @@ def compare(a: Model, b: Model, *, module: str | None = None, convention: str = 
         # the naive module is analysed alone: its input needs the gradient it has in the network
         alone = (str(a) == NAIVE, str(b) == NAIVE)
         timing = _timing(sides[0].analysis, sides[1].analysis, device, dtype, batch,
-                         optimizer if train else None, alone)
+                         optimizer if train else None, alone, tf32)
     return Comparison(sides[0], sides[1], _display(a), _display(b), timing)
 
 
@@ -366,7 +370,7 @@ def _variant_module(which: str, module: str, reference: Cost) -> Cost:
 
 
 def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int, optimizer: str | None = None,
-            input_gradient: tuple[bool, bool] = (False, False)) -> Any:
+            input_gradient: tuple[bool, bool] = (False, False), tf32: bool = True) -> Any:
     """Both sides' times on `device`: a forward pass, or with an optimizer one training
     step, as `roofline --train` and `sweep --train` time it."""
     from inception_cost.estimates.devices import load_device
@@ -379,9 +383,9 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int, optim
     kind = Dtype(dtype)
     step = Optimizer(optimizer) if optimizer else None
     what = f", one training step (forward, backward; the {optimizer} update in a network's total)" if step else ""
-    return Timing(node_timer(a, hardware, kind, batch, step, input_gradient[0]),
-                  node_timer(b, hardware, kind, batch, step, input_gradient[1]),
-                  f"{hardware.name}, {dtype}, batch {batch}{what}", optimizer)
+    return Timing(node_timer(a, hardware, kind, batch, step, input_gradient[0], tf32),
+                  node_timer(b, hardware, kind, batch, step, input_gradient[1], tf32),
+                  f"{hardware.name}, {hardware.precision(kind, tf32)}, batch {batch}{what}", optimizer)
 
 
 # ---- factorisation ----------------------------------------------------------------------------
@@ -412,16 +416,17 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
               kernel: int | None = None, channels: int | None = None, size: int | None = None,
               convention: str = "torchvision", train: bool = False, device: str | None = None,
               dtype: str = "fp16", batch: int = 1, skip_unknown: bool = False,
-              optimizer: str = "sgd") -> Factorization:
+              optimizer: str = "sgd", tf32: bool = True) -> Factorization:
     """Rewrite convolutions as the Inception v2/v3 paper does (`5x5-to-3x3`, `nxn-to-1xn`),
     in a whole network or one part of it (`module`: a module, branch or layer, by path or
     name; a layer is shown within the part that holds it, as two layers replace it);
     without a model, one C -> C conv (kernel, default 5 or 3; channels, 64; size, 28) shows
-    the textbook ratios. With `device`, estimated times: of a forward pass, or with `train` of one training step."""
+    the textbook ratios. With `device`, estimated times: of a forward pass, or with `train`
+    of one training step (`tf32=False`: fp32 convs in plain fp32)."""
     from inception_cost.transforms.factorize import LONE_KERNELS, LONE_MAX, Rule, factorize_network, lone_layer
 
     chosen = _choice(Rule, rule, "rule")
-    _estimate_options(dtype, batch, optimizer)
+    _estimate_options(dtype, batch, optimizer, train, tf32)
     module, device, train = None if module is None else _part(module), _device(device), _flag(train, "train")
     if model is None:
         if module is not None:  # it used to be ignored: the lone layer was shown as if it were that part
@@ -454,7 +459,7 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
         after = after.module(shown.path)
     # a lone conv stands for one inside a network: its input needs a gradient in training
     timing = (_timing(whole.analysis, after_analysis, device, dtype, batch, optimizer if train else None,
-                      (model is None, model is None)) if device else None)
+                      (model is None, model is None), tf32) if device else None)
     return Factorization(before, after, chosen.value, count, model is None, timing, part if module else None)
 
 
@@ -490,17 +495,18 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
           budget_params: int | None = None, top: int = 20, sort: str | None = None,
           pareto_only: bool = False, device: str | None = None, dtype: str = "fp16", batch: int = 1,
           objective: str | None = None, budget_time: float | None = None,
-          optimizer: str = "sgd", skip_unknown: bool = False) -> Sweep:
+          optimizer: str = "sgd", skip_unknown: bool = False, tf32: bool = True) -> Sweep:
     """Every combination of `vary`'s values for the arguments of one module instance.
 
     With `device` (or `objective="time"`, or `budget_time` in seconds) every variant is also
     timed on the device profile (default h100-sxm) and the Pareto front includes time; with
-    `train`, each time is one training step's (forward, backward, the `optimizer`'s update).
+    `train`, each time is one training step's (forward, backward, the `optimizer`'s update);
+    `tf32=False` runs fp32 convs in plain fp32.
     `sort` defaults to the objective, else MACs; given both, they must agree."""
     from inception_cost.reports.sweep import sort_key
     from inception_cost.transforms.sweep import run
 
-    _estimate_options(dtype, batch, optimizer)
+    _estimate_options(dtype, batch, optimizer, train, tf32)
     module, device, axes = _part(module), _device(device), _axes(vary)
     train, pareto_only = _flag(train, "train"), _flag(pareto_only, "pareto_only")
     sort = sort_key(sort, objective).value
@@ -520,7 +526,7 @@ def sweep(model: Model, module: str, vary: Mapping[str, Iterable[int]], *,
         from inception_cost.transforms.sweep_time import time_variants
 
         timing = time_variants(result, whole.analysis, load_device(device or "h100-sxm"), Dtype(dtype), batch,
-                               optimizer=Optimizer(optimizer) if train else None)
+                               optimizer=Optimizer(optimizer) if train else None, tf32=tf32)
     return Sweep(result, dict(budget_macs=budget_macs, budget_params=budget_params, top=top,
                               sort=sort, pareto_only=pareto_only, timing=timing, budget_time=budget_time))
 

@@ -41,7 +41,7 @@ def test_the_fitted_h100_profile_on_its_own_measurements():
     for mode in ("fp32", "tf32", "fp16"):
         errors = [math.log(r["error"]) for r in pairs["rows"] if r["mode"] == mode]
         assert len(errors) == 16 and by_mode[mode] == pytest.approx(math.exp(sum(map(abs, errors)) / 16))
-    assert [round(by_mode[m], 2) for m in ("fp32", "tf32", "fp16")] == [1.42, 1.27, 1.18]
+    assert [round(by_mode[m], 2) for m in ("fp32", "tf32", "fp16")] == [1.42, 1.27, 1.19]
     first = worst["rows"][0]  # h100_latency.json: 36.25 µs measured; the model's tiles say 3.4x that
     assert (first["case"], first["mode"], first["batch"]) == ("3a_naive_branch_5x5", "fp32", 1)
     assert first["measured_us"] == pytest.approx(36.252, abs=1e-3) and first["ratio"] > 3
@@ -156,7 +156,7 @@ def test_a_narrow_terminal_keeps_each_table_s_error(width):
     assert "1.29x" in pairs  # no pair's own error is 1.29x: the total's
     assert "estimated / measured" not in " ".join(pairs.split("Not shown")[1:])
     cases_part = screen[screen.index("The cases furthest"):]
-    assert "3.40x" in cases_part and "estimate / measured" not in " ".join(cases_part.split("Not shown")[1:])
+    assert "3.35x" in cases_part and "estimate / measured" not in " ".join(cases_part.split("Not shown")[1:])
     assert max(len(line) for line in screen.splitlines()) <= width
 
 

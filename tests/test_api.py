@@ -71,6 +71,9 @@ def test_factorize_is_at_the_top_level_as_the_readme_says():
     assert (result.before.macs, result.after.macs, result.rewritten) == (12_443_648, 13_246_464, 1)
 
 
+SWEEP_3A = ("googlenet", "3a")
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: ic.compare("naive", "reduced", device="h100-sxm", batch=0),
      "batch must be a whole number from 1 to 65,536, not 0"),
@@ -90,15 +93,19 @@ def test_factorize_is_at_the_top_level_as_the_readme_says():
     (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, budget_macs=-5), "budget_macs must be"),
     (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, budget_time=float("nan")), "budget_time is in"),
     (lambda: ic.sweep("googlenet", "3a", {"#5x5 reduce": [4, 8]}, device="h100-sxm", batch=0), "batch must be"),
+    # a training step in int8: the command line refuses it (its time has a device by default)
+    (lambda: ic.compare("naive", "reduced", train=True, dtype="int8"), "a training step runs in"),
+    (lambda: ic.factorize("googlenet", train=True, dtype="int8"), "a training step runs in"),
+    (lambda: ic.sweep(*SWEEP_3A, {"#5x5 reduce": [4]}, train=True, dtype="int8"), "a training step runs in"),
+    (lambda: ic.compare("naive", "reduced", tf32="no"), "tf32 must be True or False"),
+    # a training-only part without train: say so, not "did you mean 5a/1x1"
+    (lambda: ic.analyse("googlenet").module("aux1"), "'aux1' in googlenet runs only in training"),
 ])
 def test_arguments_the_command_line_refuses_the_api_refuses(call, message):
     # a negative batch used to give times (and a time ratio) as if it were a batch
     with pytest.raises(UsageError) as error:
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
-
-
-SWEEP_3A = ("googlenet", "3a")
 
 
 @pytest.mark.parametrize("call, message", [

@@ -83,6 +83,36 @@ def test_layout_copies_only_on_tensor_cores_and_windows(tmp_path):
     assert [t.launches for t in estimate(a, device, Dtype.FP32, 1, tf32=False)] == [2, 2]
 
 
+def test_layout_copies_are_memory_time_and_bytes_not_fixed_cost(tmp_path):
+    """The NCHW <-> NHWC copies around a tensor-core conv read and write its input and
+    output once each way: their time is in the row's memory time and their bytes in its
+    bytes moved; the fixed cost is the three launches' alone (it used to hold the copies'
+    traffic, so it changed with the bandwidth)."""
+    device = _toy(tmp_path, PROFILE + "  layout_copies: true\n")
+    a = net("input: 8x8x16\nlayers:\n  - conv: {filters: 32, kernel: 3, padding: 0, bias: false}\n")
+    (row,) = estimate(a, device, Dtype.FP16, 2)
+    (conv,) = row.kernels
+    activations = (8 * 8 * 16 + 6 * 6 * 32) * 2 * 2  # input and output, fp16, batch 2
+    weights = 16 * 9 * 32 * 2
+    assert conv.launches == 3 and conv.fixed_s == pytest.approx(3 * 1e-6 + 2e-6)
+    assert conv.copy_s == pytest.approx(2 * activations / 1e12)
+    assert row.bytes_moved == 3 * activations + weights
+    assert row.memory_s == pytest.approx((activations + weights) / 1e12 + 2 * activations / 1e12)
+    assert row.seconds == pytest.approx(max(conv.compute_s, conv.memory_s) + conv.copy_s + conv.fixed_s)
+
+
+def test_a_linear_layer_runs_skinny_tiles_and_splits_its_reduction(tmp_path):
+    """cuBLAS on a batch of 2 does not compute 126 empty rows of a 128-row tile: a linear
+    layer's tiles are at most the batch rounded up to 8 rows, and its reduction is split
+    across the SMs its tiles leave idle (Keras's 262,144 -> 10 dense layer took 5,840 µs
+    on one tile before)."""
+    a = net("input: 1x1x4096\nlayers:\n  - linear: {out: 256, bias: false}\n")
+    (row,) = estimate(a, _toy(tmp_path), Dtype.FP16, batch=2)
+    # 8 x 128 tiles: 1 x 2 of them on 4 SMs, so K = 4096 splits in 2; one wave of 2 x 8 x 128 x 2048
+    per_sm = 100e12 * 0.5 / 4
+    assert row.compute_s == pytest.approx(2 * 8 * 128 * 2048 / per_sm)
+
+
 @pytest.mark.parametrize("line, message", [
     ("  tiles: [[128]]", "pairs"),
     ("  efficiency: {fp64: 1}", "maps maths"),
@@ -324,5 +354,5 @@ def test_a_training_batch_norm_s_statistics_read_is_in_its_bytes_moved():
     for t in (half, full):  # every byte it moves, at the bandwidth its kernels stream at
         model = device.model(device.precision(Dtype.BF16 if t is half else Dtype.FP32))
         streamed = sum(k.memory_s * (model.bandwidth if k.kernel.op is Op.GEMM else model.stream)
-                       for k in t.kernels)
+                       + k.copy_s * model.stream for k in t.kernels)  # a GEMM's layout copies stream
         assert streamed == pytest.approx(t.bytes_moved)

@@ -179,13 +179,13 @@ def test_compare_rows_add_up_to_the_module_time_with_the_concat_copy():
     doc = _json("compare", "naive", "reduced")
     section = doc["sections"][0]
     copy = next(r for r in section["rows"] if r["path"] == "concat_1")
-    # the copy runs as roofline -m 3a shows it: no parameters or MACs, 2.38 / 2.22 µs
+    # the copy runs as roofline -m 3a shows it: no parameters or MACs, 2.55 / 2.39 µs
     assert copy["part"] == "concat copy" and copy["a_layers"] == "copy 28x28x416"
     assert (copy["a_params"], copy["a_macs"], copy["b_params"], copy["b_macs"]) == (0, 0, 0, 0)
-    assert (round(copy["a_time_us"], 2), round(copy["b_time_us"], 2)) == (2.38, 2.22)
+    assert (round(copy["a_time_us"], 2), round(copy["b_time_us"], 2)) == (2.55, 2.39)
     roofline = _json("roofline", "googlenet", "-m", "3a", "--device", "h100-sxm")["sections"][0]["rows"]
     assert copy["b_time_us"] == next(r["time_us"] for r in roofline if r["path"] == "3a/concat_1")
-    for side, total in (("a", 61.66), ("b", 72.06)):
+    for side, total in (("a", 62.45), ("b", 72.42)):
         rows, shown = _rows_add_up(section, side)
         assert rows == pytest.approx(shown, rel=1e-12) and round(shown, 2) == total
     # the time ratio is in the totals too, beside params and macs
@@ -201,14 +201,14 @@ def test_factorize_and_an_add_keep_their_own_work_as_rows():
     for side in ("a", "b"):
         rows, shown = _rows_add_up(section, side)
         assert rows == pytest.approx(shown, rel=1e-12)
-    assert round(section["total"]["b_time_us"], 2) == 84.52
-    # a ResNet block's addition is neither path's: a row of its own (3.55 µs on h100-sxm)
+    assert round(section["total"]["b_time_us"], 2) == 85.09
+    # a ResNet block's addition is neither path's: a row of its own (3.73 µs on h100-sxm)
     section = _json("compare", "resnet50", "resnet50", "-m", "layer1_0")["sections"][0]
     assert [r["path"] for r in section["rows"]] == ["body", "downsample", "add_1/elementwise_add_1", "relu_1"]
-    assert round(section["rows"][2]["a_time_us"], 2) == 3.55 and section["rows"][2]["a_macs"] == 0
+    assert round(section["rows"][2]["a_time_us"], 2) == 3.73 and section["rows"][2]["a_macs"] == 0
     rows, shown = _rows_add_up(section, "a")
     # fp16 at batch 1: each of the block's batch norms takes three launches
-    assert rows == pytest.approx(shown, rel=1e-12) and round(shown, 2) == 62.83
+    assert rows == pytest.approx(shown, rel=1e-12) and round(shown, 2) == 64.05
 
 
 def test_without_times_a_comparison_lists_only_its_parts():
@@ -250,3 +250,24 @@ def test_compare_and_factorize_with_train_time_a_training_step():
     assert whole["totals"]["before"]["seconds"] * 1e6 == pytest.approx(step["total"]["time_us"])
 
 
+
+
+def test_no_tf32_reaches_every_timed_command():
+    """fp32 convs run on TF32 unless --no-tf32 says plain fp32: compare, factorize, sweep
+    and export take the flag as roofline does (they used to time TF32 whatever was asked,
+    and their notes said only "fp32"), and all give roofline's figure."""
+    fp32 = ["--dtype", "fp32", "--device", "h100-sxm"]
+    for flag, maths in (("--tf32", "fp32 (convs tf32, linear fp32)"), ("--no-tf32", "fp32 (convs fp32, linear fp32)")):
+        rows = _json("roofline", "googlenet", "-m", "3a", flag, *fp32)["sections"][0]["rows"]
+        module_us = sum(r["time_us"] for r in rows)
+        compared = _json("compare", "naive", "reduced", flag, *fp32)
+        assert compared["sections"][0]["total"]["b_time_us"] == pytest.approx(module_us, rel=1e-12)
+        assert any(maths in note for note in compared["sections"][0]["notes"])
+        factorized = _json("factorize", "googlenet", "-m", "3a", flag, *fp32)["sections"][0]
+        assert factorized["total"]["a_time_us"] == pytest.approx(module_us, rel=1e-12)
+        swept = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..16", flag, *fp32)["sections"][0]
+        assert swept["rows"][0]["time_us"] == pytest.approx(module_us, rel=1e-12)
+        assert any(maths in note for note in swept["notes"])
+    plain = _json("compare", "naive", "reduced", "--no-tf32", *fp32)["sections"][0]["total"]["b_time_us"]
+    tensor = _json("compare", "naive", "reduced", *fp32)["sections"][0]["total"]["b_time_us"]
+    assert (round(plain, 2), round(tensor, 2)) == (104.91, 77.71)  # its convs on CUDA cores, not tensor cores

@@ -110,6 +110,28 @@ def test_the_roofline_has_one_point_per_layer_with_arithmetic(googlenet_page: Pa
     assert len(roof) == 1
 
 
+@pytest.mark.parametrize("tf32, roof", [([], 494.7e12), (["--no-tf32"], 66.9e12)])
+def test_an_fp32_roofline_is_drawn_under_the_peak_its_convs_run_at(tf32: list[str], roof: float) -> None:
+    """PyTorch runs fp32 convs on TF32 unless told not to: the plot's roof is the peak of
+    the convs' math (h200: TF32 494.7, plain fp32 66.9 TFLOP/s), as `roofline` prices them.
+    It used to be the fp32 peak whatever the convs ran in."""
+    page = Page()
+    page.feed(run(["export", "googlenet", "-f", "html", "--device", "h200", "--dtype", "fp32", "--batch", "8",
+                   *tf32]))
+    points = page.having("circle", class_="point")
+    assert max(float(p["data-attainable"]) for p in points) == pytest.approx(roof, rel=1e-5)
+    shown = "".join(page.text)
+    assert ("fp32 (convs fp32, linear fp32)" if tf32 else "fp32 (convs tf32, linear fp32)") in shown
+
+
+@pytest.mark.parametrize("fmt", ["html", "svg", "markdown"])
+def test_export_refuses_a_dtype_its_device_has_no_peak_for(fmt: str) -> None:
+    """As roofline, compare, factorize and sweep do (exit 4): the HTML and SVG plot used
+    to end in an internal error, and Markdown, which draws no roofline, said nothing."""
+    result = CliRunner().invoke(cli, ["export", "googlenet", "-f", fmt, "--device", "t4", "--dtype", "bf16"])
+    assert result.exit_code == 4 and "device 't4' has no peak for bf16" in result.output
+
+
 def test_svg_is_the_charts_alone_as_one_document(tmp_path: Path) -> None:
     target = tmp_path / "charts.svg"
     run(["export", "googlenet", "-f", "svg", "-o", str(target)])

@@ -16,6 +16,7 @@ from inception_cost.cli.options import (
     report_options_with,
     say_skipped,
     skip_unknown_option,
+    tf32_option,
     train_option,
 )
 
@@ -48,10 +49,11 @@ def show(name: str, module: str | None, train: bool, convention: str, skip_unkno
 @train_option
 @convention_option
 @hardware_options()
+@tf32_option
 @skip_unknown_option
 @report_options_with("markdown")
 def export(name: str, train: bool, convention: str, skip_unknown: bool, device: str, dtype: str, batch: int,
-           fmt: str, output: str | None, force: bool) -> None:
+           tf32: bool, fmt: str, output: str | None, force: bool) -> None:
     """The whole report as one document: the network table, each module's branches,
     and the counting convention. Markdown (the default) draws each module as a Mermaid
     diagram; html is one self-contained page with pictures (MACs per module by branch,
@@ -65,16 +67,18 @@ def export(name: str, train: bool, convention: str, skip_unknown: bool, device: 
       inception-cost export inception-v3 -f svg -o charts.svg
     """
     from inception_cost import api
+    from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.memory import Dtype
     from inception_cost.reports.network import export_report
 
+    hardware = load_device(device)  # checked whatever the format: a device or dtype it would refuse is refused
+    hardware.check_dtype(Dtype(dtype))
     net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
     roofline = None
     if fmt in ("html", "svg"):
-        from inception_cost.estimates.devices import load_device
-        from inception_cost.estimates.memory import Dtype
         from inception_cost.reports.figures import roofline_figure
 
-        roofline = roofline_figure(net.analysis, load_device(device), Dtype(dtype), batch)
+        roofline = roofline_figure(net.analysis, hardware, Dtype(dtype), batch, tf32)
     emit(export_report(net.analysis, roofline), fmt, output, force)
 
 

@@ -13,6 +13,7 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
+    tf32_option,
     training_options,
 )
 from inception_cost.errors import UsageError
@@ -29,10 +30,12 @@ RULES = tuple(r.value for r in Rule)
 @training_options
 @convention_option
 @hardware_options()
+@tf32_option
 @skip_unknown_option
 @report_options
 def compare(a: str, b: str, module: str | None, train: bool, optimizer: str, convention: str, device: str,
-            dtype: str, batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+            dtype: str, batch: int, tf32: bool, skip_unknown: bool, fmt: str, output: str | None,
+            force: bool) -> None:
     """Compare two architectures, or the naive and 1x1-reduced inception module.
 
     A and B are built-in names or YAML files; `naive` and `reduced` are GoogLeNet's
@@ -49,7 +52,7 @@ def compare(a: str, b: str, module: str | None, train: bool, optimizer: str, con
     from inception_cost import api
 
     comparison = api.compare(a, b, module=module, convention=convention, train=train, device=device,
-                             dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
+                             dtype=dtype, batch=batch, tf32=tf32, skip_unknown=skip_unknown, optimizer=optimizer)
     say_skipped(comparison.a.analysis.network, comparison.b.analysis.network)
     report = comparison.report()
     if train and module:
@@ -73,11 +76,12 @@ def compare(a: str, b: str, module: str | None, train: bool, optimizer: str, con
 @training_options
 @convention_option
 @hardware_options()
+@tf32_option
 @skip_unknown_option
 @report_options
 def factorize(name: str | None, module: str | None, rule: str, kernel: int | None, channels: int | None,
               size: int | None, train: bool, optimizer: str, convention: str, device: str, dtype: str,
-              batch: int, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+              batch: int, tf32: bool, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Rewrite convolutions as the Inception v2/v3 paper does, and show the cost before
     and after: 5x5 into two stacked 3x3, or n x n into 1 x n then n x 1.
 
@@ -103,7 +107,7 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
                          " layer form")
     result = api.factorize(name, rule=rule, module=module, kernel=kernel, channels=channels,
                            size=size, convention=convention, train=train, device=device,
-                           dtype=dtype, batch=batch, skip_unknown=skip_unknown, optimizer=optimizer)
+                           dtype=dtype, batch=batch, tf32=tf32, skip_unknown=skip_unknown, optimizer=optimizer)
     say_skipped(result.before.analysis.network)
     emit(result.report(), fmt, output, force)
 

@@ -14,6 +14,7 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
+    tf32_option,
 )
 
 
@@ -55,8 +56,7 @@ def memory(name: str, module: str | None, train: bool, optimizer: str, dtype: st
 @architecture_argument()
 @module_option("Only this part (a module, a branch or one layer), layer by layer, by name or path.")
 @click.option("--layers", is_flag=True, help="One row per layer (default: per top-level row).")
-@click.option("--tf32/--no-tf32", default=True, show_default=True,
-              help="fp32 convs on TF32 tensor cores (PyTorch's default for cuDNN).")
+@tf32_option
 @click.option("--train", is_flag=True,
               help="One training step: forward, backward (input and weight gradients) and the optimizer"
                    " update, with the training-only parts (auxiliary classifiers).")

@@ -136,6 +136,13 @@ def hardware_options(default_device: str | None = DEFAULT_DEVICE) -> Callable[[F
     return wrap
 
 
+def tf32_option(func: F) -> F:
+    """--tf32/--no-tf32: the maths of fp32 convs in a time estimate."""
+    return click.option("--tf32/--no-tf32", default=True, show_default=True,
+                        help="fp32 convs on TF32 tensor cores (PyTorch's default for cuDNN); --no-tf32:"
+                             " plain fp32.")(func)
+
+
 def wants_color(terminal: bool) -> bool:
     """Colour on a terminal; NO_COLOR (https://no-color.org) turns it off, FORCE_COLOR on."""
     import os

@@ -17,6 +17,7 @@ from inception_cost.cli.options import (
     report_options,
     say_skipped,
     skip_unknown_option,
+    tf32_option,
     training_options,
 )
 from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
@@ -53,14 +54,15 @@ PROGRESS_FROM = 100_000  # variants: below this a sweep answers within about a s
               help="Element type for the time estimate.")
 @click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=1, show_default=True,
               help="Images per batch for the time estimate.")
+@tf32_option
 @training_options
 @convention_option
 @skip_unknown_option
 @report_options
 def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | None,
           budget_params: str | None, top: int, sort: str | None, pareto_only: bool, objective: str | None,
-          budget_time: str | None, device: str | None, dtype: str, batch: int, train: bool, optimizer: str,
-          convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
+          budget_time: str | None, device: str | None, dtype: str, batch: int, tf32: bool, train: bool,
+          optimizer: str, convention: str, skip_unknown: bool, fmt: str, output: str | None, force: bool) -> None:
     """Every combination of some arguments of one module instance: the module's and the
     whole network's parameters and MACs for each, the Pareto front, a budget filter.
 
@@ -104,7 +106,7 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
 
         timing = sweep_time.time_variants(result, net.analysis, load_device(device or DEFAULT_DEVICE),
                                           Dtype(dtype), batch,
-                                          optimizer=Optimizer(optimizer) if train else None)
+                                          optimizer=Optimizer(optimizer) if train else None, tf32=tf32)
     emit(sweep_report(result, budget_macs=budgets[0], budget_params=budgets[1], top=top, sort=key,
                       pareto_only=pareto_only, timing=timing, budget_time=seconds), fmt, output, force)
 

@@ -19,7 +19,7 @@ from inception_cost.core.shapes import MAX_SIZE, Shape
 from inception_cost.core.symbolic import Symbol, check_range
 from inception_cost.core.terms import STORED_TERMS, Term
 from inception_cost.core.tree import COST_FIELDS, MAX_NAME, CostNode, Role
-from inception_cost.errors import ArchitectureError, ShapeError, shorten
+from inception_cost.errors import ArchitectureError, ShapeError, UsageError, shorten
 from inception_cost.graph.nodes import Item, Layer, Network
 from inception_cost.structures import BY_ITEM, BY_ROLE
 from inception_cost.structures.base import join
@@ -48,6 +48,10 @@ class Analysis:
 
     def find(self, query: str) -> CostNode:
         """The node `--module` names: a path or a unique module name (UsageError if none)."""
+        head = query.strip().strip("/").split("/")[0]
+        if not self.train and head in self.training_only and self.root.find(query) is None:
+            raise UsageError(f"'{head}' in {self.network.name} runs only in training (an auxiliary classifier):"
+                             " add --train (train=True in the API) to count it")
         return self.root.find_or_fail(query, self.network.name)
 
 

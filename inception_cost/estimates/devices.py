@@ -45,6 +45,12 @@ class Device:
         return Model({k: v * 1e12 for k, v in self.peak_tflops.items()}, self.bandwidth, latency,
                      precision.on(self.peak_tflops))
 
+    def check_dtype(self, dtype: Dtype) -> None:
+        """A time estimate in `dtype` needs its peak here (bf16 on a T4 has none)."""
+        if dtype.value not in self.peak_tflops:
+            raise UsageError(f"device '{self.name}' has no peak for {dtype.value}"
+                             f" (it has: {', '.join(self.peak_tflops)})")
+
     def peak_flops(self, dtype: str) -> float:
         return self.peak_tflops[dtype] * 1e12
 

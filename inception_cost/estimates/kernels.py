@@ -77,7 +77,10 @@ class Kernel:
 
     @property
     def macs(self) -> int:
-        return self.m * self.n * self.k if self.op is Op.GEMM else 0
+        """Per image: a GEMM's M x N x K, a depthwise conv's window products."""
+        if self.op is Op.GEMM:
+            return self.m * self.n * self.k
+        return self.work if self.op is Op.DEPTHWISE else 0
 
     @property
     def winograd_shape(self) -> bool:

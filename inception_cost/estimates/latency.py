@@ -7,7 +7,9 @@ the tile size that is fastest (as cuDNN's autotuner picks), where a tile reaches
 operands more often). The rate is the profile's peak for the math used (fp32, TF32,
 bf16, fp16) times its conv `efficiency`; 1 x n windows run at `wide_efficiency`,
 windows larger than 3x3 at (9 / (kh x kw))^`window_exponent`; 3x3/1 convs may run as
-Winograd (`winograd`, a speed-up per math). Every kernel costs `kernel_us` (launch,
+Winograd (`winograd`, a speed-up per math). A linear layer's tiles are no taller than
+its batch rounded up to 8, and it splits its reduction across SMs its tiles leave idle
+(cuBLAS), as a weight gradient does. Every kernel costs `kernel_us` (launch,
 ramp-up, tail) and a GEMM `gemm_us` more, and takes at least its bytes / bandwidth.
 Elementwise, copy and pool kernels move their bytes at `bandwidth_efficiency` of the
 bandwidth; pools also read `pool_gops` window elements per ns. Batch norm in bf16/fp16
@@ -16,7 +18,8 @@ which cuDNN's batch norm refuses, so PyTorch runs its own, which copies the runn
 to fp32 and computes 1/sqrt(var + eps) before its pass (in a training step: reads its
 input for the batch's mean and variance, then updates the running statistics); in fp32,
 cuDNN's: one kernel. On tensor cores, an NCHW conv with a window larger than 1x1
-transposes its input and output (`layout_copies`).
+transposes its input and output (`layout_copies`: two more launches, and their passes
+over the activations, serial with it).
 Depthwise convs run on CUDA cores at `depthwise_efficiency` of the fp32 peak. A profile
 without a `latency` section is the plain roofline.
 """
@@ -100,13 +103,14 @@ class KernelTime:
     kernel: Kernel
     compute_s: float
     memory_s: float
-    fixed_s: float
+    fixed_s: float  # the launches' fixed cost
     launches: int = 1
-    bytes_moved: int = 0  # what it reads and writes on the whole batch, its weights included
+    copy_s: float = 0.0  # its layout copies' passes over the activations, before and after it
+    bytes_moved: int = 0  # what it reads and writes on the whole batch: weights and layout copies included
 
     @property
     def seconds(self) -> float:
-        return max(self.compute_s, self.memory_s) + self.fixed_s
+        return max(self.compute_s, self.memory_s) + self.copy_s + self.fixed_s
 
 
 class Model:
@@ -128,12 +132,24 @@ class Model:
         return peak * self.latency.efficiency.get(m.value, 1.0)
 
     def time(self, k: Kernel, batch: int) -> KernelTime:
-        return KernelTime(k, *self.parts(k, batch), bytes_moved=self.bytes_moved(k, batch))
+        copied = self.copy_bytes(k, batch)
+        return KernelTime(k, *self.parts(k, batch), bytes_moved=self.bytes_moved(k, batch) + copied)
 
     def bytes_moved(self, k: Kernel, batch: int) -> int:
         """What one kernel reads and writes on a whole batch, its weights included: the
         bytes its memory time is priced on."""
         return k.activation_bytes(self.size, batch) + self.statistics_bytes(k, batch) + k.weights * self.size
+
+    def layout_copies(self, k: Kernel) -> bool:
+        """On tensor cores an NCHW conv with a window over 1x1 runs NHWC between two
+        transposes (its input's and its output's)."""
+        if k.op is not Op.GEMM or not self.latency.layout_copies or (k.kh == 1 and k.kw == 1):
+            return False
+        return (self.precision.matmul if k.linear else self.precision.conv) is not Math.FP32
+
+    def copy_bytes(self, k: Kernel, batch: int) -> int:
+        """What the layout copies read and write: the input and the output, once each way."""
+        return 2 * k.activation_bytes(self.size, batch) if self.layout_copies(k) else 0
 
     def own_norm(self, k: Kernel) -> bool:
         """A batch norm PyTorch runs itself (16-bit weights), not cuDNN's."""
@@ -145,29 +161,29 @@ class Model:
         return k.inputs * batch * self.size if k.statistics and self.own_norm(k) else 0
 
     def seconds(self, k: Kernel, batch: int) -> float:
-        compute, memory, fixed, _ = self.parts(k, batch)
-        return (compute if compute > memory else memory) + fixed
+        compute, memory, fixed, _, copies = self.parts(k, batch)
+        return (compute if compute > memory else memory) + copies + fixed
 
-    def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int]:
-        """(compute, memory, fixed seconds, launches) of one kernel on a whole batch."""
+    def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int, float]:
+        """(compute, memory, fixed seconds, launches, layout copies' seconds) of one kernel
+        on a whole batch."""
         lat = self.latency
         total = self.bytes_moved(k, batch)  # the weights, and a training batch norm's statistics read
         if k.op is Op.GEMM:
             m = self.precision.matmul if k.linear else self.precision.conv
             compute = self.gemm_seconds(k, batch, m)
-            fixed, launches = self.fixed + lat.gemm_us * 1e-6, 1
-            if lat.layout_copies and m is not Math.FP32 and (k.kh != 1 or k.kw != 1):
-                # NCHW -> NHWC of the input, NHWC -> NCHW of the output: two more passes
-                fixed += 2 * self.fixed + 2 * k.activation_bytes(self.size, batch) / self.stream
-                launches = 3
-            return compute, total / self.bandwidth, fixed, launches
+            fixed = self.fixed + lat.gemm_us * 1e-6
+            if self.layout_copies(k):  # NCHW -> NHWC of the input, NHWC -> NCHW of the output
+                return compute, total / self.bandwidth, fixed + 2 * self.fixed, 3, \
+                    self.copy_bytes(k, batch) / self.stream
+            return compute, total / self.bandwidth, fixed, 1, 0.0
         if k.op is Op.DEPTHWISE:
             compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
-            return compute, total / self.stream, self.fixed, 1
+            return compute, total / self.stream, self.fixed, 1, 0.0
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
         # PyTorch's own batch norm also copies the running mean and computes 1/std: two more launches
         launches = 3 if self.own_norm(k) else 1
-        return compute, total / self.stream, launches * self.fixed, launches
+        return compute, total / self.stream, launches * self.fixed, launches, 0.0
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
         lat = self.latency
@@ -181,9 +197,23 @@ class Model:
             (k.m * batch, k.n // k.groups, k.k)
         if not lat.sms:
             return 2 * rows * cols * depth * k.groups / rate / max(speedup, 1.0)
+        tiles = skinny(lat.tiles, rows) if k.linear else lat.tiles
         best = min(flops * (1 + lat.tile_overhead * edge)
-                   for flops, edge in tile_work(rows, cols, depth, k.groups, lat.sms, lat.tiles, k.batch_in_k))
+                   for flops, edge in tile_work(rows, cols, depth, k.groups, lat.sms, tiles,
+                                                k.batch_in_k or k.linear))
         return best * lat.sms / rate / max(speedup, 1.0)
+
+
+# the fewest rows a small-batch GEMM tile has (cuBLAS's kernels for a few rows)
+SKINNY_ROWS = 8
+
+
+@functools.lru_cache(maxsize=256)
+def skinny(tiles: tuple[tuple[int, int], ...], rows: int) -> tuple[tuple[int, int], ...]:
+    """A linear layer's tiles on `rows` rows (its batch): no taller than the rows rounded
+    up to 8, as cuBLAS runs a small batch without computing rows that are not there."""
+    height = max(SKINNY_ROWS, -(-rows // SKINNY_ROWS) * SKINNY_ROWS)
+    return tuple(dict.fromkeys((min(tm, height), tn) for tm, tn in tiles))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -191,8 +221,8 @@ def tile_work(rows: int, cols: int, depth: int, groups: int, sms: int,
               tiles: tuple[tuple[int, int], ...], split_k: bool = False) -> tuple[tuple[float, float], ...]:
     """Per tile size: (FLOPs one SM does over all waves, 1/tm + 1/tn); the part of the
     GEMM time that no fitted parameter changes (the fit calls this many times). With
-    `split_k` (weight gradients, whose reduction runs over the batch) the reduction is
-    cut into as many slices as fill the SMs."""
+    `split_k` (weight gradients, whose reduction runs over the batch, and linear layers,
+    which cuBLAS splits) the reduction is cut into as many slices as fill the SMs."""
     result = []
     for tm, tn in tiles:
         count = -(-rows // tm) * -(-cols // tn) * groups

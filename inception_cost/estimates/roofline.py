@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.terms import MAC_TERMS, STORED_TERMS
 from inception_cost.core.tree import CostNode, Role
-from inception_cost.errors import UsageError
 from inception_cost.estimates.devices import Device
-from inception_cost.estimates.kernels import Op, backward_kernels, kernels, optimizer_kernel
+from inception_cost.estimates.kernels import backward_kernels, kernels, optimizer_kernel
 from inception_cost.estimates.latency import KernelTime
 from inception_cost.estimates.memory import Dtype
 from inception_cost.estimates.training import Optimizer, check_trainable
@@ -50,7 +49,8 @@ class LayerTime:
 
     @property
     def memory_s(self) -> float:
-        return sum(k.memory_s for k in self.kernels)
+        """Its bytes at the bandwidth: the kernels' own, and their layout copies' passes."""
+        return sum(k.memory_s + k.copy_s for k in self.kernels)
 
     @property
     def overhead_s(self) -> float:
@@ -85,9 +85,7 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     with an optimizer, one training step: the backward kernels join their layers' entries
     and the optimizer's update of `node`'s parameters is an entry of its own, the last.
     A layer costs the same whatever `node` is. `input_gradient`: see `kernels.kernels`."""
-    if dtype.value not in device.peak_tflops:
-        raise UsageError(f"device '{device.name}' has no peak for {dtype.value}"
-                         f" (it has: {', '.join(device.peak_tflops)})")
+    device.check_dtype(dtype)
     if optimizer is not None:
         check_trainable(dtype)
     model = device.model(device.precision(dtype, tf32))
@@ -100,9 +98,8 @@ def estimate(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
     backward = backward_kernels(forward) if optimizer is not None else []
     for k in [*forward, *backward]:
         times.setdefault(id(k.owner), LayerTime(k.owner, 0, 0)).add(model.time(k, batch))
-    for k in backward:
-        if k.op is Op.GEMM:
-            times[id(k.owner)].flops += 2 * k.macs * batch
+    for k in backward:  # input and weight gradients: as many MACs each as the forward kernel
+        times[id(k.owner)].flops += 2 * k.macs * batch
     result = list(times.values())
     if optimizer is not None:
         parameters = sum(analysis.terms[t][leaf.row] for leaf in scope.layers() for t in STORED_TERMS)
@@ -147,10 +144,11 @@ class NodeTimer:
 
 
 def node_timer(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
-               optimizer: Optimizer | None = None, input_gradient: bool = False) -> NodeTimer:
+               optimizer: Optimizer | None = None, input_gradient: bool = False, tf32: bool = True) -> NodeTimer:
     """Times of the nodes of the counted network; with an optimizer, of one training step
     (a node's forward and backward kernels; the update is the network's own)."""
-    return NodeTimer(estimate(analysis, device, dtype, batch, optimizer=optimizer, input_gradient=input_gradient))
+    return NodeTimer(estimate(analysis, device, dtype, batch, tf32=tf32, optimizer=optimizer,
+                              input_gradient=input_gradient))
 
 
 def is_copy(t: LayerTime) -> bool:

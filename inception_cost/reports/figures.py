@@ -131,14 +131,16 @@ def _stages(parent_of: dict[int, CostNode], parts: list[CostNode], branches: lis
     return stages
 
 
-def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int) -> RooflineFigure:
+def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int,
+                    tf32: bool = True) -> RooflineFigure:
     from inception_cost.estimates.memory import layer_memory
     from inception_cost.estimates.roofline import estimate
 
-    peak, bandwidth = device.peak_flops(dtype.value), device.bandwidth
     # the classic roofline: each layer at the least traffic it needs (the memory report's),
-    # coloured by the bound the latency model gives it
-    bounds = {t.node.path: t.bound.value for t in estimate(analysis, device, dtype, batch)}
+    # coloured by the bound the latency model gives it, under the peak of the convs' math
+    # (TF32's for fp32 convs, as PyTorch runs them, unless `tf32` is off)
+    bounds = {t.node.path: t.bound.value for t in estimate(analysis, device, dtype, batch, tf32=tf32)}
+    peak, bandwidth = device.peak_flops(device.precision(dtype, tf32).conv.value), device.bandwidth
     points, left_out = [], 0
     for m in layer_memory(analysis, dtype, batch):
         if m.flops <= 0 or m.bytes_moved <= 0:  # pools, activations: no arithmetic
@@ -147,7 +149,8 @@ def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int
         intensity = m.flops / m.bytes_moved
         points.append(RooflinePoint(m.node.path, m.node.path, m.flops, intensity,
                                     min(peak, intensity * bandwidth), bounds.get(m.node.path, "")))
-    return RooflineFigure(device.name, device.title, dtype.value, batch, peak, bandwidth, points, left_out)
+    return RooflineFigure(device.name, device.title, str(device.precision(dtype, tf32)), batch, peak, bandwidth,
+                          points, left_out)
 
 
 def charts(analysis: Analysis, roofline: RooflineFigure | None) -> Charts:

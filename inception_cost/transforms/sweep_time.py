@@ -45,6 +45,7 @@ class Timing:
     pareto: list[bool]  # over MACs, parameters and time
     seconds: float  # how long the timing took
     optimizer: Optimizer | None = None  # with one, each time is a training step's
+    precision: str = ""  # the maths, as roofline names them: "fp32 (convs tf32, linear fp32)"
 
 
 def parse_time(text: str | None) -> float | None:
@@ -61,7 +62,7 @@ def parse_time(text: str | None) -> float | None:
 
 def time_variants(result: SweepResult, analysis: Analysis, device: Device, dtype: Dtype,
                   batch: int, progress: Callable[[int], None] | None = None,
-                  optimizer: Optimizer | None = None) -> Timing:
+                  optimizer: Optimizer | None = None, tf32: bool = True) -> Timing:
     """The module's and the network's estimated time for every variant of `result`; with
     an optimizer, of one training step (the module's forward and backward kernels; the
     network's with the update), as `roofline --train` times it."""
@@ -77,21 +78,21 @@ def time_variants(result: SweepResult, analysis: Analysis, device: Device, dtype
         raise UsageError(f"{len(ok):,} variants x ({counted} + {FIXED_LAYERS}) = {work:,} to"
                          f" rebuild and time is more than the {MAX_TIMED_WORK:,} a timed sweep may do;"
                          " narrow the ranges")
-    timer = node_timer(analysis, device, dtype, batch, optimizer)
+    timer = node_timer(analysis, device, dtype, batch, optimizer, tf32=tf32)
     module_s: list[float | None] = [None] * result.count
     network_s: list[float | None] = [None] * result.count
     assert item.rebuild is not None
     for done, i in enumerate(ok, 1):
         network = replace_instance(analysis.network, item, item.rebuild(result.values(i)))
         variant = analyse(network, train=analysis.train, convention=analysis.convention)
-        timed = node_timer(variant, device, dtype, batch, optimizer)
+        timed = node_timer(variant, device, dtype, batch, optimizer, tf32=tf32)
         module_s[i] = timed(variant.root.find_or_fail(node.path, network.name))
         network_s[i] = timed.total()
         if progress and done % 64 == 0:
             progress(64)
     return Timing(device.name, dtype, batch, module_s, network_s, timer(node), timer.total(),
                   pareto_front([result.macs, result.params, module_s]), time.perf_counter() - started,
-                  optimizer)
+                  optimizer, str(device.precision(dtype, tf32)))
 
 
 def pareto_front(objectives: Sequence[Sequence[float | int | None]]) -> list[bool]:
