@@ -258,7 +258,11 @@ def test_no_tf32_reaches_every_timed_command():
     and their notes said only "fp32"), and all give roofline's figure."""
     fp32 = ["--dtype", "fp32", "--device", "h100-sxm"]
     for flag, maths in (("--tf32", "fp32 (convs tf32, linear fp32)"), ("--no-tf32", "fp32 (convs fp32, linear fp32)")):
-        rows = _json("roofline", "googlenet", "-m", "3a", flag, *fp32)["sections"][0]["rows"]
+        section = _json("roofline", "googlenet", "-m", "3a", flag, *fp32)["sections"][0]
+        rows = section["rows"]
+        assert section["title"].endswith("time on h100-sxm (module inception (3a))")  # the part it times
+        peaks = "494.7 TFLOP/s tf32, 66.9 TFLOP/s fp32" if flag == "--tf32" else "66.9 TFLOP/s fp32, 3350"
+        assert peaks in section["notes"][0]  # the peaks of the maths its convs and linear layers run in
         module_us = sum(r["time_us"] for r in rows)
         compared = _json("compare", "naive", "reduced", flag, *fp32)
         assert compared["sections"][0]["total"]["b_time_us"] == pytest.approx(module_us, rel=1e-12)

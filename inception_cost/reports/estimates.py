@@ -178,21 +178,25 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     model = (f"latency model, {lat.sms} SMs" if lat.sms else
              f"plain roofline, {device.overhead_us:g} µs per kernel")
     what = f"training step (forward, backward, {optimizer})" if optimizer else "batch"
-    notes = [f"Device {device.title} ({model}): {device.peak_tflops[dtype.value]:g} TFLOP/s {dtype.value},"
-             f" {device.bandwidth_gbs:g} GB/s. {precision}, batch {batch}.",
+    maths = dict.fromkeys((precision.conv.value, precision.matmul.value))  # fp32: TF32 convs, fp32 linear
+    peaks = ", ".join(f"{device.peak_tflops[m]:g} TFLOP/s {m}" for m in maths)
+    notes = [f"Device {device.title} ({model}): {peaks}, {device.bandwidth_gbs:g} GB/s. {precision}, batch {batch}.",
              f"Estimated {grand * 1e3:,.3f} ms per {what} ({batch / grand:,.0f} images/s), PyTorch eager"
              " in a CUDA graph (NCHW, cuDNN, nothing fused)." if grand else "Nothing to time.",
-             "Each kernel takes max(compute, memory) + its fixed cost; a conv is an implicit GEMM whose"
+             "Each kernel takes max(compute, memory) + its fixed cost (a tensor-core conv also its layout"
+             " copies, in its memory time); a conv is an implicit GEMM whose"
              " tiles run in waves over the SMs; a conv's bias, batch norm and activation are one pass"
              " each; a concat copies its branches. See the README's time model for what it leaves out."]
     if optimizer:
         notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
                      " reads the network's input, wherever the scope starts) and its weight gradient as"
-                     " GEMMs; each elementwise pass, pool and global pool a backward pass; dropout writes"
-                     " its output and a 1-byte mask, and its backward reads the mask; a concat's backward"
+                     " GEMMs (a depthwise conv as direct kernels); each elementwise pass, pool and global"
+                     " pool a backward pass; dropout writes its output and a 1-byte mask, and its backward"
+                     " reads the mask; a concat's backward"
                      " is views; the optimizer one fused update of every parameter in the scope (fp32"
                      " weights, gradients and state). Not measured: no training step was timed on a GPU.")
-    section = Section(title=f"{title_of(analysis)}: time on {device.name}", columns=columns,
+    part = f" ({scope_name(module)})" if module else ""
+    section = Section(title=f"{title_of(analysis)}: time on {device.name}{part}", columns=columns,
                       rows=rows, total=total, notes=notes)
     report = Report(title=f"{title_of(analysis)}: estimated time on {device.name}", convention=[],
                     totals={**totals(scope), "seconds": grand},
