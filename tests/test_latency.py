@@ -111,6 +111,10 @@ def test_a_linear_layer_runs_skinny_tiles_and_splits_its_reduction(tmp_path):
     # 8 x 128 tiles: 1 x 2 of them on 4 SMs, so K = 4096 splits in 2; one wave of 2 x 8 x 128 x 2048
     per_sm = 100e12 * 0.5 / 4
     assert row.compute_s == pytest.approx(2 * 8 * 128 * 2048 / per_sm)
+    # a 1x1 conv on a 1x1 map (a squeeze-and-excitation gate's) is the same matrix product
+    (gate,) = estimate(net("input: 1x1x4096\nlayers:\n  - conv: {filters: 256, kernel: 1, bias: false}\n"),
+                       _toy(tmp_path), Dtype.FP16, batch=2)
+    assert gate.compute_s == row.compute_s
 
 
 @pytest.mark.parametrize("line, message", [

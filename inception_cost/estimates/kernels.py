@@ -83,6 +83,12 @@ class Kernel:
         return self.work if self.op is Op.DEPTHWISE else 0
 
     @property
+    def matrix_product(self) -> bool:
+        """A linear layer, or a 1x1 conv on a 1x1 map (one row per image): a plain matrix
+        product, which runs a small batch as cuBLAS does (`latency.skinny`)."""
+        return self.op is Op.GEMM and (self.linear or (self.m == 1 and self.kh == self.kw == 1))
+
+    @property
     def winograd_shape(self) -> bool:
         """3x3, stride 1, undilated, ungrouped: where cuDNN may pick a Winograd algorithm."""
         return (self.kh, self.kw, self.stride, self.dilation, self.groups) == (3, 3, 1, 1, 1)

@@ -7,9 +7,10 @@ the tile size that is fastest (as cuDNN's autotuner picks), where a tile reaches
 operands more often). The rate is the profile's peak for the math used (fp32, TF32,
 bf16, fp16) times its conv `efficiency`; 1 x n windows run at `wide_efficiency`,
 windows larger than 3x3 at (9 / (kh x kw))^`window_exponent`; 3x3/1 convs may run as
-Winograd (`winograd`, a speed-up per math). A linear layer's tiles are no taller than
-its batch rounded up to 8, and it splits its reduction across SMs its tiles leave idle
-(cuBLAS), as a weight gradient does. Every kernel costs `kernel_us` (launch,
+Winograd (`winograd`, a speed-up per math). A matrix product (a linear layer, or a 1x1
+conv on a 1x1 map such as a squeeze-and-excitation gate's) runs tiles no taller than its
+batch rounded up to 8 and splits its reduction across SMs its tiles leave idle (cuBLAS),
+as a weight gradient does. Every kernel costs `kernel_us` (launch,
 ramp-up, tail) and a GEMM `gemm_us` more, and takes at least its bytes / bandwidth.
 Elementwise, copy and pool kernels move their bytes at `bandwidth_efficiency` of the
 bandwidth; pools also read `pool_gops` window elements per ns. Batch norm in bf16/fp16
@@ -197,10 +198,11 @@ class Model:
             (k.m * batch, k.n // k.groups, k.k)
         if not lat.sms:
             return 2 * rows * cols * depth * k.groups / rate / max(speedup, 1.0)
-        tiles = skinny(lat.tiles, rows) if k.linear else lat.tiles
+        product = k.matrix_product
+        tiles = skinny(lat.tiles, rows) if product else lat.tiles
         best = min(flops * (1 + lat.tile_overhead * edge)
                    for flops, edge in tile_work(rows, cols, depth, k.groups, lat.sms, tiles,
-                                                k.batch_in_k or k.linear))
+                                                k.batch_in_k or product))
         return best * lat.sms / rate / max(speedup, 1.0)
 
 
