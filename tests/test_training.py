@@ -91,6 +91,49 @@ def test_torchvision_inception_v3_saves_what_pytorch_saves():
     assert m.saved_activations == 786_483_040 - 65_536 + 16_384 == 786_433_888
 
 
+@pytest.mark.parametrize("name, saved", [("mobilenet-v2", 156_547_840), ("densenet121", 261_057_280)])
+def test_relu6_and_average_pools_save_what_pytorch_saves(name, saved):
+    """benchmarks/saved_tensors_cpu.py (torch 2.13.0 on the CPU, both networks built from
+    torch.nn in torchvision's layout, batch 2, 224x224, fp32; MobileNetV2's dropout noise
+    as CUDA's 1-byte mask). The tool used to count relu6 as saving its output (108,203,264
+    for MobileNetV2: PyTorch's relu6 is hardtanh, whose backward reads its input, so each
+    relu6 before a conv keeps two tensors) and average pools as saving nothing (DenseNet's
+    transitions keep their conv's output: 5,619,712 bytes)."""
+    m = training_memory(builtin(name, train=True), Dtype.FP32, 2, Optimizer.SGD)
+    assert m.saved_activations == saved
+
+
+SAVING = """input: 16x16x8
+layers:
+  - conv: {filters: 8, kernel: 3, padding: 1, bias: false, batch_norm: true}
+  - LAYER
+  - conv: {filters: 8, kernel: 1, bias: false}
+"""
+
+
+@pytest.mark.parametrize("layer, extra", [
+    ("activation: {function: relu}", 0),  # saves its output, which the conv saves too
+    ("activation: {function: relu6}", 1),  # hardtanh: its input, the batch norm's output
+    ("activation: {function: elu}", 1),  # out of place: its input
+    ("activation: {function: sigmoid}", 0),
+    ("activation: {function: silu}", 1),
+    ("avg_pool: {kernel: 2}", 1),  # its input
+    ("adaptive_avg_pool: {output: 4}", 1),
+    ("global_avg_pool: {}", 0),  # a mean: sizes only
+])
+def test_each_layer_saves_what_autograd_saves(layer, extra):
+    """conv -> batch norm -> LAYER -> conv at 16x16x8, batch 1, fp32: beside the first
+    conv's input, the batch norm's input and statistics and the last conv's input, a layer
+    that keeps its own input adds one 16x16x8 tensor (torch 2.13.0's derivatives.yaml;
+    measured with saved_tensors_hooks on the CPU)."""
+    analysis = net(SAVING.replace("LAYER", layer))
+    m = training_memory(analysis, Dtype.FP32, 1, Optimizer.SGD)
+    tensor = 16 * 16 * 8 * 4
+    last_input = analysis.root.children[-1].in_shape
+    base = tensor * 2 + 2 * 8 * 4 + last_input[0] * last_input[1] * last_input[2] * 4
+    assert m.saved_activations == base + extra * tensor
+
+
 @pytest.mark.parametrize("name, flops", [("googlenet-torchvision", 17_608_925_184), ("inception-v3", 68_550_064_896)])
 def test_a_training_step_s_gemm_flops_are_pytorch_s(name, flops):
     """torch.utils.flop_counter.FlopCounterMode over a forward and backward pass (torch

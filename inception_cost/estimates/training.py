@@ -4,11 +4,14 @@ autograd saves for the backward pass, and the peak.
 What PyTorch keeps, per layer kind (read from the core's kinds, fields and args): a
 conv or linear layer saves its input (for the weight gradient; a separable conv also its
 depthwise output); batch norm saves its input (and a mean and inverse deviation per
-channel, fp32, once per batch); relu, relu6, elu, sigmoid, tanh and softmax save their
-output, the other activations their input; a max pool saves its input and int64
-indices per output; dropout a 1-byte mask per element (CUDA's; the CPU keeps fp32
-noise); a gate's product both factors; additions, average pools, concats, flatten and
-identity nothing. A tensor that several layers save (a module's input read by every
+channel, fp32, once per batch); relu, sigmoid, tanh and softmax save their output, the
+other activations their input (relu6 is hardtanh, whose backward reads its input, even
+in place; elu's out-of-place form reads its input); a max pool saves its input and
+int64 indices per output, an average pool its input (so does an adaptive one, except to
+1x1, which PyTorch runs as a mean); dropout a 1-byte mask per element (CUDA's; the CPU
+keeps fp32 noise); a gate's product both factors; additions, global average pools,
+concats, flatten and identity nothing (autograd's derivatives.yaml; checked against
+saved_tensors_hooks on the CPU, torch 2.13.0). A tensor that several layers save (a module's input read by every
 branch) is counted once. The peak walks the backward pass (`SavedTensors.backward_peak`).
 Mixed precision (bf16/fp16) follows Micikevicius et al. 2018: 16-bit weights, gradients
 and activations, fp32 master weights and optimizer state.
@@ -24,13 +27,13 @@ from inception_cost.core.analysis import Analysis
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.kinds.convolutions import SeparableConv
 from inception_cost.core.kinds.elementwise import Activation, BatchNorm, Dropout, ElementwiseMul, Softmax
-from inception_cost.core.kinds.pooling import MaxPool
+from inception_cost.core.kinds.pooling import AdaptivePool, AvgPool, MaxPool
 from inception_cost.core.terms import MAC_TERMS, STORED_TERMS, Term
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import UsageError
 from inception_cost.estimates.dtypes import Dtype
 
-SAVES_OUTPUT = ("relu", "relu6", "elu", "sigmoid", "tanh")  # their backward reads the result
+SAVES_OUTPUT = ("relu", "sigmoid", "tanh")  # their backward reads the result
 INDEX_BYTES = 8  # max pool indices are int64
 MASK_BYTES = 1  # dropout's bool mask (CUDA's fused dropout; on the CPU PyTorch keeps an fp32 one)
 STAT_BYTES = 4  # batch norm's saved mean and inverse deviation are fp32
@@ -210,6 +213,9 @@ class SavedTensors:
             self.save(current)
             self.fixed_at[-1] += out * INDEX_BYTES
             return self.tensor(out)
+        if isinstance(kind, AvgPool) or (isinstance(kind, AdaptivePool) and leaf.out_shape[:2] != (1, 1)):
+            self.save(current)  # its backward reads the input's size and layout from the tensor itself
+            return self.tensor(out)
         if isinstance(kind, Dropout):  # a view in inference, a masked copy in training
             self.fixed_at[-1] += out * MASK_BYTES
             return self.tensor(out)
@@ -218,7 +224,7 @@ class SavedTensors:
             return self.tensor(out)
         if kind.view or not any(self.analysis.terms[t][i] for t in Term):
             return current  # flatten, identity: the same tensor
-        return self.tensor(out)  # additions, average pools: nothing saved
+        return self.tensor(out)  # additions, global average pools (a mean): nothing saved
 
     def batch_norm(self, current: int, channels: int, out: int) -> int:
         self.save(current)
