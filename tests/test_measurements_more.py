@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from inception_cost.cli import cli
 from inception_cost.errors import ArchitectureError
+from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.kernels import Op
 from inception_cost.estimates.measurements import read_all, read_measurements
 
@@ -137,6 +138,17 @@ def test_calibrate_fits_one_gpu_s_files_together(tmp_path):
     assert result.exit_code == 0, result.output
     assert "calibrate: 68 cases" in result.output
     assert "latency.json, more.json: CUDA-graph medians of 68 cases" in out.read_text()
+
+
+@pytest.mark.parametrize("name", ["ü😀 x", 'a "quoted" \\ name', "bell\x07 tab\t nel\x85 bom\ufeff"])
+def test_a_calibrated_profile_reads_back_whatever_its_name(tmp_path, name):
+    """The profile's strings are YAML, not JSON: an emoji was written as JSON's surrogate
+    pair (\\ud83d\\ude00), which YAML refuses, so the profile calibrate wrote could not be read."""
+    out = tmp_path / "gpu.yaml"
+    result = CliRunner().invoke(cli, ["calibrate", str(more_file(tmp_path)), "--name", name, "-o", str(out),
+                                      "--evaluations", "50"])
+    assert result.exit_code == 0, result.output
+    assert load_device(str(out)).name == name
 
 
 def test_a_configuration_measured_twice_is_one_case_with_the_geometric_mean(tmp_path):

@@ -120,8 +120,22 @@ def test_an_fp32_roofline_is_drawn_under_the_peak_its_convs_run_at(tf32: list[st
                    *tf32]))
     points = page.having("circle", class_="point")
     assert max(float(p["data-attainable"]) for p in points) == pytest.approx(roof, rel=1e-5)
+    # the classifier is a linear layer: plain fp32 either way (PyTorch's matmul default), under its own roof
+    linear = next(p for p in points if p["data-path"] == "linear/linear_1")
+    assert float(linear["data-attainable"]) <= 66.9e12 * (1 + 1e-9)
     shown = "".join(page.text)
     assert ("fp32 (convs fp32, linear fp32)" if tf32 else "fp32 (convs tf32, linear fp32)") in shown
+
+
+def test_a_depthwise_conv_is_drawn_under_the_cuda_cores_roof() -> None:
+    """Depthwise convs run on CUDA cores (fp32) whatever the dtype: in int8 their points sat
+    at the memory line above that roof, 'compute bound' by the latency model, a contradiction."""
+    page = Page()
+    page.feed(run(["export", "mobilenet-v2", "-f", "html", "--device", "h100-sxm", "--dtype", "int8",
+                   "--batch", "64"]))
+    points = {p["data-path"]: p for p in page.having("circle", class_="point")}
+    assert float(points["features_2/depthwise"]["data-attainable"]) <= 66.9e12 * (1 + 1e-9)
+    assert "fp32 peak 66.9 TFLOP/s" in "".join(page.text)  # the lower roof, drawn and named
 
 
 @pytest.mark.parametrize("fmt", ["html", "svg", "markdown"])

@@ -8,6 +8,7 @@ from conftest import builtin, net
 
 from inception_cost.cli import cli
 from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.kernels import Op, backward_kernels, kernels
 from inception_cost.estimates.training import Optimizer, training_memory
 
 SMALL = """input: 8x8x3
@@ -101,6 +102,23 @@ def test_relu6_and_average_pools_save_what_pytorch_saves(name, saved):
     transitions keep their conv's output: 5,619,712 bytes)."""
     m = training_memory(builtin(name, train=True), Dtype.FP32, 2, Optimizer.SGD)
     assert m.saved_activations == saved
+
+
+def test_a_layer_reading_a_pool_of_the_input_gets_no_input_gradient():
+    """Autograd gives no gradient to the network's input, nor to what layers without
+    parameters make of it: a conv after a pool of the image has a weight gradient only
+    (2x its forward FLOPs, not 3x), and the pool itself is never recorded (no saved input
+    or indices, no backward kernel). It used to count only convs reading the input itself."""
+    analysis = net("input: 16x16x3\nlayers:\n  - max_pool: {kernel: 2, stride: 2}\n"
+                   "  - conv: {filters: 8, kernel: 3, padding: 1, bias: false}\n"
+                   "  - conv: {filters: 8, kernel: 3, padding: 1, bias: false}\n")
+    forward = kernels(analysis, training=True)
+    backward = backward_kernels(forward)
+    conv_macs = 8 * 8 * 8 * 27
+    assert [k.op for k in backward] == [Op.GEMM, Op.GEMM, Op.GEMM]  # conv 2: input and weight; conv 1: weight
+    assert sum(k.macs for k in backward) == 8 * 8 * 8 * 72 * 2 + conv_macs
+    m = training_memory(analysis, Dtype.FP32, 1, Optimizer.SGD)
+    assert m.saved_activations == (8 * 8 * 3 + 8 * 8 * 8) * 4  # the two convs' inputs, nothing of the pool's
 
 
 SAVING = """input: 16x16x8
@@ -226,7 +244,10 @@ def _roofline(*args):
 
 
 @pytest.mark.parametrize("command", [["memory", "googlenet-torchvision", "--optimizer", "momentum"],
-                                     ["roofline", "googlenet"]])
+                                     ["roofline", "googlenet"], ["compare", "naive", "reduced"],
+                                     ["factorize", "googlenet", "-m", "3a"],
+                                     # without a device too (it was timed only with one, so passed)
+                                     ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=4..8:4"]])
 def test_training_in_int8_is_refused(command):
     result = CliRunner().invoke(cli, [*command, "--train", "--dtype", "int8"])
     assert result.exit_code == 4  # usage, as the README's table says

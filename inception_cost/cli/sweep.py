@@ -85,6 +85,10 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
     from inception_cost.transforms import sweep_time
 
     key = sort_key(sort, objective).value
+    if train:  # as the API and every other timed command: nobody trains in int8
+        from inception_cost.estimates.training import check_trainable
+
+        check_trainable(Dtype(dtype))
     axes = [sweeping.parse_vary(v) for v in varies]
     budgets = sweeping.parse_budget(budget_macs, "macs"), sweeping.parse_budget(budget_params, "params")
     net = api.analyse(name, convention=convention, train=train, skip_unknown=skip_unknown)
@@ -101,7 +105,6 @@ def sweep(name: str, module: str, varies: tuple[str, ...], budget_macs: str | No
     timing = None
     if device is not None or seconds is not None or key in ("time", "network_time"):
         from inception_cost.estimates.devices import load_device
-        from inception_cost.estimates.dtypes import Dtype
         from inception_cost.estimates.training import Optimizer
 
         timing = sweep_time.time_variants(result, net.analysis, load_device(device or DEFAULT_DEVICE),

@@ -13,7 +13,6 @@ a profile comes.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -245,6 +244,25 @@ def _rounded(x: float, decimals: int = 1) -> float:
     return round(x, decimals) if x >= 100 else float(f"{x:.3g}")
 
 
+def yaml_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar that reads back as itself: printable
+    characters as they are (an emoji too: JSON's surrogate pairs are not YAML), the rest
+    as YAML's \\x and \\u escapes."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD and code != 0xFEFF \
+                or 0x10000 <= code <= 0x10FFFF:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")  # the rest of the 16-bit range: controls, U+FEFF, lone surrogates
+    return '"' + "".join(out) + '"'
+
+
 def profile_yaml(device: Device, source: str, notes: str) -> str:
     """A device profile file (`devices.load_device` reads it back)."""
     lat = device.latency
@@ -256,8 +274,8 @@ def profile_yaml(device: Device, source: str, notes: str) -> str:
         return "{" + ", ".join(f"{k}: {number(v)}" for k, v in values.items()) + "}"
 
     tiles = ", ".join(f"[{a}, {b}]" for a, b in lat.tiles)
-    lines = [f"name: {json.dumps(device.name)}", f"title: {json.dumps(device.title)}",
-             f"source: {json.dumps(source)}", f"notes: {json.dumps(notes)}",
+    lines = [f"name: {yaml_quoted(device.name)}", f"title: {yaml_quoted(device.title)}",
+             f"source: {yaml_quoted(source)}", f"notes: {yaml_quoted(notes)}",
              f"peak_tflops: {mapping(device.peak_tflops)}", f"bandwidth_gbs: {number(device.bandwidth_gbs)}",
              "latency:  # the latency model (README: Memory and time; estimates/latency.py)",
              f"  sms: {lat.sms}  # streaming multiprocessors: tiles run in waves of this many",

@@ -128,7 +128,8 @@ def load_device(ref: str) -> Device:
     if not _in_range(overhead, allow_zero=True):
         raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
     if "fp32" not in peaks:
-        raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of every math it does not list)")
+        raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of the CUDA cores: depthwise convs, and"
+                   " fp32 convs where it lists no tf32)")
     if "latency" in doc:
         section = doc["latency"]
 

@@ -68,7 +68,7 @@ class Kernel:
     linear: bool = False  # a linear layer (PyTorch's matmul settings, not cuDNN's)
     batch_in_k: bool = False  # a weight gradient: the batch is in the reduction, not the rows
     side_bytes: int = 0  # per image: a tensor beside the activations whose elements have a fixed size (dropout's mask)
-    reads_input: bool = False  # it reads the network's input, which gets no gradient
+    reads_input: bool = False  # it reads a tensor that gets no gradient (the network's input, a pool of it)
     statistics: bool = False  # a batch norm in training: it computes the batch's mean and variance
 
     def activation_bytes(self, size: int, batch: int) -> int:
@@ -172,12 +172,16 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
     forward's MACs, as cuDNN's strided dgrad skips the zeros a stride puts between the
     output gradient's elements) and weight gradient (M = Cout/groups, N = Cin/groups x kh
     x kw, K = batch x Hout x Wout); a depthwise conv twice its forward work; no input
-    gradient for a kernel that reads the network's input (`Kernel.reads_input`); an
-    elementwise pass reads the output gradient and what it saved (a tensor, or dropout's
-    mask) and writes the input gradient; a pool or global pool reads the output gradient
-    and writes the input gradient; a concat's backward is views (no kernel)."""
+    gradient for a kernel that reads a tensor needing none (`Kernel.reads_input`: the
+    network's input, or a pool of it); an elementwise pass reads the output gradient and
+    what it saved (a tensor, or dropout's mask) and writes the input gradient; a pool or
+    global pool reads the output gradient and writes the input gradient; a kernel without
+    weights that reads a tensor needing no gradient has no backward; a concat's backward
+    is views (no kernel)."""
     result: list[Kernel] = []
     for k in reversed(forward):
+        if k.reads_input and not k.weights and k.op in (Op.ELEMENTWISE, Op.POOL, Op.REDUCE):
+            continue  # autograd never recorded it
         if k.op is Op.GEMM:
             cin = k.k * k.groups // (k.kh * k.kw)
             if not k.reads_input:  # a transposed conv: as many MACs as the forward, whatever the stride

@@ -133,24 +133,22 @@ class Model:
         return peak * self.latency.efficiency.get(m.value, 1.0)
 
     def time(self, k: Kernel, batch: int) -> KernelTime:
-        copied = self.copy_bytes(k, batch)
-        return KernelTime(k, *self.parts(k, batch), bytes_moved=self.bytes_moved(k, batch) + copied)
+        compute, memory, fixed, launches, copied = self.parts(k, batch)
+        return KernelTime(k, compute, memory, fixed, launches, copied / self.stream,
+                          bytes_moved=self.bytes_moved(k, batch) + copied)
 
     def bytes_moved(self, k: Kernel, batch: int) -> int:
         """What one kernel reads and writes on a whole batch, its weights included: the
         bytes its memory time is priced on."""
         return k.activation_bytes(self.size, batch) + self.statistics_bytes(k, batch) + k.weights * self.size
 
-    def layout_copies(self, k: Kernel) -> bool:
-        """On tensor cores an NCHW conv with a window over 1x1 runs NHWC between two
-        transposes (its input's and its output's)."""
-        if k.op is not Op.GEMM or not self.latency.layout_copies or (k.kh == 1 and k.kw == 1):
-            return False
-        return (self.precision.matmul if k.linear else self.precision.conv) is not Math.FP32
-
-    def copy_bytes(self, k: Kernel, batch: int) -> int:
-        """What the layout copies read and write: the input and the output, once each way."""
-        return 2 * k.activation_bytes(self.size, batch) if self.layout_copies(k) else 0
+    def copy_bytes(self, k: Kernel, batch: int, m: Math) -> int:
+        """What a GEMM's layout copies read and write in math `m`: on tensor cores an NCHW
+        conv with a window over 1x1 runs NHWC between two transposes, its input's and its
+        output's, once each way."""
+        if not self.latency.layout_copies or m is Math.FP32 or (k.kh == 1 and k.kw == 1):
+            return 0
+        return 2 * k.activation_bytes(self.size, batch)
 
     def own_norm(self, k: Kernel) -> bool:
         """A batch norm PyTorch runs itself (16-bit weights), not cuDNN's."""
@@ -162,29 +160,31 @@ class Model:
         return k.inputs * batch * self.size if k.statistics and self.own_norm(k) else 0
 
     def seconds(self, k: Kernel, batch: int) -> float:
-        compute, memory, fixed, _, copies = self.parts(k, batch)
-        return (compute if compute > memory else memory) + copies + fixed
+        compute, memory, fixed, _, copied = self.parts(k, batch)
+        return (compute if compute > memory else memory) + copied / self.stream + fixed
 
-    def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int, float]:
-        """(compute, memory, fixed seconds, launches, layout copies' seconds) of one kernel
-        on a whole batch."""
+    def parts(self, k: Kernel, batch: int) -> tuple[float, float, float, int, int]:
+        """(compute, memory, fixed seconds, launches, layout copies' bytes) of one kernel on
+        a whole batch."""
         lat = self.latency
         total = self.bytes_moved(k, batch)  # the weights, and a training batch norm's statistics read
         if k.op is Op.GEMM:
             m = self.precision.matmul if k.linear else self.precision.conv
-            compute = self.gemm_seconds(k, batch, m)
-            fixed = self.fixed + lat.gemm_us * 1e-6
-            if self.layout_copies(k):  # NCHW -> NHWC of the input, NHWC -> NCHW of the output
-                return compute, total / self.bandwidth, fixed + 2 * self.fixed, 3, \
-                    self.copy_bytes(k, batch) / self.stream
-            return compute, total / self.bandwidth, fixed, 1, 0.0
+            return self.gemm_parts(k, batch, m, total)
         if k.op is Op.DEPTHWISE:
             compute = 2 * k.work * batch / (self.peaks[Math.FP32.value] * lat.depthwise_efficiency)
-            return compute, total / self.stream, self.fixed, 1, 0.0
+            return compute, total / self.stream, self.fixed, 1, 0
         compute = k.work * batch / (lat.pool_gops * 1e9) if k.op is Op.POOL and lat.pool_gops else 0.0
         # PyTorch's own batch norm also copies the running mean and computes 1/std: two more launches
         launches = 3 if self.own_norm(k) else 1
-        return compute, total / self.stream, launches * self.fixed, launches, 0.0
+        return compute, total / self.stream, launches * self.fixed, launches, 0
+
+    def gemm_parts(self, k: Kernel, batch: int, m: Math, total: int) -> tuple[float, float, float, int, int]:
+        fixed = self.fixed + self.latency.gemm_us * 1e-6
+        copied = self.copy_bytes(k, batch, m)
+        if copied:  # NCHW -> NHWC of the input, NHWC -> NCHW of the output: two more launches
+            return self.gemm_seconds(k, batch, m), total / self.bandwidth, fixed + 2 * self.fixed, 3, copied
+        return self.gemm_seconds(k, batch, m), total / self.bandwidth, fixed, 1, 0
 
     def gemm_seconds(self, k: Kernel, batch: int, m: Math) -> float:
         lat = self.latency

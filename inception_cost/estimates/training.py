@@ -94,7 +94,7 @@ def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Opt
     size = dtype.bytes
     mixed = dtype is not Dtype.FP32
     saved = SavedTensors(analysis)
-    saved.flow(analysis.root, saved.tensor(_numel(analysis.root.in_shape)))
+    saved.flow(analysis.root, saved.tensor(_numel(analysis.root.in_shape), grad=False))
     largest = max((_numel(leaf.out_shape) for leaf in analysis.root.layers()), default=0)
     static = params * size + (params * 4 if mixed else 0) + params * 4 * optimizer.state + buffers * size
     during, layer = saved.backward_peak(size, batch)
@@ -106,14 +106,15 @@ def training_memory(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Opt
 
 
 def reads_network_input(analysis: Analysis) -> set[int]:
-    """The layers (by `id`) that read the network's input itself, through views only (the
-    first conv; every branch of a module the network starts with): autograd computes no
-    gradient for the input, so their backward has no input gradient. Read from the whole
-    network, so a part timed alone costs what it costs inside it."""
+    """The layers (by `id`) that read a tensor needing no gradient: the network's input,
+    directly or through layers without parameters (the first conv; every branch of a
+    module the network starts with; a conv after a pool of the input). Autograd computes
+    no gradient for it, so their backward has no input gradient (and a layer without
+    parameters there has no backward at all). Read from the whole network, so a part
+    timed alone costs what it costs inside it."""
     walk = SavedTensors(analysis)
-    image = walk.tensor(_numel(analysis.root.in_shape))
-    walk.flow(analysis.root, image)
-    return {id(leaf) for leaf, read in zip(walk.layers, walk.inputs) if read == image}
+    walk.flow(analysis.root, walk.tensor(_numel(analysis.root.in_shape), grad=False))
+    return {id(leaf) for leaf, read in zip(walk.layers, walk.inputs) if read not in walk.grad}
 
 
 def _numel(shape: tuple[int, int, int]) -> int:
@@ -135,6 +136,7 @@ class SavedTensors:
         self.inputs: list[int] = []  # per layer: the tensor it reads
         self.fixed_at: list[int] = []  # per layer: bytes of its indices and masks per image, whatever the dtype
         self.batch_at: list[int] = []  # per layer: batch norm's statistics, per channel, once per batch
+        self.grad: set[int] = set()  # tensors that need a gradient: they depend on a parameter
 
     def save(self, *tensors: int) -> None:
         for t in tensors:
@@ -159,9 +161,11 @@ class SavedTensors:
             alive -= (first[i] * size + self.fixed_at[i]) * batch + self.batch_at[i]
         return best, where
 
-    def tensor(self, elements: int) -> int:
+    def tensor(self, elements: int, grad: bool = True) -> int:
         t = next(self.ids)
         self.sizes[t] = elements
+        if grad:
+            self.grad.add(t)
         return t
 
     def bytes(self, size: int, batch: int) -> int:
@@ -169,10 +173,11 @@ class SavedTensors:
 
     def flow(self, node: CostNode, current: int) -> int:
         """Run `node`'s children from tensor `current`; return its output tensor."""
-        start = current
+        start, outputs = current, []
         for child in node.children:
             if child.role is Role.BRANCH:  # parallel parts all read the node's input
                 current = self.flow(child, start)
+                outputs.append(current)
             elif child.role is Role.AUXILIARY:  # a side output: the main path goes on
                 self.flow(child, current)
             elif child.role is Role.LAYER:
@@ -180,7 +185,7 @@ class SavedTensors:
             else:
                 current = self.flow(child, current)
         if node.role is Role.CONCAT:  # torch.cat writes a new tensor
-            current = self.tensor(_numel(node.out_shape))
+            current = self.tensor(_numel(node.out_shape), any(t in self.grad for t in outputs or [current]))
         return current
 
     def layer(self, leaf: CostNode, current: int, node_input: int) -> int:
@@ -191,6 +196,11 @@ class SavedTensors:
         kind = CANONICAL[leaf.kind]
         table, i = self.analysis.table, leaf.row
         out = _numel(leaf.out_shape)
+        if not any(self.analysis.terms[t][i] for t in STORED_TERMS) and current not in self.grad and (
+                not isinstance(kind, ElementwiseMul) or node_input not in self.grad):
+            # no parameter and an input that needs no gradient (a pool of the network's input):
+            # autograd records nothing, so nothing is saved
+            return current if kind.view else self.tensor(out, grad=False)
         if any(self.analysis.terms[t][i] for t in MAC_TERMS):
             self.save(current)  # the input, for the weight gradient
             if isinstance(kind, SeparableConv):

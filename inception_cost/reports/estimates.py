@@ -180,16 +180,19 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     what = f"training step (forward, backward, {optimizer})" if optimizer else "batch"
     maths = dict.fromkeys((precision.conv.value, precision.matmul.value))  # fp32: TF32 convs, fp32 linear
     peaks = ", ".join(f"{device.peak_tflops[m]:g} TFLOP/s {m}" for m in maths)
+    how = (" in a CUDA graph (NCHW, cuDNN, nothing fused)" if lat.sms else
+           ", each kernel at its peak or its bandwidth (a profile without a latency section)")
+    rule = ("Each kernel takes max(compute, memory) + its fixed cost (a tensor-core conv also its layout"
+            " copies, in its memory time); a conv is an implicit GEMM whose tiles run in waves over the SMs"
+            if lat.sms else "Each kernel takes max(FLOPs / peak, bytes / bandwidth) + the profile's overhead_us")
     notes = [f"Device {device.title} ({model}): {peaks}, {device.bandwidth_gbs:g} GB/s. {precision}, batch {batch}.",
              f"Estimated {grand * 1e3:,.3f} ms per {what} ({batch / grand:,.0f} images/s), PyTorch eager"
-             " in a CUDA graph (NCHW, cuDNN, nothing fused)." if grand else "Nothing to time.",
-             "Each kernel takes max(compute, memory) + its fixed cost (a tensor-core conv also its layout"
-             " copies, in its memory time); a conv is an implicit GEMM whose"
-             " tiles run in waves over the SMs; a conv's bias, batch norm and activation are one pass"
-             " each; a concat copies its branches. See the README's time model for what it leaves out."]
+             f"{how}." if grand else "Nothing to time.",
+             f"{rule}; a conv's bias, batch norm and activation are one pass each; a concat copies its branches."
+             " See the README's time model for what it leaves out."]
     if optimizer:
         notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
-                     " reads the network's input, wherever the scope starts) and its weight gradient as"
+                     " reads a tensor needing none, such as the network's input) and its weight gradient as"
                      " GEMMs (a depthwise conv as direct kernels); each elementwise pass, pool and global"
                      " pool a backward pass; dropout writes its output and a 1-byte mask, and its backward"
                      " reads the mask; a concat's backward"

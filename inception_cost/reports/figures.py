@@ -16,7 +16,9 @@ from inception_cost.reports.common import distinct, module_parts, part_name, tit
 if TYPE_CHECKING:
     from inception_cost.core.analysis import Analysis
     from inception_cost.estimates.devices import Device
+    from inception_cost.estimates.latency import Precision
     from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.roofline import LayerTime
 
 
 class LayerFigure(NamedTuple):
@@ -61,8 +63,10 @@ class RooflinePoint(NamedTuple):
     path: str
     flops: int
     intensity: float  # FLOPs per byte moved
-    attainable: float  # FLOP/s: min(peak, intensity x bandwidth)
+    attainable: float  # FLOP/s: min(its math's peak, intensity x bandwidth)
     bound: str
+    math: str = ""  # what its arithmetic runs on: "tf32", "fp32" (linear layers, depthwise convs) ...
+    peak: float = 0.0  # FLOP/s of that math
 
 
 class RooflineFigure(NamedTuple):
@@ -137,20 +141,45 @@ def roofline_figure(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     from inception_cost.estimates.roofline import estimate
 
     # the classic roofline: each layer at the least traffic it needs (the memory report's),
-    # coloured by the bound the latency model gives it, under the peak of the convs' math
-    # (TF32's for fp32 convs, as PyTorch runs them, unless `tf32` is off)
-    bounds = {t.node.path: t.bound.value for t in estimate(analysis, device, dtype, batch, tf32=tf32)}
-    peak, bandwidth = device.peak_flops(device.precision(dtype, tf32).conv.value), device.bandwidth
+    # coloured by the bound the latency model gives it, under the peak of the math its
+    # arithmetic runs in (the roof drawn is the convs': TF32's for fp32 convs, as PyTorch
+    # runs them, unless `tf32` is off; linear layers and depthwise convs may run lower)
+    precision = device.precision(dtype, tf32)
+    times = estimate(analysis, device, dtype, batch, tf32=tf32)
+    bounds = {t.node.path: t.bound.value for t in times}
+    maths = {t.node.path: layer_math(t, device, precision) for t in times}
+    peak, bandwidth = device.peak_flops(precision.conv.value), device.bandwidth
     points, left_out = [], 0
     for m in layer_memory(analysis, dtype, batch):
         if m.flops <= 0 or m.bytes_moved <= 0:  # pools, activations: no arithmetic
             left_out += 1
             continue
         intensity = m.flops / m.bytes_moved
+        math, own = maths.get(m.node.path, (precision.conv.value, peak))
         points.append(RooflinePoint(m.node.path, m.node.path, m.flops, intensity,
-                                    min(peak, intensity * bandwidth), bounds.get(m.node.path, "")))
+                                    min(own, intensity * bandwidth), bounds.get(m.node.path, ""), math, own))
     return RooflineFigure(device.name, device.title, str(device.precision(dtype, tf32)), batch, peak, bandwidth,
                           points, left_out)
+
+
+def layer_math(time: LayerTime, device: Device, precision: Precision) -> tuple[str, float]:
+    """(the math a layer's arithmetic runs in, its peak FLOP/s): a conv's, a linear layer's
+    (PyTorch's matmul setting), a depthwise conv's CUDA cores (fp32); a layer with two
+    (a separable conv) gets the rate its FLOPs take at both peaks together, named "mixed"."""
+    from inception_cost.estimates.kernels import Op
+    from inception_cost.estimates.latency import Math
+
+    work: dict[str, int] = {}
+    for k in time.kernels:
+        kernel = k.kernel
+        if kernel.macs:
+            math = (Math.FP32 if kernel.op is Op.DEPTHWISE else
+                    precision.matmul if kernel.linear else precision.conv).value
+            work[math] = work.get(math, 0) + kernel.macs
+    if not work:
+        return precision.conv.value, device.peak_flops(precision.conv.value)
+    seconds = sum(macs / device.peak_flops(math) for math, macs in work.items())
+    return (next(iter(work)) if len(work) == 1 else "mixed"), sum(work.values()) / seconds
 
 
 def charts(analysis: Analysis, roofline: RooflineFigure | None) -> Charts:

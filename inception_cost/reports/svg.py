@@ -245,12 +245,22 @@ def roofline_plot(fig: RooflineFigure) -> Drawing:
     ridge_text = f"ridge {ridge:,.0f} FLOPs/byte; peak {_si(fig.peak, 'FLOP/s')}"
     right_half = px(ridge) > left + plot_w / 2
     out.append(_text(px(ridge) + (-4 if right_half else 4), top + 14, ridge_text, "end" if right_half else "start"))
+    lower: dict[str, float] = {}  # the roofs of layers whose arithmetic runs below the convs' peak (linear, depthwise)
     for p in fig.points:
+        if 0 < p.peak < fig.peak * 0.999:
+            lower.setdefault(p.math, p.peak)
+    for math_name, roof in lower.items():
+        out.append(f'<polyline class="lower-roof" fill="none" stroke="#999" stroke-dasharray="6 3" points="'
+                   f'{px(max(roof / fig.bandwidth, start)):.1f},{py(roof):.1f} {px(10.0 ** x1):.1f},{py(roof):.1f}"/>')
+        out.append(_text(left + plot_w - 6, py(roof) - 4, f"{escape(math_name)} peak {_si(roof, 'FLOP/s')}", "end",
+                         ' fill="#666"'))
+    for p in fig.points:
+        on = f" on {escape(p.math)}" if p.math else ""
         out.append(f'<circle class="point" cx="{px(p.intensity):.1f}" cy="{py(p.attainable):.1f}" r="4"'
                    f' fill="{BOUND_COLORS.get(p.bound, "#888")}" fill-opacity="0.75" data-path="{escape(p.path)}"'
                    f' data-intensity="{p.intensity:.6g}" data-attainable="{p.attainable:.6g}">'
                    f"<title>{escape(p.name)}: {p.flops:,} FLOPs, {p.intensity:,.1f} FLOPs/byte,"
-                   f" attainable {_si(p.attainable, 'FLOP/s')} ({p.bound} bound)</title></circle>")
+                   f" attainable {_si(p.attainable, 'FLOP/s')}{on} ({p.bound} bound)</title></circle>")
     legend_x = left + 10
     for bound in ("compute", "memory"):
         out.append(f'<circle cx="{legend_x}" cy="{top + plot_h - 14}" r="4" fill="{BOUND_COLORS[bound]}"/>')

@@ -216,7 +216,7 @@ def _time_note(timing: Timing) -> str:
             f"one training step (--train: forward, backward and the {timing.optimizer} update, as"
             " `roofline --train` times it; a module's time is its forward and backward kernels,"
             " the network's adds the update)")
-    return (f"Time: {what}, by the latency model on {timing.device}, {timing.precision or timing.dtype.value}, batch"
+    return (f"Time: {what}, by {timing.model} on {timing.device}, {timing.precision or timing.dtype.value}, batch"
             f" {timing.batch} (each variant rebuilt and timed, {timing.seconds:.3f} s); as written the"
             f" module takes {timing.base_module_s * 1e6:,.2f} µs, the network"
             f" {timing.base_network_s * 1e6:,.2f} µs.")

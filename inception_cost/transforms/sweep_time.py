@@ -46,6 +46,7 @@ class Timing:
     seconds: float  # how long the timing took
     optimizer: Optimizer | None = None  # with one, each time is a training step's
     precision: str = ""  # the maths, as roofline names them: "fp32 (convs tf32, linear fp32)"
+    model: str = "the latency model"  # or "the plain roofline": a profile without a latency section
 
 
 def parse_time(text: str | None) -> float | None:
@@ -92,7 +93,8 @@ def time_variants(result: SweepResult, analysis: Analysis, device: Device, dtype
             progress(64)
     return Timing(device.name, dtype, batch, module_s, network_s, timer(node), timer.total(),
                   pareto_front([result.macs, result.params, module_s]), time.perf_counter() - started,
-                  optimizer, str(device.precision(dtype, tf32)))
+                  optimizer, str(device.precision(dtype, tf32)),
+                  "the latency model" if device.latency.sms else "the plain roofline")
 
 
 def pareto_front(objectives: Sequence[Sequence[float | int | None]]) -> list[bool]:
