@@ -91,6 +91,22 @@ def test_device_files_are_checked(tmp_path):
     assert load_device("h100-sxm").peak_tflops["fp16"] == 989.4
 
 
+@pytest.mark.parametrize("text, message", [
+    ("peak_tflops: {fp32: 1e9}\nbandwidth_gbs: 100", "got the text '1e9' (YAML 1.1 reads it so: write 1.0e+9)"),
+    ("peak_tflops: {fp32: 10, tf32: null}\nbandwidth_gbs: 100", "peak for tf32 must be a number from 1e-06 to"
+     " 1e+09, got nothing (null)"),
+    ("peak_tflops: {fp32: 10}\nbandwidth_gbs: 2e3", "'bandwidth_gbs' must be a number from 1e-06 to 1e+09, got"
+     " the text '2e3' (YAML 1.1 reads it so: write 2.0e+3)"),
+])
+def test_a_device_figure_that_is_not_a_number_says_what_it_is(tmp_path, text, message):
+    """YAML 1.1 reads 1e9 (no point, no sign) as text: the error says so and how to write it."""
+    path = tmp_path / "dev.yaml"
+    path.write_text(f"name: x\n{text}\n")
+    with pytest.raises(ArchitectureError) as error:
+        load_device(str(path))
+    assert message in str(error.value)
+
+
 @pytest.mark.parametrize("content", ["", "  \n", None])
 def test_an_empty_device_file_is_not_asked_for_layers(tmp_path, content):
     """An empty device file (or a folder) is told what a device file holds, not an

@@ -85,6 +85,22 @@ def builtin_for_gpu(gpu: str | None) -> str | None:
     return next((name for name, pattern in GPU_NAMES if re.search(pattern, gpu, re.IGNORECASE)), None)
 
 
+def _got(value: Any) -> str:
+    """What a figure was instead of a number, said plainly: YAML 1.1 reads `1e9` (no point,
+    no sign) as text."""
+    import re
+
+    if value is None:
+        return "nothing (null)"
+    number = re.fullmatch(r"([-+]?[0-9]*\.?[0-9]+)[eE]([-+]?)([0-9]{1,3})", value.strip()) if isinstance(value, str) \
+        else None
+    if number:
+        mantissa, sign, exponent = number.groups()
+        written = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{sign or '+'}{exponent}"
+        return f"the text {value!r} (YAML 1.1 reads it so: write {written})"
+    return shorten(repr(value))
+
+
 def load_device(ref: str) -> Device:
     from inception_cost.source.catalog import is_path
 
@@ -121,9 +137,10 @@ def load_device(ref: str) -> Device:
             raise fail("peak_tflops", f"unknown dtype '{dtype}'{did_you_mean(dtype, DTYPES)}")
         if not _in_range(value):
             raise fail("peak_tflops", f"peak for {dtype} must be a number from {LOWEST:g} to"
-                                      f" {HIGHEST:g}, got {value!r}")
+                                      f" {HIGHEST:g}, got {_got(value)}")
     if not _in_range(doc["bandwidth_gbs"]):
-        raise fail("bandwidth_gbs", f"'bandwidth_gbs' must be a number from {LOWEST:g} to {HIGHEST:g}")
+        raise fail("bandwidth_gbs", f"'bandwidth_gbs' must be a number from {LOWEST:g} to {HIGHEST:g},"
+                                    f" got {_got(doc['bandwidth_gbs'])}")
     overhead = doc.get("overhead_us", 0)
     if not _in_range(overhead, allow_zero=True):
         raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
