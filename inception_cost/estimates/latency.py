@@ -180,6 +180,7 @@ class Model:
         return compute, total / self.stream, launches * self.fixed, launches, 0
 
     def gemm_parts(self, k: Kernel, batch: int, m: Math, total: int) -> tuple[float, float, float, int, int]:
+        """`parts` of a conv or linear kernel run in math `m`, which moves `total` bytes."""
         fixed = self.fixed + self.latency.gemm_us * 1e-6
         copied = self.copy_bytes(k, batch, m)
         if copied:  # NCHW -> NHWC of the input, NHWC -> NCHW of the output: two more launches
@@ -212,7 +213,7 @@ SKINNY_ROWS = 8
 
 @functools.lru_cache(maxsize=256)
 def skinny(tiles: tuple[tuple[int, int], ...], rows: int) -> tuple[tuple[int, int], ...]:
-    """A linear layer's tiles on `rows` rows (its batch): no taller than the rows rounded
+    """A matrix product's tiles on `rows` rows (its batch): no taller than the rows rounded
     up to 8, as cuBLAS runs a small batch without computing rows that are not there."""
     height = max(SKINNY_ROWS, -(-rows // SKINNY_ROWS) * SKINNY_ROWS)
     return tuple(dict.fromkeys((min(tm, height), tn) for tm, tn in tiles))

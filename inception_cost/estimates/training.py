@@ -11,7 +11,9 @@ int64 indices per output, an average pool its input (so does an adaptive one, ex
 1x1, which PyTorch runs as a mean); dropout a 1-byte mask per element (CUDA's; the CPU
 keeps fp32 noise); a gate's product both factors; additions, global average pools,
 concats, flatten and identity nothing (autograd's derivatives.yaml; checked against
-saved_tensors_hooks on the CPU, torch 2.13.0). A tensor that several layers save (a module's input read by every
+saved_tensors_hooks on the CPU, torch 2.13.0). Nothing is saved by a layer without
+parameters that reads a tensor needing no gradient (a pool of the input): autograd does
+not record it. A tensor that several layers save (a module's input read by every
 branch) is counted once. The peak walks the backward pass (`SavedTensors.backward_peak`).
 Mixed precision (bf16/fp16) follows Micikevicius et al. 2018: 16-bit weights, gradients
 and activations, fp32 master weights and optimizer state.
