@@ -9,7 +9,7 @@ from conftest import builtin, net
 from inception_cost.cli import cli
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Op, backward_kernels, kernels
-from inception_cost.estimates.training import Optimizer, training_memory
+from inception_cost.estimates.training import Optimizer, SavedTensors, training_memory
 
 SMALL = """input: 8x8x3
 layers:
@@ -92,7 +92,8 @@ def test_torchvision_inception_v3_saves_what_pytorch_saves():
     assert m.saved_activations == 786_483_040 - 65_536 + 16_384 == 786_433_888
 
 
-@pytest.mark.parametrize("name, saved", [("mobilenet-v2", 156_547_840), ("densenet121", 261_057_280)])
+@pytest.mark.parametrize("name, saved", [("mobilenet-v2", 156_547_840), ("densenet121", 261_057_280),
+                                         ("resnet50", 172_031_488)])
 def test_relu6_and_average_pools_save_what_pytorch_saves(name, saved):
     """benchmarks/saved_tensors_cpu.py (torch 2.13.0 on the CPU, both networks built from
     torch.nn in torchvision's layout, batch 2, 224x224, fp32; MobileNetV2's dropout noise
@@ -119,6 +120,24 @@ def test_a_layer_reading_a_pool_of_the_input_gets_no_input_gradient():
     assert sum(k.macs for k in backward) == 8 * 8 * 8 * 72 * 2 + conv_macs
     m = training_memory(analysis, Dtype.FP32, 1, Optimizer.SGD)
     assert m.saved_activations == (8 * 8 * 3 + 8 * 8 * 8) * 4  # the two convs' inputs, nothing of the pool's
+
+
+@pytest.mark.parametrize("batch, peak, pytorch", [(2, 338_220_096, 345_591_296), (8, 840_170_560, 846_639_792)])
+def test_the_gradient_waiting_at_a_shortcut_is_in_the_peak(batch, peak, pytorch):
+    """ResNet-50's step peaks inside a bottleneck: the gradient of the block's input from
+    its shortcut waits there until the body's arrives to be added (at batch 2, layer3_0's
+    512 x 28 x 28: 3,211,264 bytes; it was left out). PyTorch on the CPU
+    (benchmarks/saved_tensors_cpu.py, torch 2.13.0, SGD, fp32, 224x224) allocates at most
+    the third figure; the rest (about 2%, less at batch 8) is oneDNN's scratch in a conv's
+    backward, a CPU library's, which cuDNN does not make."""
+    m = training_memory(builtin("resnet50", train=True), Dtype.FP32, batch, Optimizer.SGD)
+    assert m.peak == peak and 0.975 < m.peak / pytorch < 1.0
+    walk = SavedTensors(builtin("resnet50", train=True))
+    walk.flow(walk.analysis.root, walk.tensor(3 * 224 * 224, grad=False))
+    block = [i for i, leaf in enumerate(walk.layers) if leaf.path.startswith("layer1_1/")]
+    shortcut = walk.inputs[block[0]]  # read by conv1 and by the residual add
+    add = next(i for i in block if walk.layers[i].kind == "residual_add")
+    assert walk.readers()[shortcut] == (block[0], add)
 
 
 SAVING = """input: 16x16x8

@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from inception_cost.core.analysis import Analysis
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.kinds.convolutions import SeparableConv
-from inception_cost.core.kinds.elementwise import Activation, BatchNorm, Dropout, ElementwiseMul, Softmax
+from inception_cost.core.kinds.elementwise import (
+    Activation,
+    BatchNorm,
+    Dropout,
+    ElementwiseMul,
+    ResidualAdd,
+    Softmax,
+)
 from inception_cost.core.kinds.pooling import AdaptivePool, AvgPool, MaxPool
 from inception_cost.core.terms import MAC_TERMS, STORED_TERMS, Term
 from inception_cost.core.tree import CostNode, Role
@@ -139,6 +146,7 @@ class SavedTensors:
         self.fixed_at: list[int] = []  # per layer: bytes of its indices and masks per image, whatever the dtype
         self.batch_at: list[int] = []  # per layer: batch norm's statistics, per channel, once per batch
         self.grad: set[int] = set()  # tensors that need a gradient: they depend on a parameter
+        self.operands: list[tuple[int, ...]] = []  # per layer: the tensors it reads (a view: none)
 
     def save(self, *tensors: int) -> None:
         for t in tensors:
@@ -148,20 +156,39 @@ class SavedTensors:
         """(the most bytes alive during the backward pass, besides weights, master weights,
         optimizer state and buffers; the layer whose backward reaches it). While layer i
         runs backward: what layers 0..i saved, the gradients of layers i.. (PyTorch frees
-        them between steps), and i's output gradient and input gradient."""
+        them between steps), i's output gradient and its input gradient (none for a tensor
+        that needs none), and the gradients waiting at a branch point: a tensor several
+        layers read (a shortcut's input, a module's input) gets its gradient summed from
+        each, so the first one the backward pass computes stays alive until the last."""
         first = [0] * len(self.layers)
         for t, i in self.saved.items():
             first[i] += self.sizes[t]
+        waiting = [0] * (len(self.layers) + 1)  # per layer, elements per image; as differences
+        for t, (low, high) in self.readers().items():
+            waiting[low] += self.sizes[t]
+            waiting[high] -= self.sizes[t]
         alive = sum((first[i] * size + self.fixed_at[i]) * batch + self.batch_at[i] for i in range(len(self.layers)))
+        held = list(itertools.accumulate(waiting))
         terms, grads, best, where = self.analysis.terms, 0, 0, None
         for i in range(len(self.layers) - 1, -1, -1):
             leaf = self.layers[i]
             grads += sum(terms[t][leaf.row] for t in STORED_TERMS) * size
-            working = (_numel(leaf.in_shape) + _numel(leaf.out_shape)) * size * batch
+            input_gradient = _numel(leaf.in_shape) if self.inputs[i] in self.grad else 0
+            working = (input_gradient + _numel(leaf.out_shape) + held[i]) * size * batch
             if alive + grads + working > best:
                 best, where = alive + grads + working, leaf
             alive -= (first[i] * size + self.fixed_at[i]) * batch + self.batch_at[i]
         return best, where
+
+    def readers(self) -> dict[int, tuple[int, int]]:
+        """Each tensor that needs a gradient and that more than one layer reads (views left
+        out: they pass the tensor on): (the first reader, the last), in execution order."""
+        spans: dict[int, list[int]] = {}
+        for i, operands in enumerate(self.operands):
+            for t in operands:
+                if t in self.grad:
+                    spans.setdefault(t, []).append(i)
+        return {t: (min(at), max(at)) for t, at in spans.items() if len(at) > 1}
 
     def tensor(self, elements: int, grad: bool = True) -> int:
         t = next(self.ids)
@@ -198,6 +225,8 @@ class SavedTensors:
         kind = CANONICAL[leaf.kind]
         table, i = self.analysis.table, leaf.row
         out = _numel(leaf.out_shape)
+        two = isinstance(kind, (ResidualAdd, ElementwiseMul))  # a shortcut's or a gate's second operand
+        self.operands.append(() if kind.view else (current, node_input) if two else (current,))
         if not any(self.analysis.terms[t][i] for t in STORED_TERMS) and current not in self.grad and (
                 not isinstance(kind, ElementwiseMul) or node_input not in self.grad):
             # no parameter and an input that needs no gradient (a pool of the network's input):
