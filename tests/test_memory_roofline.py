@@ -24,6 +24,20 @@ def test_one_conv_by_hand():
     assert m.intensity == pytest.approx(73_728 / 7_328)
 
 
+@pytest.mark.parametrize("order", ["input: []\n      new:", "new:"])
+def test_an_identity_branch_is_the_input_and_counted_once(order):
+    """concat {input: [], new: [batch norm, conv 1x1 8]} at 56x56x64, fp32: while the
+    second branch runs, the identity branch's output is the input itself. It was counted
+    twice when the identity branch came first (2,408,448 bytes, 3x the input);
+    torch.cat([x, f(x)]) allocates at most 1,806,336 (torch 2.13.0, CPU, between operators)."""
+    branches = {"input: []\n      new:": "input: []\n      new:\n        - batch_norm: {}\n"
+                "        - conv: {filters: 8, kernel: 1, bias: false}\n",
+                "new:": "new:\n        - batch_norm: {}\n        - conv: {filters: 8, kernel: 1, bias: false}\n"
+                "      input: []\n"}[order]
+    analysis = net(f"input: 56x56x64\nlayers:\n  - concat:\n      {branches}")
+    assert peak_activations(analysis.root) * 4 == 1_806_336
+
+
 def test_peak_holds_branch_outputs_until_the_concat():
     a = net("""input: 8x8x4
 layers:

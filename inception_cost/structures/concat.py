@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import ShapeError
@@ -62,16 +63,19 @@ class ConcatStructure(Structure):
         return node.out_shape
 
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
-        outs, peak = 0, held + current
+        outs, aliases, peak = 0, 0, held + current
         for i, branch in enumerate(node.children):
             last = i == len(node.children) - 1
-            # the input stays alive for the branches still to run; finished outputs wait
-            keep = held + outs + (0 if last else current)
+            # the input stays alive for the branches still to run; finished outputs wait (an
+            # identity branch's output is the input itself, alive already: counted once)
+            keep = held + outs - aliases + (0 if last else current)
             branch_peak, _ = run(branch.children, keep, current if last else 0)
-            # an identity branch's output is the input itself; torch.cat copies it all the same
             out = branch.out_shape[0] * branch.out_shape[1] * branch.out_shape[2]
+            if all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in branch.children):
+                aliases += out
             peak, outs = max(peak, branch_peak), outs + out
-        return max(peak, held + 2 * outs), outs  # torch.cat writes a new tensor
+        # torch.cat writes a new tensor and copies every branch, an identity one too
+        return max(peak, held + 2 * outs), outs
 
     def copied(self, node: CostNode) -> int:
         h, w, c = node.out_shape  # torch.cat reads every branch's output and writes the whole
