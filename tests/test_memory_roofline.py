@@ -305,3 +305,55 @@ def test_no_tf32_reaches_every_timed_command():
     plain = _json("compare", "naive", "reduced", "--no-tf32", *fp32)["sections"][0]["total"]["b_time_us"]
     tensor = _json("compare", "naive", "reduced", *fp32)["sections"][0]["total"]["b_time_us"]
     assert (round(plain, 2), round(tensor, 2)) == (104.91, 77.71)  # its convs on CUDA cores, not tensor cores
+
+
+# What eager PyTorch allocates in one no_grad forward (torch 2.13.0 on the CPU, counted
+# between top-level operators; benchmarks/inference_memory_cpu.py, 2026-11-29), in fp32
+# at batch 1: the networks built from torch.nn in torchvision's layout, and single modules
+# run alone from their input (which their caller holds).
+@pytest.mark.parametrize("name, module, measured", [
+    ("googlenet-torchvision", None, 7_024_640),
+    ("inception-v3", None, 14_902_572),
+    ("mobilenet-v2", None, 11_038_720),
+    ("resnet50", None, 11_038_720),  # blocks without stage containers (torchvision's: 11,841,536)
+    ("googlenet-torchvision", "3a", 2_207_744),
+    ("inception-v3", "Mixed_5b", 3_449_600),
+    ("inception-v3", "Mixed_7b", 1_376_256),
+    ("resnet50", "layer1_0", 10_436_608),
+    ("resnet50", "layer1_1", 10_436_608),
+])
+def test_eager_peak_equals_what_eager_pytorch_allocates(name, module, measured):
+    args = ["memory", name, "--dtype", "fp32"] + (["--module", module] if module else [])
+    totals = _json(*args)["totals"]
+    assert totals["eager_peak_activation_bytes"] == measured
+    assert totals["peak_activation_bytes"] < measured  # the folding, freeing executor's least
+    eight = _json(*args, "--batch", "8")["totals"]
+    assert eight["eager_peak_activation_bytes"] == 8 * measured
+
+
+def test_eager_peak_rules_one_by_one():
+    """The caller keeps the input; a conv's batch norm runs unfolded, out of place (the
+    conv's input, output and normalised output at once); a ReLU runs in place; a module
+    keeps its input until it returns, through the concat."""
+    a = net("""input: 4x4x8
+layers:
+  - conv: {filters: 16, kernel: 1, batch_norm: true}
+  - relu
+  - conv: {filters: 4, kernel: 1}
+  - module:
+      name: m
+      layers:
+        - concat:
+            a: [{conv: {filters: 2, kernel: 1}}]
+            b: [{conv: {filters: 6, kernel: 1}}]
+""")
+    x = 16
+    # planned: the ReLU's input and its output, a new tensor (16 + 16 channels)
+    assert peak_at(a.root)[0] == (16 + 16) * x
+    # eager: the input (8) with the conv's output and batch norm's (2 x 16)
+    peak, where = peak_at(a.root, eager=True)
+    assert (peak, where.path) == ((8 + 2 * 16) * x, "conv_1")
+    # the module alone: its input (4) held through the concat, both branches (2 + 6) and the result (8)
+    module = a.root.children[-1]
+    assert peak_at(module, eager=True)[0] == (4 + 8 + 8) * x
+    assert peak_at(module)[0] == (8 + 8) * x

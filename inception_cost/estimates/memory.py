@@ -67,14 +67,25 @@ def peak_activations(root: CostNode) -> int:
     return peak_at(root)[0]
 
 
-def peak_at(root: CostNode) -> tuple[int, CostNode]:
+# activations eager PyTorch runs in place (torchvision's inplace=True): no new tensor
+IN_PLACE = frozenset(("relu", "relu6", "leaky_relu", "elu", "silu", "swish", "hard_swish", "hard_sigmoid"))
+
+
+def peak_at(root: CostNode, eager: bool = False) -> tuple[int, CostNode]:
     """The peak of `root` (the network, or any part of it run alone from its input), and
     where it is reached: the first layer running when as much is alive, or else the
     structure that writes its output then (a concat copying its branches), or `root` itself
     at its input. A part runs as it does in the network: a layer holds its input and
-    output, a residual its shortcut."""
-    walk = _Walk()
-    peak, _ = walk.node(root, 0, _numel(root.in_shape))
+    output, a residual its shortcut.
+
+    By default, the least an executor needs that frees every tensor after its last reader
+    and folds batch norm into its conv. With `eager`, what eager PyTorch allocates in
+    torchvision's layout: the caller keeps the input and every module keeps its input
+    until it returns; a conv's batch norm runs unfolded, out of place (the conv's input,
+    its output and the norm's output alive at once); ReLU-like activations run in place."""
+    walk = _Walk(eager)
+    size = _numel(root.in_shape)
+    peak, _ = walk.node(root, size, 0) if eager else walk.node(root, 0, size)
     for node, alive in walk.seen:
         if node.role is Role.LAYER and alive == peak:
             return peak, node
@@ -86,12 +97,14 @@ def _numel(shape: Shape) -> int:
 
 
 class _Walk:
-    """Runs the network in order, noting what is alive while each node runs."""
+    """Runs the network in order, noting what is alive while each node runs; structures
+    call it back for their parts (`structures.base.Run`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, eager: bool = False) -> None:
+        self.eager = eager
         self.seen: list[tuple[CostNode, int]] = []
 
-    def sequence(self, children: list[CostNode], held: int, current: int) -> tuple[int, int]:
+    def __call__(self, children: list[CostNode], held: int, current: int) -> tuple[int, int]:
         """Run children in order; `current` is the live input, `held` what others keep alive."""
         peak = held + current
         for child in children:
@@ -103,13 +116,24 @@ class _Walk:
         """(peak while running node, its output's size); its input is `current`."""
         if node.role is Role.LAYER:
             out = _numel(node.out_shape)
-            alive = held + current + (0 if CANONICAL[node.kind].view else out)
+            alive = held + current + self._written(node, out)
             self.seen.append((node, alive))
             return alive, out
         structure = structure_of(node)
         if structure is not None:  # how long a structure holds what (structures/)
-            result = structure.peak(node, held, current, self.sequence)
+            result = structure.peak(node, held, current, self)
         else:
-            result = self.sequence(node.children, held, current)  # a branch, the network
+            result = self(node.children, held, current)  # a branch, the network
         self.seen.append((node, result[0]))
         return result
+
+    def _written(self, layer: CostNode, out: int) -> int:
+        """The elements a layer allocates while it runs: none for a view; in eager PyTorch,
+        none for an in-place activation and two outputs for a conv with its batch norm."""
+        if CANONICAL[layer.kind].view:
+            return 0
+        if not self.eager:
+            return out
+        if layer.kind in ("activation", "relu") and layer.args.get("function", "relu") in IN_PLACE:
+            return 0
+        return 2 * out if layer.args.get("batch_norm") else out

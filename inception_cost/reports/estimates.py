@@ -93,10 +93,8 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     total = {"layer": "total", **sums, "intensity": sums["flops"] / sums["bytes_moved"] if sums["bytes_moved"] else 0.0}
     peak_elements, peak_node = peak_at(scope)
     peak = peak_elements * batch * dtype.bytes
-    h, w, c = scope.in_shape
-    where = (f"while {peak_node.path} ({peak_node.description}) runs" if peak_node.role is Role.LAYER
-             else "at the input" if peak_node is scope and peak_elements == h * w * c
-             else f"when {peak_node.path or 'the network'} writes its output")
+    eager_elements, eager_node = peak_at(scope, eager=True)
+    eager = eager_elements * batch * dtype.bytes
     columns = [Column("layer", "layer", priority=NAME), Column("output", "output", SHAPE, EXTRA),
                Column("activations", "activations", INT, EXTRA),
                Column("activation_bytes", "activation bytes", INT, KEY),
@@ -105,13 +103,15 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
              " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
              f"Peak activation memory of inference: {peak:,} bytes ({peak / 2**20:,.1f} MiB),"
-             f" reached {where};"
+             f" reached {_reached(scope, peak_elements, peak_node)};"
              " holding a module's input until its last branch has run and every branch's"
              " output until the concat (which writes a new tensor); weights:"
              f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
              "That peak is the least an executor needs that frees each tensor after its last reader and"
-             " fuses a conv with its batch norm and activation: 0.56x to 0.87x of what eager PyTorch"
-             " allocates for the README's networks (unfolded batch norm, inputs kept until their module returns).",
+             f" folds batch norm into its conv. Eager PyTorch allocates {eager:,} bytes ({eager / 2**20:,.1f} MiB),"
+             f" reached {_reached(scope, eager_elements, eager_node)}: in torchvision's layout the caller keeps"
+             " the input and each module its own until it returns, batch norm runs unfolded (a conv's input,"
+             " output and normalised output alive at once), and ReLU-like activations run in place.",
              "Flatten and dropout are views in inference and move nothing."]
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
@@ -124,9 +124,21 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
         extra = {"training_peak_bytes": train_peak, "optimizer": optimizer.value}
     report = Report(title=f"{title_of(analysis)}: memory", convention=[],
                     totals={**totals(scope), "peak_activation_bytes": peak, "peak_path": peak_node.path,
+                            "eager_peak_activation_bytes": eager, "eager_peak_path": eager_node.path,
                             "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"], **extra},
                     sections=sections, meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
     return finish(report, analysis.convention, batch)
+
+
+def _reached(scope: CostNode, elements: int, node: CostNode) -> str:
+    """Where a peak of `elements` is reached: while a layer runs, at the input, or when a
+    structure writes its output."""
+    h, w, c = scope.in_shape
+    if node.role is Role.LAYER:
+        return f"while {node.path} ({node.description}) runs"
+    if node is scope and elements == h * w * c:
+        return "at the input"
+    return f"when {node.path or 'the network'} writes its output"
 
 
 def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int,

@@ -67,13 +67,15 @@ class AddStructure(Structure):
         paths = [c for c in node.children if c.role is Role.BRANCH]
         outs, peak = 0, held + current
         for i, path in enumerate(paths):
-            last = i == len(paths) - 1
-            keep = held + outs + (0 if last else current)  # the input stays for the paths to come
-            path_peak, _ = run(path.children, keep, current if last else 0)
+            freed = i == len(paths) - 1 and not run.eager
+            # the input stays for the paths to come (in eager PyTorch until the sum: its caller holds it)
+            keep = held + outs + (0 if freed else current)
+            path_peak, _ = run(path.children, keep, current if freed else 0)
             out = path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
             peak, outs = max(peak, path_peak), outs + out
         total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
-        return max(peak, held + outs + total), total  # the sum is a new tensor
+        kept = current if run.eager else 0
+        return max(peak, held + kept + outs + total), total  # the sum is a new tensor
 
     def depth(self, node: CostNode) -> int:
         return max((c.depth for c in node.children), default=0)  # the deepest parallel part

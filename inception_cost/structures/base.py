@@ -58,8 +58,15 @@ if TYPE_CHECKING:  # the protocols are for the type checker only: building them 
 
         def fail(self, exc: ShapeError, line: int, where: str) -> ShapeError: ...
 
-    # (peak elements alive while a node runs, its output's elements): children, held, current
-    Run = Callable[[list[CostNode], int, int], tuple[int, int]]
+    class Run(Protocol):
+        """The memory walk (`estimates/memory.py`) as a structure's `peak` sees it."""
+
+        # eager PyTorch: a structure's input stays alive until it returns (its caller holds it)
+        eager: bool
+
+        def __call__(self, children: list[CostNode], held: int, current: int) -> tuple[int, int]:
+            """(peak elements alive while `children` run in order, their output's elements),
+            with `held` kept alive by others and `current` their input."""
 
 
 class Structure:
@@ -83,6 +90,8 @@ class Structure:
 
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         """(peak activation elements while `node` runs, its output's elements)."""
+        if run.eager:  # eager PyTorch: the caller holds a module's input until it returns
+            return run(node.children, held + current, 0)
         return run(node.children, held, current)
 
     def copied(self, node: CostNode) -> int:

@@ -65,17 +65,20 @@ class ConcatStructure(Structure):
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         outs, aliases, peak = 0, 0, held + current
         for i, branch in enumerate(node.children):
-            last = i == len(node.children) - 1
-            # the input stays alive for the branches still to run; finished outputs wait (an
-            # identity branch's output is the input itself, alive already: counted once)
-            keep = held + outs - aliases + (0 if last else current)
-            branch_peak, _ = run(branch.children, keep, current if last else 0)
+            freed = i == len(node.children) - 1 and not run.eager
+            # the input stays alive for the branches still to run (in eager PyTorch until the
+            # concat, its caller holds it); finished outputs wait (an identity branch's
+            # output is the input itself, alive already: counted once)
+            keep = held + outs - aliases + (0 if freed else current)
+            branch_peak, _ = run(branch.children, keep, current if freed else 0)
             out = branch.out_shape[0] * branch.out_shape[1] * branch.out_shape[2]
             if all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in branch.children):
                 aliases += out
             peak, outs = max(peak, branch_peak), outs + out
-        # torch.cat writes a new tensor and copies every branch, an identity one too
-        return max(peak, held + 2 * outs), outs
+        # torch.cat writes a new tensor and copies every branch, an identity one too (in eager
+        # PyTorch the input is alive too: an identity branch's output is that input)
+        writing = held + current + 2 * outs - aliases if run.eager else held + 2 * outs
+        return max(peak, writing), outs
 
     def copied(self, node: CostNode) -> int:
         h, w, c = node.out_shape  # torch.cat reads every branch's output and writes the whole

@@ -53,7 +53,8 @@ class GateStructure(Structure):
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         body = [c for c in node.children if not (c.role is Role.LAYER and CANONICAL[c.kind].internal)]
         peak, gate = run(body, held + current, 0)  # the input waits for the gate values
-        return max(peak, held + current + gate + current), current  # the product is a new tensor
+        out = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]  # the input's size
+        return max(peak, held + current + gate + out), out  # the product is a new tensor
 
     def parts(self, node: CostNode) -> list[CostNode]:
         return [node]
