@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from inception_cost.cli import cli
@@ -111,7 +113,11 @@ def test_the_measured_gpu_chooses_the_default_profile(tmp_path):
     # the file measures no int8 matmul: the A100's datasheet 624, not the H100's 1,979
     assert load_device(str(out)).peak_tflops["int8"] == 624
     unknown = CliRunner().invoke(cli, ["calibrate", str(_renamed(tmp_path, "NVIDIA A10G")), "--evaluations", "50"])
-    assert unknown.exit_code == 0 and "base profile h100-sxm (no built-in for the measured GPU)" in unknown.output
+    assert unknown.exit_code == 0
+    assert "base profile h100-sxm (no built-in for NVIDIA A10G: it stands in" in unknown.output
+    # a stand-in's int8 peak says nothing of this GPU: left out (roofline refuses --dtype int8 there)
+    assert "peaks measured: fp32, tf32, fp16, bf16\n" in unknown.output
+    assert "int8" not in yaml.safe_load(unknown.stdout)["peak_tflops"]
 
 
 def _with_time(tmp_path: Path, median_us: float) -> Path:
@@ -189,3 +195,75 @@ def test_cases_in_a_dtype_the_profile_has_no_peak_for_are_left_out_and_said(tmp_
     refused = CliRunner().invoke(cli, ["accuracy", str(only), "--device", "t4"])
     assert refused.exit_code == 4 and "no peak for bf16" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
+
+
+def _measurements(tmp_path: Path, edit) -> str:
+    """The H100 file with `edit(doc)` applied, written to tmp_path."""
+    doc = json.loads(DATA.read_text())
+    edit(doc)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_records_left_out_are_counted_with_their_reasons_and_a_stand_in_profile_says_so(tmp_path):
+    def edit(doc: dict) -> None:
+        doc["environment"]["gpu_name"] = "NVIDIA A10G"  # no built-in: h100-sxm stands in
+        doc["peaks"] = None  # measure_latency.py --groups without peaks writes null
+        doc["cases"][0]["graph"] = {"error": "RuntimeError: capture failed"}
+        for case in doc["cases"][1:4]:  # after the soft budget ran out: eager, reduced counts
+            del case["graph"]
+            case["reduced_counts"] = True
+
+    path = _measurements(tmp_path, edit)
+    result = CliRunner().invoke(cli, ["accuracy", path, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["totals"]["cases"] == 230
+    notes = " ".join(doc["notes"])
+    assert "standing in: no built-in for NVIDIA A10G" in notes and "the built-in for the measured GPU" not in notes
+    assert "4 records left out: 3 timed eagerly only, after measure_latency.py's --soft-budget ran out" in notes
+    assert "1 whose CUDA-graph capture failed" in notes
+
+
+def test_calibrate_keeps_the_peaks_that_are_the_gpu_s_and_prices_an_unmeasured_math_as_its_base(tmp_path):
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.measurements import read_all
+
+    def t4(doc: dict) -> None:
+        doc["environment"]["gpu_name"] = "Tesla T4"
+
+    info, _ = read_all((_measurements(tmp_path, t4),))
+    base = load_device("t4")
+    own = cal.measured_device(base, info, "x")
+    # a T4 has no TF32: the file's "tf32" matmul ran in fp32, so it is left out; its bf16
+    # matmul is what the GPU does in bf16 (emulated), so it is kept
+    assert set(base.peak_tflops) == {"fp32", "fp16", "int8"}
+    assert set(own.peak_tflops) == {"fp32", "fp16", "int8", "bf16"}
+    assert own.peak_tflops["fp16"] == 754.4 and own.peak_tflops["int8"] == base.peak_tflops["int8"]
+    # a stand-in base keeps only the peaks the cases use, and fp32
+    stand_in = cal.measured_device(load_device("h100-sxm"), replace(info, peaks={}), "x", own=False,
+                                   used={"fp16"})
+    assert set(stand_in.peak_tflops) == {"fp32", "fp16"}
+    # a math whose peak the measurements change keeps the base's rate (peak x efficiency)
+    h100 = load_device("h100-sxm")
+    measured = cal.measured_device(h100, info, "x")
+    for m in ("tf32", "fp16"):
+        assert measured.peak_tflops[m] != h100.peak_tflops[m]
+        assert measured.peak_tflops[m] * measured.latency.efficiency[m] == pytest.approx(
+            h100.peak_tflops[m] * h100.latency.efficiency[m])
+
+
+def test_calibrate_names_parameters_left_at_the_end_of_their_range():
+    from inception_cost.estimates import calibrate as cal
+    from inception_cost.estimates.measurements import read_all
+
+    _, cases = read_all((str(DATA),))
+    fitted = load_device("h100-measured")
+    # the H100 fit's fp32 convs run faster than its fp32 matmul: the efficiency's cap, 1.2
+    assert cal.at_bounds(fitted, cases) == ["efficiency.fp32 1.2 (its range: 0.02 to 1.2)"]
+    lat = fitted.latency
+    slack = replace(fitted, latency=replace(lat, kernel_us=50.0, gemm_us=0.01, pool_gops=100000.0))
+    # a fixed cost at its ceiling is named; no extra GEMM time or bandwidth-bound pools are no effect, not loose
+    assert cal.at_bounds(slack, cases)[0] == "kernel_us 50 (its range: 0.1 to 50)"
+    assert len(cal.at_bounds(slack, cases)) == 2

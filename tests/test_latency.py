@@ -304,10 +304,19 @@ def test_total_time_is_the_sum_of_kernels():
 
 @pytest.mark.parametrize("doc, message", [
     ([], "not a measure_latency.py result"),
-    ({"cases": [], "configs": {}}, "no case with a CUDA-graph time"),
+    ({"cases": [], "configs": {}}, "no case the model can be checked on: the file has no records"),
     # measure_latency.py --no-graph: eager times only, which the model does not describe
     ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "eager": {"median_us": 5}}],
-      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "measure without --no-graph"),
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "1 timed eagerly only (measured with --no-graph)"),
+    # its soft budget ran out: the rest is timed eagerly, with fewer iterations
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "eager": {"median_us": 5}, "reduced_counts": True}] * 2,
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}},
+     "2 timed eagerly only, after measure_latency.py's --soft-budget ran out"),
+    ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"error": "capture"}},
+                {"name": "a", "mode": "fp8", "batch": 1, "graph": {"median_us": 5}},
+                {"name": "b", "mode": "fp16", "batch": 1, "graph": {"median_us": 5}}],
+      "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}},
+     "1 whose CUDA-graph capture failed; 1 in a mode the model does not price (fp8); 1 without a configuration"),
     ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": -5}}],
       "configs": {"a": {"input_chw": [3, 8, 8], "layers": []}}}, "out of range"),
     ({"cases": [{"name": "a", "mode": "fp16", "batch": 1, "graph": {"median_us": 5}}],

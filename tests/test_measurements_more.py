@@ -220,7 +220,7 @@ def test_a_dtype_without_a_peak_is_left_out_of_a_fit(tmp_path):
     path.write_text(json.dumps(data))
     result = CliRunner().invoke(cli, ["calibrate", str(path), "--base", "v100", "-o", str(out), "--evaluations", "50",
                                       "--force"])
-    assert result.exit_code == 0 and "calibrate: 80 cases" in result.output and "left out" not in result.output
+    assert result.exit_code == 0 and "calibrate: 80 cases" in result.output and "cases left out" not in result.output
     # nothing left to fit: a usage error before any work
     del data["peaks"]["matmul_bf16"]
     data["cases"] = [c for c in data["cases"] if c["mode"] == "bf16"]
@@ -244,8 +244,13 @@ def test_maths_no_case_measures_keep_the_base_profile_s_values(tmp_path):
     assert result.exit_code == 0 and "not measured: fp32, tf32 (their parameters are h100-sxm's)" in result.output
     from inception_cost.estimates.devices import load_device
 
-    fitted, base = load_device(str(out)).latency, load_device("h100-sxm").latency
-    assert fitted.efficiency["fp32"] == base.efficiency["fp32"] and fitted.winograd["tf32"] == base.winograd["tf32"]
+    mine, h100 = load_device(str(out)), load_device("h100-sxm")
+    fitted, base = mine.latency, h100.latency
+    assert fitted.winograd["tf32"] == base.winograd["tf32"]
+    # fp32 keeps the base's rate on the measured peak (51.6 TFLOP/s, not the datasheet's 67)
+    assert mine.peak_tflops["fp32"] == 51.6 != h100.peak_tflops["fp32"]
+    assert mine.peak_tflops["fp32"] * fitted.efficiency["fp32"] == pytest.approx(
+        h100.peak_tflops["fp32"] * base.efficiency["fp32"], rel=1e-3)
     assert fitted.efficiency["fp16"] != base.efficiency["fp16"]
 
 

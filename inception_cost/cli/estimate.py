@@ -3,6 +3,8 @@ accuracy."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from inception_cost.cli.options import (
@@ -16,6 +18,10 @@ from inception_cost.cli.options import (
     skip_unknown_option,
     tf32_option,
 )
+
+if TYPE_CHECKING:  # the command modules load lazily: these only for the type checker
+    from inception_cost.estimates.devices import Device
+    from inception_cost.estimates.measurements import Measured
 
 
 @click.command()
@@ -126,12 +132,17 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     check_output(output, force)  # before the fit, not after it
     info, cases = read_all(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
+    own_base = True  # the base profile is this GPU's: its maths are the GPU's
     if base is None:
         matched = builtin_for_gpu(info.gpu)
-        base = matched or "h100-sxm"
-        why = f"the built-in for {info.gpu}" if matched else "no built-in for the measured GPU"
+        base, own_base = matched or "h100-sxm", matched is not None
+        why = f"the built-in for {info.gpu}" if matched else \
+            f"no built-in for {info.gpu or 'the measured GPU'}: it stands in for what the files lack"
         click.echo(f"calibrate: base profile {base} ({why})", err=True)
-    start = cal.measured_device(load_device(base), info, profile)
+    used = cal.measured_maths(cases) | {c.precision.dtype.value for c in cases}
+    start = cal.measured_device(load_device(base), info, profile, own_base, used)
+    peaks = _peak_origin(start, info, base)
+    click.echo(f"calibrate: {peaks}", err=True)
     # a dtype neither the files (a matmul peak) nor the base profile give a peak for would be
     # fitted as another math's: left out, as accuracy and roofline leave it
     cases, no_peak = priceable(start, cases)
@@ -140,7 +151,7 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
                    f" nor in {base}", err=True)
     evaluations, folds = cal.bounded_work(cases, evaluations, cross)
     fits = 1 + (folds if cross else 0)
-    left_out = f" ({info.left_out:,} records left out: NCHW eager inference only)" if info.left_out else ""
+    left_out = f" ({info.left_out_text()})" if info.left_out else ""
     if info.repeats:
         left_out += f" ({info.repeats:,} repeated measurements averaged into their cases: geometric mean)"
     click.echo(f"calibrate: {len(cases)} cases{left_out}, {sum(len(c.distinct) for c in cases):,} distinct"
@@ -149,17 +160,39 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     fitted = cal.fit(start, cases, evaluations)
     own = [(c, cal.predict_us(fitted, c)) for c in cases]
     summary = [f"fitted on {Accuracy.of([(p, c.measured_us) for c, p in own])}{pairs_error(own)}"]
+
+    def progress(i: int, folds: int, group: str) -> None:
+        click.echo(f"calibrate: held-out fit {i} of {folds}, without group {group or '(unnamed)'}...", err=True)
+
     if cross:
-        held = cal.cross_validate(start, cases, evaluations)
+        held = cal.cross_validate(start, cases, evaluations, progress=progress)
         summary.append(f"held out by group: {Accuracy.of([(p, c.measured_us) for c, p in held])}{pairs_error(held)}")
     unmeasured = sorted({"fp32", "tf32", "fp16"} - cal.measured_maths(cases))
     if unmeasured:
         summary.append(f"not measured: {', '.join(unmeasured)} (their parameters are {base}'s)")
-    source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {len(cases)} cases"
+    source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {len(cases)} cases; {peaks}"
     write_output(cal.profile_yaml(fitted, source, "; ".join(summary)), output, force)
     for line in summary:
         click.echo(f"calibrate: {line}", err=True)
+    loose = cal.at_bounds(fitted, cases)
+    if loose:
+        click.echo(f"calibrate: at the end of their range (the cases may not pin them down; more batch sizes"
+                   f" and shapes would): {'; '.join(loose)}", err=True)
     sys.stderr.flush()
+
+
+def _peak_origin(start: Device, info: Measured, base: str) -> str:
+    """'peaks measured: fp32, tf32, fp16, bf16; from h100-sxm: int8', and what was measured
+    but left out (a math the GPU's own profile has no peak for)."""
+    measured = [m for m in start.peak_tflops if m in info.peaks]
+    inherited = [m for m in start.peak_tflops if m not in info.peaks]
+    dropped = [m for m in info.peaks if m not in start.peak_tflops]
+    parts = [f"peaks measured: {', '.join(measured) or 'none'}"]
+    if inherited:
+        parts.append(f"from {base}: {', '.join(inherited)}")
+    if dropped:
+        parts.append(f"left out: {', '.join(dropped)} ({base} has no TF32: PyTorch ran it in fp32)")
+    return "; ".join(parts)
 
 
 @click.command()
@@ -187,10 +220,17 @@ def accuracy(measurements: tuple[str, ...], device: str | None, fmt: str, output
     from inception_cost.reports.accuracy import accuracy_report
 
     info, cases = read_all(measurements)
-    profile = load_device(device if device is not None else builtin_for_gpu(info.gpu) or "h100-sxm")
+    chosen = ""
+    if device is None:
+        matched = builtin_for_gpu(info.gpu)
+        device = matched or "h100-sxm"
+        chosen = "the built-in for the measured GPU" if matched else \
+            f"standing in: no built-in for {info.gpu or 'the measured GPU'}"
+    profile = load_device(device)
     results, left_out = priced(profile, cases)
-    emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=device is None,
-                         left_out=left_out, repeats=info.repeats), fmt, output, force)
+    emit(accuracy_report(profile, results, [Path(m).name for m in measurements], info.gpu, chosen=chosen,
+                         left_out=left_out, repeats=info.repeats, records_left_out=info.left_out_text()),
+         fmt, output, force)
 
 
 COMMANDS = {"memory": memory, "roofline": roofline, "calibrate": calibrate, "accuracy": accuracy}

@@ -210,14 +210,40 @@ def _derived(lat: Latency) -> Latency:
 
 
 def cross_validate(device: Device, cases: Sequence[Case], max_evals: int = 1500,
-                   fold: Callable[[Case], str] = lambda c: c.group) -> list[tuple[Case, float]]:
+                   fold: Callable[[Case], str] = lambda c: c.group,
+                   progress: Callable[[int, int, str], None] | None = None) -> list[tuple[Case, float]]:
     """Every case with its time predicted by a profile fitted without its fold (default:
-    its group, as the measurements file names it)."""
+    its group, as the measurements file names it); `progress(i, folds, held)` before each fit."""
     result = []
-    for held in sorted({fold(c) for c in cases}):
+    folds = sorted({fold(c) for c in cases})
+    for i, held in enumerate(folds, 1):
+        if progress:
+            progress(i, len(folds), held)
         fitted = fit(device, [c for c in cases if fold(c) != held], max_evals)
         result += [(c, predict_us(fitted, c)) for c in cases if fold(c) == held]
     return result
+
+
+# the ends of a range that mean "no such effect", not an unpinned parameter: no extra GEMM
+# time, no tile overhead, no window or Winograd effect, pools bound by bandwidth alone
+NO_EFFECT_LOW = frozenset(("gemm_us", "tile_overhead", "window_exponent", "winograd"))
+NO_EFFECT_HIGH = frozenset(("pool_gops", "bandwidth_efficiency"))
+
+
+def at_bounds(device: Device, cases: Sequence[Case]) -> list[str]:
+    """The fitted parameters that ended within 2% of an end of their range: the cases did
+    not pin them down (a file of one batch size cannot tell the fixed cost of a kernel from
+    its work), e.g. 'kernel_us 49.5 (its range: 0.1 to 50)'."""
+    found = []
+    probe = device.latency
+    for p in parameters_for(cases):
+        field_name, _, entry = p.name.partition(".")
+        value = getattr(probe, field_name)
+        value = value.get(entry) if entry else value
+        low, high = field_name not in NO_EFFECT_LOW, field_name not in NO_EFFECT_HIGH
+        if value is not None and (low and value <= p.low * 1.02 or high and value >= p.high / 1.02):
+            found.append(f"{p.name} {value:.4g} (its range: {p.low:g} to {p.high:g})")
+    return found
 
 
 def configuration_folds(cases: Sequence[Case], k: int = 5) -> Callable[[Case], str]:
@@ -228,14 +254,33 @@ def configuration_folds(cases: Sequence[Case], k: int = 5) -> Callable[[Case], s
     return lambda c: fold_of[c.name]
 
 
-def measured_device(base: Device, measured: Measured, name: str) -> Device:
+def measured_device(base: Device, measured: Measured, name: str, own: bool = True,
+                    used: frozenset[str] | set[str] = frozenset()) -> Device:
     """`base` with the peaks, bandwidth and SM count the measurements give (matmul rates,
-    the device-to-device copy, `sm_count`); what they lack stays the base's."""
-    peaks = {**base.peak_tflops, **{m: _rounded(v) for m, v in measured.peaks.items()}}
+    the device-to-device copy, `sm_count`); what they lack stays the base's.
+
+    `own`: the base profile is this GPU's (its built-in, or one the user named), so its
+    maths are the GPU's: a measured TF32 rate where it has no TF32 is left out (before
+    Ampere, PyTorch's TF32 flags change nothing: a T4's "tf32" matmul is its fp32 one).
+    Otherwise the base only stands in: of its peaks, only those of the maths and dtypes
+    the cases `used` are kept where none was measured (the fit's efficiencies absorb the
+    difference), and fp32, which a profile needs; an H100's int8 peak says nothing of
+    another GPU. A math whose peak changes keeps the base's rate: its
+    efficiency is rescaled, so that a math no case measures is priced as the base prices it."""
+    rounded = {m: _rounded(v) for m, v in measured.peaks.items()}
+    if own:
+        tf32 = Math.TF32.value
+        peaks = {**base.peak_tflops, **{m: v for m, v in rounded.items() if m != tf32 or tf32 in base.peak_tflops}}
+    else:
+        kept = {Math.FP32.value, *used}
+        peaks = {**{m: v for m, v in base.peak_tflops.items() if m in kept}, **rounded}
+    lat = base.latency
+    efficiency = {m: e * base.peak_tflops[m] / peaks[m] if m in base.peak_tflops and m in peaks else e
+                  for m, e in lat.efficiency.items()}
     bandwidth = _rounded(measured.bandwidth_gbs, 0) if measured.bandwidth_gbs else base.bandwidth_gbs
     gpu = measured.gpu or base.title
     return replace(base, name=name, title=f"{gpu} (fitted by inception-cost calibrate)", peak_tflops=peaks,
-                   bandwidth_gbs=bandwidth, latency=replace(base.latency, sms=measured.sms or base.latency.sms))
+                   bandwidth_gbs=bandwidth, latency=replace(lat, sms=measured.sms or lat.sms, efficiency=efficiency))
 
 
 def _rounded(x: float, decimals: int = 1) -> float:

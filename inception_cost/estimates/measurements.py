@@ -87,6 +87,16 @@ class Measured:
     gpu: str | None = None
     left_out: int = 0
     repeats: int = 0  # records that measured a configuration already read (averaged into it)
+    # why records were left out: (reason, how many), most first
+    left_out_why: tuple[tuple[str, int], ...] = ()
+    peaks_given: bool = True  # the file has a 'peaks' mapping (null when measured without the peaks group)
+
+    def left_out_text(self) -> str:
+        """'30 records left out: 30 without a CUDA-graph time (...)', or ''."""
+        if not self.left_out:
+            return ""
+        why = "; ".join(f"{n:,} {reason}" for reason, n in self.left_out_why)
+        return f"{self.left_out:,} record{'' if self.left_out == 1 else 's'} left out: {why}"
 
 
 def read_measurements(path: str) -> tuple[Measured, list[Case]]:
@@ -98,7 +108,7 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
         raise ArchitectureError(f"cannot read measurements: {exc}", file=path) from None
     if isinstance(data, dict) and isinstance(data.get("cases"), list) and isinstance(data.get("configs"), dict):
         records = [(f"case {i}", ("", case)) for i, case in enumerate(data["cases"], 1)]
-        read: Callable[..., Case | None] = functools.partial(_case, configs=data["configs"])
+        read: Callable[..., Case | str] = functools.partial(_case, configs=data["configs"])
     elif isinstance(data, dict) and all(isinstance(data.get(k), list) for k in MORE_GROUPS):
         records = [(f"{group} record {i}", (group, case)) for group in MORE_GROUPS
                    for i, case in enumerate(data[group], 1)]
@@ -108,7 +118,8 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
                                 " measure_more.py one (no 'convs', 'kernels' and 'networks' lists)", file=path)
     analyses: dict[str, Analysis] = {}
     cases = []
-    distinct = left_out = 0
+    distinct = 0
+    why: dict[str, int] = {}
     for label, record in records:
         try:
             found = read(record, analyses=analyses)
@@ -116,28 +127,32 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
             raise ArchitectureError(f"{label}: {exc.message}", file=path) from None
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ArchitectureError(f"{label}: malformed ({exc})", file=path) from None
-        if found is None:
-            left_out += 1
+        if isinstance(found, str):
+            why[found] = why.get(found, 0) + 1
         else:
             cases.append(found)
             distinct += len(found.distinct)
         if distinct > MAX_KERNELS:
             raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the cases: too many"
                                     " to fit in bounded time (split the file)", file=path)
+    reasons = tuple(sorted(why.items(), key=lambda item: -item[1]))
     if not cases:
-        raise ArchitectureError("no case with a CUDA-graph time and a known configuration (the model describes"
-                                " CUDA-graph replays: measure without --no-graph)", file=path)
+        said = "; ".join(f"{n:,} {reason}" for reason, n in reasons) or "the file has no records"
+        raise ArchitectureError(f"no case the model can be checked on: {said}", file=path)
     try:
-        return replace(_device_facts(data), left_out=left_out), cases
+        facts = _device_facts(data)
+        return replace(facts, left_out=sum(why.values()), left_out_why=reasons), cases
     except (TypeError, ValueError) as exc:
         raise ArchitectureError(str(exc), file=path) from None
 
 
 def _device_facts(data: dict[str, Any]) -> Measured:
     """The peaks, bandwidth, SM count and GPU name a file gives, each checked."""
-    peaks, environment = data.get("peaks", {}), data.get("environment", {})
+    # measure_latency.py writes "peaks": null when --groups leaves the peaks out: none measured
+    peaks, environment = data.get("peaks"), data.get("environment")
+    peaks, environment = {} if peaks is None else peaks, {} if environment is None else environment
     if not isinstance(peaks, dict) or not isinstance(environment, dict):
-        raise ValueError("'peaks' and 'environment' must be mappings")
+        raise ValueError("'peaks' and 'environment' must be mappings (or null)")
 
     def rate(key: str, field_name: str) -> float | None:
         entry = peaks.get(key)
@@ -156,7 +171,7 @@ def _device_facts(data: dict[str, Any]) -> Measured:
     name = environment.get("gpu_name", environment.get("device"))
     gpu = shorten("".join(ch for ch in name if ch.isprintable()), 80) if isinstance(name, str) else None
     return Measured({m: v for m, v in found.items() if v is not None}, rate("d2d_copy", "gbps_at_median"),
-                    sms, gpu or None)
+                    sms, gpu or None, peaks_given=bool(peaks))
 
 
 LOWEST, HIGHEST = 1e-6, 1e9  # a peak (TFLOP/s) or bandwidth (GB/s) a device profile accepts
@@ -199,8 +214,12 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
         if merged.gpu and found.gpu and found.gpu != merged.gpu:
             raise ArchitectureError(f"measured on {found.gpu}, the files before it on {merged.gpu}: a profile"
                                     " is fitted to one GPU's measurements", file=path)
+        why = dict(merged.left_out_why)
+        for reason, n in found.left_out_why:
+            why[reason] = why.get(reason, 0) + n
         merged = Measured(merged.peaks or found.peaks, merged.bandwidth_gbs or found.bandwidth_gbs,
-                          merged.sms or found.sms, merged.gpu or found.gpu, merged.left_out + found.left_out)
+                          merged.sms or found.sms, merged.gpu or found.gpu, merged.left_out + found.left_out,
+                          left_out_why=tuple(sorted(why.items(), key=lambda item: -item[1])))
         cases += more
         if sum(len(c.distinct) for c in cases) > MAX_KERNELS:
             raise ArchitectureError(f"more than {MAX_KERNELS:,} distinct kernels over the files: too many to"
@@ -223,14 +242,15 @@ def merged_repeats(cases: list[Case]) -> list[Case]:
             for group in same.values()]
 
 
-def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis]) -> Case | None:
-    """A measure_latency.py case (None: one without a CUDA-graph time or a known mode)."""
+def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis]) -> Case | str:
+    """A measure_latency.py case, or why it is left out."""
     case = record[1]
-    if not isinstance(case, dict) or not isinstance(case.get("mode"), str) or case["mode"] not in PRECISIONS:
-        return None
-    graph, config = case.get("graph"), configs.get(str(case.get("name")))
-    if not isinstance(graph, dict) or "median_us" not in graph or not isinstance(config, dict):
-        return None
+    unpriced = _unpriced(case)
+    if unpriced:
+        return unpriced
+    config = configs.get(str(case.get("name")))
+    if not isinstance(config, dict):
+        return "without a configuration in 'configs'"
     _checked_time(case)
     name = str(case["name"])
     if name not in analyses:
@@ -239,17 +259,37 @@ def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, 
     return _timed(name, str(case.get("group", "")), case, analyses[name], macs)
 
 
-def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case | None:
-    """A measure_more.py record of its `convs`, `kernels` or `networks` group (None: one
-    the model does not describe, or without a CUDA-graph time)."""
+def _unpriced(case: Any) -> str:
+    """Why a record cannot be priced ('' where it can): no mode the model prices, or no
+    CUDA-graph time (eager times include launch gaps the model leaves out)."""
+    if not isinstance(case, dict) or not isinstance(case.get("mode"), str):
+        return "without a mode"
+    if case["mode"] not in PRECISIONS:
+        return f"in a mode the model does not price ({shorten(case['mode'], 20)})"
+    graph = case.get("graph")
+    if isinstance(graph, dict) and "median_us" in graph:
+        return ""
+    if isinstance(graph, dict) and "error" in graph:
+        return "whose CUDA-graph capture failed"
+    if case.get("reduced_counts"):
+        return ("timed eagerly only, after measure_latency.py's --soft-budget ran out (raise it, or measure"
+                " fewer --groups or --batches per run)")
+    return "timed eagerly only (measured with --no-graph)"
+
+
+def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case | str:
+    """A measure_more.py record of its `convs`, `kernels` or `networks` group, or why it is
+    left out."""
     group, case = record
-    if not isinstance(case, dict) or not isinstance(case.get("mode"), str) or case["mode"] not in PRECISIONS \
-            or case.get("memory_format") != "contiguous" or "median_us" not in (case.get("graph") or {}):
-        return None  # the model is NCHW (contiguous); eager times include launch gaps
+    unpriced = _unpriced(case)
+    if unpriced:
+        return unpriced
+    if case.get("memory_format") != "contiguous":
+        return "in channels_last (the model is NCHW)"
     _checked_time(case)
     described = _more_network(group, case)
     if described is None:
-        return None
+        return "that the model does not describe (cat4, add and layout-copy kernels; a network at another input size)"
     name, source = described
     if source not in analyses:  # a built-in's name or a network's text
         from inception_cost.source.catalog import load

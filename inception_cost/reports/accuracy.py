@@ -17,12 +17,13 @@ def _accuracy_row(accuracy: Accuracy) -> dict[str, Any]:
 
 
 def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sources: Sequence[str],
-                    gpu: str | None = None, chosen: bool = False, left_out: dict[str, int] | None = None,
-                    repeats: int = 0) -> Report:
+                    gpu: str | None = None, chosen: str = "", left_out: dict[str, int] | None = None,
+                    repeats: int = 0, records_left_out: str = "") -> Report:
     """How close `device`'s estimates ((case, estimated µs)) come to the times measured on
-    `gpu`; `chosen`: the profile was picked for the GPU's name, not named by the user;
-    `left_out`: the cases not priced per dtype (the device has no peak for it); `repeats`:
-    records that measured a case again (averaged into it)."""
+    `gpu`; `chosen`: why the profile was picked where the user named none; `left_out`: the
+    cases not priced per dtype (the device has no peak for it); `repeats`: records that
+    measured a case again (averaged into it); `records_left_out`: the records that are no
+    case, and why (`Measured.left_out_text`)."""
     left_out = left_out or {}
     overall = Accuracy.of([(p, c.measured_us) for c, p in results])
     groups = Section(
@@ -63,13 +64,14 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
               "pairs_geomean_error_by_mode": by_mode}
     return Report(title=f"inception-cost: estimates on {device.name} against measured latencies",
                   convention=[], totals=totals, sections=sections,
-                  notes=[f"Device {device.title}{', the built-in for the measured GPU' if chosen else ''}."
+                  notes=[f"Device {device.title}{', ' + chosen if chosen else ''}."
                          f" Measurements: {', '.join(sources)}{' on ' + gpu if gpu else ''} (CUDA-graph medians;"
                          f" {overall}). Nothing is fitted here: `inception-cost calibrate` fits a profile to"
                          " the same files."]
                   + [f"{n} {dtype} cases left out: {device.name} has no {dtype} peak (roofline refuses"
                      f" --dtype {dtype} there)." for dtype, n in left_out.items()]
                   + ([f"{repeats:,} repeated measurements averaged into their cases (geometric mean): each"
-                      " configuration counts once."] if repeats else []),
+                      " configuration counts once."] if repeats else [])
+                  + ([f"{records_left_out[0].upper()}{records_left_out[1:]}."] if records_left_out else []),
                   meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out,
                         "repeats": repeats})
