@@ -9,6 +9,8 @@ network). Every report, estimate and transformation reads the `Analysis` this re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from inception_cost.core import columns as col
@@ -166,6 +168,9 @@ class _Walker:
 
     def within_limits(self, shape: Shape, line: int, where: str, what: str) -> None:
         """Derived sizes obey the limit given ones do (flatten, adaptive pools, concats)."""
+        h, w, c = shape
+        if type(h) is int and type(w) is int and type(c) is int and max(h, w, c) <= MAX_SIZE:
+            return  # nearly every shape: nothing to say
         for size, axis in zip(shape, ("height", "width", "channels")):
             if isinstance(size, Symbol):  # the sweep's trace: checked per variant
                 check_range(size, 1, MAX_SIZE, f"{where}: {axis}")
@@ -200,15 +205,28 @@ class _Walker:
         return out
 
 
+_COSTS = attrgetter(*COST_FIELDS)  # a node's costs as a tuple, in COST_FIELDS' order
+_NO_COSTS = (0,) * len(COST_FIELDS)
+
+
 def roll_up(node: CostNode, costs: dict[str, list[int]]) -> None:
+    _roll_up(node, [(name, costs[name]) for name in COST_FIELDS])
+
+
+def _roll_up(node: CostNode, columns: list[tuple[str, list[int]]]) -> None:
+    """Each layer takes its row of every cost column; every other node the sums of its
+    children's (added in the children's order)."""
     if node.role is Role.LAYER:
-        for name in COST_FIELDS:
-            setattr(node, name, costs[name][node.row])
+        row = node.row
+        for name, column in columns:
+            setattr(node, name, column[row])
         return
-    for child in node.children:
-        roll_up(child, costs)
-    for name in COST_FIELDS:
-        setattr(node, name, sum(getattr(c, name) for c in node.children))
+    children = node.children
+    for child in children:
+        _roll_up(child, columns)
+    totals: Sequence[int] = [sum(values) for values in zip(*map(_COSTS, children))] if children else _NO_COSTS
+    for name, total in zip(COST_FIELDS, totals):
+        setattr(node, name, total)
     structure = BY_ROLE.get(node.role)
     node.depth = structure.depth(node) if structure is not None else \
         sum(c.depth for c in node.children if c.role is not Role.AUXILIARY)

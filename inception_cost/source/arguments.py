@@ -44,6 +44,8 @@ class ArgReader:
         return self._int(key, value, allow_zero=allow_zero)
 
     def _int(self, key: str, value: Any, *, allow_zero: bool = False) -> int:
+        if type(value) is int and (0 if allow_zero else 1) <= value <= MAX_SIZE:  # most values
+            return value
         if isinstance(value, Symbol):  # the sweep's trace: the range is checked per variant
             check_range(value, 0 if allow_zero else 1, MAX_SIZE, f"{self.path}: '{key}'")
             return value

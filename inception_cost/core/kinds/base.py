@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import cached_property
 from typing import Any
 
 from inception_cost.core import columns as col
@@ -27,8 +28,9 @@ class Kind:
     factorizable = False  # the factorisation rules may rewrite it
     internal = False  # made by the analysis (residual additions), not written in files
 
-    @property
+    @cached_property
     def keys(self) -> tuple[str, ...]:
+        """The argument names (read for every layer of a file: made once per kind)."""
         return tuple(a.name for a in self.arguments)
 
     def parse(self, r: ArgReader) -> Args:
