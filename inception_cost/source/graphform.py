@@ -37,6 +37,9 @@ class Context:
         self.counters: dict[str, int] = {}  # the last `{i}` of each module name template
         self.block_stack: list[str] = []
         self.mentions: dict[int, tuple[Any, bool]] = {}  # id(node) -> (node, whether `$` occurs in it)
+        # (kind, id(body)) -> (body, kind, args, name, given name) of a layer already read:
+        # a block's layers that no argument changes are the same YAML objects at every use
+        self.parsed: dict[tuple[str, int], tuple[Any, str, dict[str, Any], str, str | None]] = {}
         self.defaults = self._read_defaults(doc.get("defaults"), doc.line_of("defaults"))
         self.blocks = self._read_blocks(doc.get("blocks"), doc.line_of("blocks"))
 
@@ -168,6 +171,10 @@ class Context:
         self.count += 1  # every layer of either form is made here
         if self.count > MAX_LAYERS:
             raise self.error(line, path, f"more than {MAX_LAYERS:,} layers")
+        known = self.parsed.get((kind, id(body)))
+        if known is not None and known[0] is body:  # the same text, read before: the same layer
+            _, canonical, parsed, name, given = known
+            return Layer(kind=canonical, name=name, line=line, args=dict(parsed), given_name=given)
         spec = KINDS[kind]
         merged = merge_defaults(self.defaults, spec, body, line)
         own_name = body.get("name") if isinstance(body, dict) else None
@@ -184,8 +191,10 @@ class Context:
             args = spec.parse(reader)
             return args, reader.name(spec.describe(args))
 
-        if not any(isinstance(v, expressions.InputExpression) for v in merged.values()):
+        waiting = expressions.InputExpression
+        if not any(isinstance(v, waiting) for v in merged.values()):
             args, name = parse(merged)
+            self.parsed[kind, id(body)] = (body, spec.name, dict(args), name, given)  # holds body: its id stays its own
             return Layer(kind=spec.name, name=name, line=line, args=args, given_name=given)
 
         def resolve(shape: tuple[int, int, int]) -> tuple[dict[str, Any], str]:
@@ -295,13 +304,16 @@ def merge_defaults(defaults: dict[str, Any], spec: Kind, body: Any, line: int = 
     merged = YMap()
     merged.line = getattr(body, "line", 0) or line
     merged.key_lines = {}
-    for source in (defaults["*"], defaults.get(spec.name, {}), own):
+    common = defaults["*"]
+    keys = spec.keys
+    for source in (common, defaults.get(spec.name, {}), own):
+        line_of = getattr(source, "line_of", None)
         for key, value in source.items():
-            if source is defaults["*"] and key not in spec.keys:
+            if source is common and key not in keys:
                 continue
             merged[key] = value
-            if hasattr(source, "line_of"):
-                merged.key_lines[key] = source.line_of(key)
+            if line_of is not None:
+                merged.key_lines[key] = line_of(key)
     return merged
 
 
