@@ -47,6 +47,7 @@ class YList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
+_BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark
 ARCHITECTURE = "a YAML mapping with 'input' and 'layers'"  # what an empty file lacks
 
 
@@ -60,9 +61,9 @@ def load_file(path: str | os.PathLike[str], display_name: str | None = None, wha
 
 
 def load_bytes(raw: bytes, name: str, expected: str = ARCHITECTURE) -> Any:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+    try:  # what "utf-8-sig" does (a leading BOM dropped), without importing its codec
+        text = (raw[3:] if raw.startswith(_BOM) else raw).decode("utf-8")
+    except UnicodeDecodeError as exc:  # exc.start counts from after a BOM, as "utf-8-sig"'s does
         line = raw[: exc.start].count(b"\n") + 1
         raise ArchitectureError(
             f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
