@@ -217,3 +217,26 @@ def test_a_module_is_drawn_in_the_order_it_runs() -> None:
     bottleneck = module_figure(ic.analyse("resnet50").analysis.root.find_or_fail("layer1_0", "resnet50"))
     assert [(s.merge, [c.name for c in s.columns]) for s in bottleneck.stages] == \
         [("add", ["body", "downsample"]), ("", [""])]
+
+
+def test_accuracy_draws_estimated_against_measured_time(tmp_path: Path) -> None:
+    """One point per priced case, at its measured and estimated µs (the JSON's), on log
+    axes whose diagonal is exact; the page carries the same picture."""
+    import json
+
+    data = str(Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "h100_latency.json")
+    doc = json.loads(run(["accuracy", data, "--device", "h100-measured", "-f", "json"]))
+    root = ElementTree.fromstring(run(["accuracy", data, "--device", "h100-measured", "-f", "svg"]))
+    points = [e for e in root.iter(f"{SVG}circle") if e.get("class") == "point"]
+    assert len(points) == doc["totals"]["cases"] == 234
+    worst = doc["sections"][2]["rows"][0]  # 3a_naive_branch_5x5, fp32, batch 1: 36.25 µs measured
+    drawn = [e for e in points if e.get("data-case") == worst["case"]
+             and float(e.get("data-measured-us", "0")) == pytest.approx(worst["measured_us"], rel=1e-5)]
+    assert len(drawn) == 1
+    assert float(drawn[0].get("data-estimated-us", "0")) == pytest.approx(worst["estimated_us"], rel=1e-5)
+    # an exact estimate lies on the diagonal: the same distance along both log axes
+    (diagonal, *band) = [e for e in root.iter(f"{SVG}line") if e.get("class") == "band"]
+    x1, y1, x2, y2 = (float(diagonal.get(k, "0")) for k in ("x1", "y1", "x2", "y2"))
+    assert x2 - x1 == pytest.approx(y1 - y2) and len(band) == 2
+    page = run(["accuracy", data, "--device", "h100-measured", "-f", "html"])
+    assert "Estimated against measured time" in page and page.count('class="point"') == 234

@@ -8,6 +8,7 @@ from typing import Any
 from inception_cost.estimates.accuracy import Accuracy, by_group, geomean_error, pair_ratios, pairs_by_mode, worst
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.measurements import Case
+from inception_cost.reports.figures import AccuracyFigure, AccuracyPoint, Charts
 from inception_cost.reports.model import EXTRA, FLOAT, INT, KEY, NAME, RATIO, SHARE, Column, Report, Section
 
 
@@ -74,4 +75,11 @@ def accuracy_report(device: Device, results: Sequence[tuple[Case, float]], sourc
                       " configuration counts once."] if repeats else [])
                   + ([f"{records_left_out[0].upper()}{records_left_out[1:]}."] if records_left_out else []),
                   meta={"device": device.name, "measurements": list(sources), "gpu": gpu, "left_out": left_out,
-                        "repeats": repeats})
+                        "repeats": repeats},
+                  charts=_charts(device, results, gpu))
+
+
+def _charts(device: Device, results: Sequence[tuple[Case, float]], gpu: str | None) -> Charts:
+    """Estimated against measured time, one point per case (-f svg and html draw it)."""
+    points = [AccuracyPoint(c.name, c.group, c.mode, c.batch, c.measured_us, p) for c, p in results]
+    return Charts("", "", [], None, AccuracyFigure(device.name, gpu or "", points))

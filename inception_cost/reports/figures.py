@@ -80,13 +80,32 @@ class RooflineFigure(NamedTuple):
     left_out: int  # layers that do no arithmetic (pools, activations ...): no point on a log scale
 
 
+class AccuracyPoint(NamedTuple):
+    case: str
+    group: str
+    mode: str
+    batch: int
+    measured_us: float
+    estimated_us: float
+
+
+class AccuracyFigure(NamedTuple):
+    """A profile's estimates against measured latencies, one point per case (accuracy)."""
+
+    device: str
+    gpu: str  # what the measurements name, or ""
+    points: list[AccuracyPoint]
+
+
 class Charts(NamedTuple):
-    """The whole network's pictures (export -f html / svg)."""
+    """A report's pictures beyond its sections' module diagrams: the whole network's
+    (export -f html / svg), or estimated against measured time (accuracy)."""
 
     network: str
     unit: str  # MACs, or FLOPs under flop-counter
     modules: list[ModuleFigure]
     roofline: RooflineFigure | None
+    accuracy: AccuracyFigure | None = None
 
 
 def module_figure(module: CostNode, label: str | None = None) -> ModuleFigure:

@@ -133,6 +133,12 @@ def page(report: Report) -> str:
                              "One point per layer with arithmetic: its FLOPs per byte moved (the least a layer can"
                              " move) and the FLOP/s the device can reach at that intensity, min(peak, intensity x"
                              " bandwidth).") + "</section>")
+    if charts and charts.accuracy and charts.accuracy.points:
+        out.append("<section><h2>Estimated against measured time</h2>"
+                   + _figure(svg.inline(svg.accuracy_plot(charts.accuracy), "estimated against measured"),
+                             "One point per measured case: its measured time across, the estimate up (log"
+                             " scales); on the diagonal the estimate is exact, the dashed lines are 1.5x"
+                             " either way.") + "</section>")
     out += [f'<p class="note">{escape(note)}</p>' for note in report.notes]
     out.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"

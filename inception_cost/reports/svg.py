@@ -13,7 +13,14 @@ from html import escape
 from typing import NamedTuple
 
 from inception_cost.errors import UsageError
-from inception_cost.reports.figures import BranchFigure, Charts, LayerFigure, ModuleFigure, RooflineFigure
+from inception_cost.reports.figures import (
+    AccuracyFigure,
+    BranchFigure,
+    Charts,
+    LayerFigure,
+    ModuleFigure,
+    RooflineFigure,
+)
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac")
@@ -31,8 +38,8 @@ class Drawing(NamedTuple):
 def standalone(drawings: list[Drawing], title: str) -> str:
     """One SVG document, the drawings one under another."""
     if not drawings:
-        raise UsageError("nothing to draw: -f svg draws the charts of `export` and a module's"
-                         " branches (`NAME --module M`)")
+        raise UsageError("nothing to draw: -f svg draws the charts of `export`, a module's"
+                         " branches (`NAME --module M`) and `accuracy`'s estimated against measured time")
     width = max(d.width for d in drawings)
     parts, y = [], 0
     for d in drawings:
@@ -272,6 +279,68 @@ def roofline_plot(fig: RooflineFigure) -> Drawing:
     return Drawing("\n".join(out), width, height)
 
 
+# ---- estimated against measured time ---------------------------------------------------------------
+
+
+def _duration(us: float) -> str:
+    """A power of ten of microseconds as an axis shows it: 10 µs, 1 ms, 10 s."""
+    for factor, unit in ((1e6, "s"), (1e3, "ms")):
+        if us >= factor:
+            return f"{us / factor:g} {unit}"
+    return f"{us:g} µs"
+
+
+def accuracy_plot(fig: AccuracyFigure) -> Drawing:
+    """Log-log: measured µs across, estimated µs up; the diagonal is exact, the dashed lines
+    1.5x either way; one point per case, coloured by its group."""
+    side, left, right, top, bottom = 380, 80, 170, 30, 56  # square: the diagonal at 45 degrees
+    width, height = left + side + right, top + side + bottom
+    values = [v for p in fig.points for v in (p.measured_us, p.estimated_us)]
+    lo, hi = math.floor(math.log10(min(values) / 1.5)), math.ceil(math.log10(max(values) * 1.5))
+    hi = max(hi, lo + 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(v: float) -> float:
+        return left + (math.log10(v) - lo) / (hi - lo) * plot_w
+
+    def py(v: float) -> float:
+        return top + plot_h - (math.log10(v) - lo) / (hi - lo) * plot_h
+
+    where = f" ({_short(fig.gpu, 40)})" if fig.gpu else ""
+    out = [_text(left, 18, f"Estimated on {fig.device} against measured{where}", extra=' font-weight="600"'),
+           f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#bbb"/>']
+    for k in range(lo, hi + 1):
+        label = _duration(10.0 ** k)
+        out += [f'<line x1="{px(10.0 ** k):.1f}" y1="{top}" x2="{px(10.0 ** k):.1f}" y2="{top + plot_h}"'
+                ' stroke="#eee"/>', _text(px(10.0 ** k), top + plot_h + 16, label, "middle"),
+                f'<line x1="{left}" y1="{py(10.0 ** k):.1f}" x2="{left + plot_w}" y2="{py(10.0 ** k):.1f}"'
+                ' stroke="#eee"/>', _text(left - 6, py(10.0 ** k) + 4, label, "end")]
+    a, b = 10.0 ** lo, 10.0 ** hi
+    for factor, dash in ((1.0, ""), (1.5, ' stroke-dasharray="4 3"'), (1 / 1.5, ' stroke-dasharray="4 3"')):
+        start, end = max(a, a / factor), min(b, b / factor)  # stay inside the plot
+        out.append(f'<line class="band" x1="{px(start):.1f}" y1="{py(start * factor):.1f}" x2="{px(end):.1f}"'
+                   f' y2="{py(end * factor):.1f}" stroke="#888"{dash}/>')
+    groups = list(dict.fromkeys(p.group for p in fig.points))
+    colors = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    for p in fig.points:
+        out.append(f'<circle class="point" cx="{px(p.measured_us):.1f}" cy="{py(p.estimated_us):.1f}" r="3"'
+                   f' fill="{colors[p.group]}" fill-opacity="0.7" data-case="{escape(p.case)}"'
+                   f' data-measured-us="{p.measured_us:.6g}" data-estimated-us="{p.estimated_us:.6g}">'
+                   f"<title>{escape(p.case)} ({escape(p.group)}), {escape(p.mode)}, batch {p.batch}: measured"
+                   f" {p.measured_us:,.1f} µs, estimated {p.estimated_us:,.1f} µs"
+                   f" ({p.estimated_us / p.measured_us:.2f}x)</title></circle>")
+    out += [_text(left + plot_w / 2, height - 12, "measured time (CUDA-graph median, whole batch)", "middle"),
+            f'<text x="16" y="{top + plot_h / 2:.1f}" text-anchor="middle" transform="rotate(-90 16'
+            f' {top + plot_h / 2:.1f})">estimated time</text>']
+    for i, group in enumerate(groups):
+        y = top + 10 + 16 * i
+        out += [f'<circle cx="{left + plot_w + 16}" cy="{y}" r="4" fill="{colors[group]}"/>',
+                _text(left + plot_w + 24, y + 4, _short(group or "(no group)", 22))]
+    y = top + 10 + 16 * len(groups) + 8
+    out.append(_text(left + plot_w + 12, y + 4, "dashed: 1.5x either way", extra=' fill="#666"'))
+    return Drawing("\n".join(out), width, height)
+
+
 def drawings(charts: Charts | None, modules: list[ModuleFigure]) -> list[Drawing]:
     """Every picture of a report, in page order."""
     colors = branch_colors(charts.modules if charts else modules)
@@ -280,4 +349,6 @@ def drawings(charts: Charts | None, modules: list[ModuleFigure]) -> list[Drawing
     result += [module_diagram(m, colors, unit) for m in modules]
     if charts and charts.roofline and charts.roofline.points:
         result.append(roofline_plot(charts.roofline))
+    if charts and charts.accuracy and charts.accuracy.points:
+        result.append(accuracy_plot(charts.accuracy))
     return result
