@@ -15,8 +15,10 @@ from typing import Any
 
 INPUT_NAMES = {"in_height": 0, "in_width": 1, "in_channels": 2}
 MAX_LENGTH = 200
-_TOKEN = re.compile(r"\s*(?:(\d{1,9})|\$([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
-_CANDIDATE = re.compile(r"[\s\d$A-Za-z_+\-*/()]+")
+# patterns, compiled (and then cached by `re`) on first use: most files have no expression,
+# and compiling them costs start-up time
+_TOKEN = r"\s*(?:(\d{1,9})|\$([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))"
+_CANDIDATE = r"[\s\d$A-Za-z_+\-*/()]+"
 
 # a parsed expression: an int, ("arg", name), ("in", name), ("const", value) or
 # (operator, left, right)
@@ -47,12 +49,13 @@ def parse(text: str) -> Node | None:
     """The expression in `text`, or None when `text` is not one (then it stays a string)."""
     if len(text) > MAX_LENGTH or "$" not in text and not any(op in text for op in "+-*/()"):
         return None
-    if not _CANDIDATE.fullmatch(text):
+    if not re.fullmatch(_CANDIDATE, text):
         return None
+    token = re.compile(_TOKEN)
     tokens: list[tuple[str, Any]] = []
     position = 0
     while position < len(text):
-        match = _TOKEN.match(text, position)
+        match = token.match(text, position)
         if match is None:
             if text[position:].strip():
                 return None

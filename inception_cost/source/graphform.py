@@ -317,7 +317,7 @@ def merge_defaults(defaults: dict[str, Any], spec: Kind, body: Any, line: int = 
     return merged
 
 
-_ARG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_ARG = r"\$([A-Za-z_][A-Za-z0-9_]*)"  # compiled on first use: only a block's arguments need it
 
 
 def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: str) -> Any:
@@ -331,7 +331,7 @@ def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: 
         try:  # `$t * $c`, `$in_channels`: an expression (a whole `$name` keeps its type)
             result = expressions.substitute(value, args)
         except expressions.ExpressionError as exc:
-            context = "" if _ARG.fullmatch(value.strip()) else f" in '{value}'"
+            context = "" if re.fullmatch(_ARG, value.strip()) else f" in '{value}'"
             raise ctx.error(line, path, f"{exc}{context}") from None
         if result is not None:
             return result
@@ -349,7 +349,7 @@ def substitute(value: Any, args: dict[str, Any], ctx: Context, line: int, path: 
                                             f" more than {MAX_TEXT:,} characters")
             return text
 
-        return _ARG.sub(replace, value)
+        return re.sub(_ARG, replace, value)
     if isinstance(value, dict):
         lines = getattr(value, "key_lines", {})
         items = {key: substitute(item, args, ctx, lines.get(key, line), path)

@@ -222,7 +222,7 @@ class _Builder:
 INT_TAG = "tag:yaml.org,2002:int"
 FLOAT_TAG = "tag:yaml.org,2002:float"
 PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
-_OCTAL = re.compile(r"[-+]?0[0-9_]+")
+_OCTAL = r"[-+]?0[0-9_]+"  # compiled on first use: only an integer written with a leading 0 needs it
 
 
 def _check_number(text: str, tag: str, name: str, line: int) -> None:
@@ -231,7 +231,8 @@ def _check_number(text: str, tag: str, name: str, line: int) -> None:
     if ":" in text:
         raise ArchitectureError(f"'{shorten(text)}' is a base-60 number in YAML 1.1 (1:30 is 90);"
                                 " quote it if it is text, or write the number", file=name, line=line)
-    if tag == INT_TAG and _OCTAL.fullmatch(text):
+    digits = text.lstrip("+-")
+    if tag == INT_TAG and digits[:1] == "0" and len(digits) > 1 and re.fullmatch(_OCTAL, text):
         octal = int(text.replace("_", ""), 8)
         raise ArchitectureError(f"'{text}' is an octal number in YAML 1.1 ({text} is {octal});"
                                 " write it without the leading zero", file=name, line=line)
