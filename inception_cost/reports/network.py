@@ -37,7 +37,6 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
 
     `check` is "ok" or "differs: <what>"; `problems` says by how much, for the notes.
     """
-    from fractions import Fraction  # exact: the printed figures are decimals
     paper = node.paper
     result: Row = {"paper_output": paper.get("output"), "paper_params": None, "computed_params": None,
                    "computed_params_text": None, "paper_ops": None, "computed_ops": None,
@@ -55,7 +54,6 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
         if not printed:
             continue
         counted = _paper_count(node, analysis, printed["counts"])
-        value = Fraction(printed["numerator"], printed["denominator"])
         scale = printed["step_numerator"]
         suffix = printed["text"].lstrip("0123456789. ")
         computed = f"{counted / scale:.1f}{suffix}"
@@ -63,9 +61,11 @@ def paper_check(node: CostNode, analysis: Analysis) -> Row:
         result[f"computed_{column}"] = counted  # exact, in what the column counts (weights, MACs)
         result[f"computed_{column}_text"] = computed  # in the paper's units, beside the printed figure
         # The table rounds loosely (159.5K is printed 159K, 379.0K is printed 380K):
-        # a row holds when it is within one unit of the printed value's last digit.
-        step = Fraction(scale, printed["denominator"])
-        if abs(counted - value) > step:
+        # a row holds when it is within one unit of the printed value's last digit. Exact, in
+        # integers: the printed value is numerator / denominator and one unit of its last digit
+        # scale / denominator (denominator = 10^decimals > 0), so both sides are multiplied by
+        # it (fractions, and the decimal module it imports, would cost start-up time).
+        if abs(counted * printed["denominator"] - printed["numerator"]) > scale:
             problems.append(f"{column} {printed['text']} printed, {computed} computed")
             what.append(column)
     result["check"] = ("differs: " + ", ".join(what)) if what else ("ok" if paper else "")
