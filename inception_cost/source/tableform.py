@@ -257,10 +257,12 @@ def read_patch(text: Any, ctx: Context, line: int,
                path: str) -> tuple[tuple[int, int], tuple[int, int]] | tuple[None, None]:
     if text is None:
         return None, None
-    match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*(?:/\s*([0-9]+))?\s*", str(text))
-    if not match:
+    patch, slash, stride = str(text).partition("/")  # \s*D+\s*x\s*D+\s*(/\s*D+)?\s*
+    groups = _digit_groups(patch, 2)
+    if groups is None or slash and not _is_digits(stride.strip()):
         raise ctx.error(line, path, f"cannot read patch size/stride '{shorten(text)}' (expected e.g. 7x7/2)")
-    kh, kw, s = (_size(match.group(i) or "1", "patch size/stride", text, ctx, line, path) for i in (1, 2, 3))
+    groups.append(stride.strip() if slash else "1")
+    kh, kw, s = (_size(g, "patch size/stride", text, ctx, line, path) for g in groups)
     if min(kh, kw, s) < 1:
         raise ctx.error(line, path, f"patch size/stride '{text}' must be positive")
     return (kh, kw), (s, s)
@@ -269,11 +271,30 @@ def read_patch(text: Any, ctx: Context, line: int,
 def read_output(text: Any, ctx: Context, line: int, path: str) -> tuple[int, int, int] | None:
     if text is None:
         return None
-    match = re.fullmatch(r"\s*([0-9]+)\s*x\s*([0-9]+)\s*x\s*([0-9]+)\s*", str(text))
-    if not match:
+    groups = _digit_groups(str(text), 3)  # \s*D+\s*x\s*D+\s*x\s*D+\s*
+    if groups is None:
         raise ctx.error(line, path, f"cannot read output '{shorten(text)}' (expected e.g. 28x28x256)")
-    h, w, c = (_size(g, "output", text, ctx, line, path) for g in match.groups())
+    h, w, c = (_size(g, "output", text, ctx, line, path) for g in groups)
     return h, w, c
+
+
+# A patch (7x7/2) and an output (28x28x256) are read with str methods rather than regular
+# expressions: compiling one costs start-up time (about 0.2 ms each), and these are read
+# in every table-form file. They accept exactly what `\s*[0-9]+\s*x ... \s*` would (str.strip
+# removes the characters `\s` matches; the digits are ASCII).
+
+
+def _is_digits(text: str) -> bool:
+    """Whether `text` is one or more ASCII digits, as `[0-9]+` matches."""
+    return text.isascii() and text.isdigit()
+
+
+def _digit_groups(text: str, count: int) -> list[str] | None:
+    """The `count` numbers of 'AxB' or 'AxBxC' (spaces allowed around each), or None."""
+    groups = [part.strip() for part in text.split("x")]
+    if len(groups) != count or not all(_is_digits(g) for g in groups):
+        return None
+    return groups
 
 
 def _size(digits: str, column: str, text: Any, ctx: Context, line: int, path: str) -> int:
