@@ -321,6 +321,16 @@ def test_no_tf32_reaches_every_timed_command():
     ("inception-v3", "Mixed_7b", 1_376_256),
     ("resnet50", "layer1_0", 10_436_608),
     ("resnet50", "layer1_1", 10_436_608),
+    # benchmarks/inference_memory_more_cpu.py (the same measurement), in each YAML header's layout
+    ("efficientnet-b0", None, 11_038_720),
+    ("squeezenet1-0", None, 8_440_320),
+    ("xception", None, 39_796_140),  # timm's order: the body, then the shortcut
+    ("inception-v4", None, 14_902_572),
+    ("inception-resnet-v2", None, 14_902_572),
+    ("bn-inception", None, 7_024_640),  # modular, as GoogLeNet
+    ("squeezenet1-0", "classifier", 1_026_112),  # dropout first: a view of the module's input
+    ("xception", "block13", 4_632_352),  # a separable conv widening 728 -> 1024
+    ("xception", "block2", 38_723_328),
 ])
 def test_eager_peak_equals_what_eager_pytorch_allocates(name, module, measured):
     args = ["memory", name, "--dtype", "fp32"] + (["--module", module] if module else [])
@@ -348,8 +358,8 @@ layers:
             b: [{conv: {filters: 6, kernel: 1}}]
 """)
     x = 16
-    # planned: the ReLU's input and its output, a new tensor (16 + 16 channels)
-    assert peak_at(a.root)[0] == (16 + 16) * x
+    # the least: the first conv's input and output (8 + 16 channels); the ReLU runs in place
+    assert peak_at(a.root)[0] == (8 + 16) * x
     # eager: the input (8) with the conv's output and batch norm's (2 x 16)
     peak, where = peak_at(a.root, eager=True)
     assert (peak, where.path) == ((8 + 2 * 16) * x, "conv_1")
@@ -357,3 +367,28 @@ layers:
     module = a.root.children[-1]
     assert peak_at(module, eager=True)[0] == (4 + 8 + 8) * x
     assert peak_at(module)[0] == (8 + 8) * x
+
+
+def test_eager_peak_of_a_scaled_residual_and_a_separable_conv():
+    """`out * scale + x` writes the scaled body before the sum; a separable conv's depthwise
+    output is alive while its pointwise conv runs, and its batch norm (a layer of its own in
+    Keras and timm) runs after the separable conv's input is freed."""
+    a = net("""input: 4x4x8
+layers:
+  - module:
+      name: m
+      layers:
+        - residual: {scale: 0.2, layers: [{conv: {filters: 8, kernel: 1}}]}
+""")
+    x = 16
+    # the module's input (8), the body's output (8), the scaled copy (8) and the sum (8)
+    assert peak_at(a.root.children[0], eager=True)[0] == 4 * 8 * x
+    assert peak_at(a.root.children[0])[0] == 3 * 8 * x  # the least: no copy, the scale folded
+    s = net("""input: 4x4x8
+layers:
+  - conv: {filters: 4, kernel: 1}
+  - separable_conv: {filters: 16, kernel: 3, batch_norm: true}
+""")
+    # input (8) kept by the caller; then the conv's input (4), depthwise (4) and pointwise (16)
+    # outputs, or the pointwise output and its batch norm's (2 x 16) once the input is freed
+    assert peak_at(s.root, eager=True)[0] == 8 * x + max(4 + 4 + 16, 2 * 16) * x

@@ -78,11 +78,13 @@ def peak_at(root: CostNode, eager: bool = False) -> tuple[int, CostNode]:
     at its input. A part runs as it does in the network: a layer holds its input and
     output, a residual its shortcut.
 
-    By default, the least an executor needs that frees every tensor after its last reader
-    and folds batch norm into its conv. With `eager`, what eager PyTorch allocates in
-    torchvision's layout: the caller keeps the input and every module keeps its input
-    until it returns; a conv's batch norm runs unfolded, out of place (the conv's input,
-    its output and the norm's output alive at once); ReLU-like activations run in place."""
+    By default, the least an executor needs that frees every tensor after its last reader,
+    folds batch norm into its conv and runs ReLU-like activations in place. With `eager`,
+    what eager PyTorch allocates in torchvision's layout: the caller keeps the input and
+    every module keeps its input until it returns; a conv's batch norm runs unfolded, out
+    of place (the conv's input, its output and the norm's output alive at once), as does
+    a separable conv's depthwise output while its pointwise conv runs; ReLU-like
+    activations run in place; a residual scaled by other than 1 scales into a new tensor."""
     walk = _Walk(eager)
     size = _numel(root.in_shape)
     peak, _ = walk.node(root, size, 0) if eager else walk.node(root, 0, size)
@@ -116,9 +118,11 @@ class _Walk:
         """(peak while running node, its output's size); its input is `current`."""
         if node.role is Role.LAYER:
             out = _numel(node.out_shape)
-            alive = held + current + self._written(node, out)
+            alive = held + current + self._written(node, out, current)
             self.seen.append((node, alive))
-            return alive, out
+            # a view of an input that others hold (a module's, a branch's) is that tensor:
+            # counted there, not again as this layer's output
+            return alive, 0 if current == 0 and CANONICAL[node.kind].view else out
         structure = structure_of(node)
         if structure is not None:  # how long a structure holds what (structures/)
             result = structure.peak(node, held, current, self)
@@ -127,13 +131,20 @@ class _Walk:
         self.seen.append((node, result[0]))
         return result
 
-    def _written(self, layer: CostNode, out: int) -> int:
-        """The elements a layer allocates while it runs: none for a view; in eager PyTorch,
-        none for an in-place activation and two outputs for a conv with its batch norm."""
+    def _written(self, layer: CostNode, out: int, current: int) -> int:
+        """The elements a layer allocates while it runs, beyond its input (`current`): none
+        for a view or a ReLU-like activation (in place, or folded into the layer before); in
+        eager PyTorch, a conv with its batch norm two outputs, and a separable conv its
+        depthwise output while the pointwise conv runs (Keras and timm run its batch norm
+        as a layer of its own, after the separable conv's input is freed)."""
         if CANONICAL[layer.kind].view:
+            return 0
+        if layer.kind in ("activation", "relu") and layer.args.get("function", "relu") in IN_PLACE:
             return 0
         if not self.eager:
             return out
-        if layer.kind in ("activation", "relu") and layer.args.get("function", "relu") in IN_PLACE:
-            return 0
+        if layer.kind == "separable_conv":  # depthwise (C x Hout x Wout x multiplier), then pointwise
+            h, w, _ = layer.out_shape
+            depthwise = h * w * layer.in_shape[2] * layer.args.get("depth_multiplier", 1)
+            return max(depthwise + out, 2 * out - current if layer.args.get("batch_norm") else 0)
         return 2 * out if layer.args.get("batch_norm") else out

@@ -91,7 +91,8 @@ class Structure:
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         """(peak activation elements while `node` runs, its output's elements)."""
         if run.eager:  # eager PyTorch: the caller holds a module's input until it returns
-            return run(node.children, held + current, 0)
+            peak, out = run(node.children, held + current, 0)
+            return peak, out or current  # nothing new: its output is a view of its input
         return run(node.children, held, current)
 
     def copied(self, node: CostNode) -> int:
