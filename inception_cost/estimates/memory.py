@@ -145,6 +145,6 @@ class _Walk:
             return out
         if layer.kind == "separable_conv":  # depthwise (C x Hout x Wout x multiplier), then pointwise
             h, w, _ = layer.out_shape
-            depthwise = h * w * layer.in_shape[2] * layer.args.get("depth_multiplier", 1)
+            depthwise = h * w * layer.in_shape[2] * int(layer.args.get("depth_multiplier", 1))
             return max(depthwise + out, 2 * out - current if layer.args.get("batch_norm") else 0)
         return 2 * out if layer.args.get("batch_norm") else out
