@@ -107,11 +107,12 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
              " holding a module's input until its last branch has run and every branch's"
              " output until the concat (which writes a new tensor); weights:"
              f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
-             "That peak is the least an executor needs that frees each tensor after its last reader and"
-             f" folds batch norm into its conv. Eager PyTorch allocates {eager:,} bytes ({eager / 2**20:,.1f} MiB),"
-             f" reached {_reached(scope, eager_elements, eager_node)}: in torchvision's layout the caller keeps"
-             " the input and each module its own until it returns, batch norm runs unfolded (a conv's input,"
-             " output and normalised output alive at once), and ReLU-like activations run in place.",
+             "That peak is the least an executor needs that frees each tensor after its last reader,"
+             " folds batch norm into its conv and runs ReLU-like activations in place. Eager PyTorch"
+             f" allocates {eager:,} bytes ({eager / 2**20:,.1f} MiB), reached"
+             f" {_reached(scope, eager_elements, eager_node)}: in torchvision's layout the caller keeps"
+             " the input and each module its own until it returns, and batch norm runs unfolded (a conv's"
+             " input, output and normalised output alive at once; README: Memory and time).",
              "Flatten and dropout are views in inference and move nothing."]
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
