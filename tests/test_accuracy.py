@@ -267,3 +267,25 @@ def test_calibrate_names_parameters_left_at_the_end_of_their_range():
     # a fixed cost at its ceiling is named; no extra GEMM time or bandwidth-bound pools are no effect, not loose
     assert cal.at_bounds(slack, cases)[0] == "kernel_us 50 (its range: 0.1 to 50)"
     assert len(cal.at_bounds(slack, cases)) == 2
+
+
+def test_control_characters_in_names_are_escaped_everywhere(tmp_path):
+    """A case or group name with control characters (here ESC, BEL) is shown as escapes:
+    the SVG stays well-formed XML and stderr gets no raw control bytes."""
+    import xml.etree.ElementTree as ElementTree
+
+    def edit(doc: dict) -> None:
+        for case in doc["cases"]:
+            if case["name"] == "3a_naive_module":
+                case["group"] = "grp\x1b[2J\x07"
+        doc["cases"] = [c for c in doc["cases"] if c["group"] in ("googlenet_3a", "grp\x1b[2J\x07")]
+
+    path = _measurements(tmp_path, edit)
+    result = CliRunner().invoke(cli, ["accuracy", path, "-f", "svg"])
+    assert result.exit_code == 0, result.output
+    root = ElementTree.fromstring(result.output)  # well-formed
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert any(e.text == "grp\\x1b[2J\\x07" for e in root.iter("{http://www.w3.org/2000/svg}text"))
+    fitted = CliRunner().invoke(cli, ["calibrate", path, "--evaluations", "50", "--cross-validate"])
+    assert fitted.exit_code == 0 and "without group grp\\x1b[2J\\x07..." in fitted.output
+    assert "\x1b" not in fitted.output and "\x07" not in fitted.output

@@ -392,3 +392,38 @@ layers:
     # input (8) kept by the caller; then the conv's input (4), depthwise (4) and pointwise (16)
     # outputs, or the pointwise output and its batch norm's (2 x 16) once the input is freed
     assert peak_at(s.root, eager=True)[0] == 8 * x + max(4 + 4 + 16, 2 * 16) * x
+
+
+def test_peaks_of_identity_paths_activations_and_a_three_path_sum():
+    """Checked against eager PyTorch (torch 2.13 CPU, as benchmarks/inference_memory_cpu.py
+    measures) by a helper: an identity path or branch is its input, counted once however
+    many there are; a conv whose activation cannot run in place (gelu) holds both outputs;
+    `a(x) + b(x) + c(x)` adds as it goes."""
+    a = net("""input: 4x4x8
+layers:
+  - module: {name: twoid, layers: [{concat: {a: [], b: []}}]}
+  - module: {name: idlast, layers: [{add: {body: [{conv: {filters: 16, kernel: 1}}], shortcut: []}}]}
+  - module: {name: gelu, layers: [{conv: {filters: 16, kernel: 1, activation: gelu}}]}
+  - module:
+      name: three
+      layers:
+        - add:
+            a: [{conv: {filters: 16, kernel: 1}}]
+            b: [{conv: {filters: 16, kernel: 1}}]
+            c: [{conv: {filters: 16, kernel: 1}}]
+  - module: {name: sep, layers: [{separable_conv: {filters: 8, kernel: 3, depth_multiplier: 4}}]}
+""")
+    x = 16
+    twoid, idlast, gelu, three, sep = a.root.children
+    # the input (8) and the concat's output (16); not the input twice
+    assert peak_at(twoid)[0] == peak_at(twoid, eager=True)[0] == (8 + 16) * x
+    # x + body(x): the input, the body's output and the sum (8 + 16 + 16: 16 channels)
+    idlast_in = 16
+    assert peak_at(idlast, eager=True)[0] == 3 * idlast_in * x
+    # the conv's output and gelu's (16 each) beside the input (16)
+    assert peak_at(gelu, eager=True)[0] == (16 + 2 * 16) * x and peak_at(gelu)[0] == (16 + 16) * x
+    # while c runs: the input, a + b's sum, c's output; then that sum, c's output and the result
+    assert peak_at(three, eager=True)[0] == (16 + 16 + 16 + 16) * x
+    # a separable conv is two kernels: the depthwise output (4 x 16) lives with the pointwise one
+    assert peak_at(sep)[0] == (16 + 64) * x  # the input freed once the depthwise conv has read it
+    assert peak_at(sep, eager=True)[0] == (16 + 64 + 8) * x

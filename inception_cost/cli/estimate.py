@@ -154,7 +154,8 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     left_out = f" ({info.left_out_text()})" if info.left_out else ""
     if info.repeats:
         left_out += f" ({info.repeats:,} repeated measurements averaged into their cases: geometric mean)"
-    click.echo(f"calibrate: {len(cases)} cases{left_out}, {sum(len(c.distinct) for c in cases):,} distinct"
+    counted = f"{len(cases)} case{'' if len(cases) == 1 else 's'}"
+    click.echo(f"calibrate: {counted}{left_out}, {sum(len(c.distinct) for c in cases):,} distinct"
                f" kernels; {fits} fit(s) of {evaluations:,} evaluations per layout (about"
                f" {fits * cal.seconds_per_fit(cases, evaluations):,.0f} s on a 2-core machine)...", err=True)
     fitted = cal.fit(start, cases, evaluations)
@@ -170,7 +171,7 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     unmeasured = sorted({"fp32", "tf32", "fp16"} - cal.measured_maths(cases))
     if unmeasured:
         summary.append(f"not measured: {', '.join(unmeasured)} (their parameters are {base}'s)")
-    source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {len(cases)} cases; {peaks}"
+    source = f"{', '.join(Path(m).name for m in measurements)}: CUDA-graph medians of {counted}; {peaks}"
     write_output(cal.profile_yaml(fitted, source, "; ".join(summary)), output, force)
     for line in summary:
         click.echo(f"calibrate: {line}", err=True)

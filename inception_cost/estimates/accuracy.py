@@ -45,7 +45,8 @@ class Accuracy:
                    math.exp(sum(errors) / len(errors)), math.exp(max(errors)), math.exp(sum(logs) / len(logs)))
 
     def __str__(self) -> str:
-        return (f"{self.cases} cases: {self.within_1_5:.0%} within 1.5x, geometric-mean error"
+        return (f"{self.cases} case{'' if self.cases == 1 else 's'}: {self.within_1_5:.0%} within 1.5x,"
+                " geometric-mean error"
                 f" {self.geomean:.3f}x, worst {self.worst:.2f}x")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from inception_cost.core.analysis import Analysis, analyse
-from inception_cost.errors import ArchitectureError, InceptionCostError, shorten
+from inception_cost.errors import ArchitectureError, InceptionCostError, printable, shorten
 from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
 from inception_cost.estimates.kernels import Kernel, kernels
 from inception_cost.estimates.latency import Math, Precision
@@ -125,7 +125,10 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
             found = read(record, analyses=analyses)
         except InceptionCostError as exc:
             raise ArchitectureError(f"{label}: {exc.message}", file=path) from None
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except KeyError as exc:
+            raise ArchitectureError(f"{label}: malformed (no {exc} where one is needed; a network case must be"
+                                    f" named {' or '.join(BUILTINS)})", file=path) from None
+        except (TypeError, ValueError, IndexError) as exc:
             raise ArchitectureError(f"{label}: malformed ({exc})", file=path) from None
         if isinstance(found, str):
             why[found] = why.get(found, 0) + 1
@@ -336,8 +339,9 @@ def _timed(name: str, group: str, case: dict[str, Any], analysis: Analysis, expe
     if analysis.root.macs != expected_macs:
         raise ArchitectureError(f"{name}: the calculator counts {analysis.root.macs:,} MACs,"
                                 f" the measurement {expected_macs:,}")
-    return Case(name, group, case["mode"], batch, measured, analysis.root.macs, PRECISIONS[case["mode"]],
-                kernels(analysis))
+    # names are shown in tables, pictures and on stderr: control characters as escapes
+    return Case(printable(name), printable(group), case["mode"], batch, measured, analysis.root.macs,
+                PRECISIONS[case["mode"]], kernels(analysis))
 
 
 def _pair(value: Any, what: str) -> tuple[int, int]:

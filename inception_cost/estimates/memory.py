@@ -81,10 +81,11 @@ def peak_at(root: CostNode, eager: bool = False) -> tuple[int, CostNode]:
     By default, the least an executor needs that frees every tensor after its last reader,
     folds batch norm into its conv and runs ReLU-like activations in place. With `eager`,
     what eager PyTorch allocates in torchvision's layout: the caller keeps the input and
-    every module keeps its input until it returns; a conv's batch norm runs unfolded, out
-    of place (the conv's input, its output and the norm's output alive at once), as does
-    a separable conv's depthwise output while its pointwise conv runs; ReLU-like
-    activations run in place; a residual scaled by other than 1 scales into a new tensor."""
+    every module keeps its input until it returns; a conv's batch norm, or its own
+    sigmoid, tanh or gelu, writes a second output while the first is alive, as a separable
+    conv's depthwise output lives while its pointwise conv runs; ReLU-like activations run
+    in place; an add adds as it goes (structures/add.py); a residual scaled by other than
+    1 scales into a new tensor. An identity or other view is its input in both."""
     walk = _Walk(eager)
     size = _numel(root.in_shape)
     peak, _ = walk.node(root, size, 0) if eager else walk.node(root, 0, size)
@@ -141,10 +142,19 @@ class _Walk:
             return 0
         if layer.kind in ("activation", "relu") and layer.args.get("function", "relu") in IN_PLACE:
             return 0
-        if not self.eager:
-            return out
+        args = layer.args
         if layer.kind == "separable_conv":  # depthwise (C x Hout x Wout x multiplier), then pointwise
             h, w, _ = layer.out_shape
-            depthwise = h * w * layer.in_shape[2] * int(layer.args.get("depth_multiplier", 1))
-            return max(depthwise + out, 2 * out - current if layer.args.get("batch_norm") else 0)
-        return 2 * out if layer.args.get("batch_norm") else out
+            depthwise = h * w * layer.in_shape[2] * int(args.get("depth_multiplier", 1))
+            # two kernels: the depthwise output lives while the pointwise conv runs
+            # (the least frees the input once the depthwise conv has read it)
+            if not self.eager:
+                return max(depthwise, depthwise + out - current)
+            return max(depthwise + out, 2 * out - current if args.get("batch_norm") else 0)
+        if not self.eager:
+            return out
+        # a second tensor: the batch norm's output beside the conv's, or the output of an
+        # activation that cannot run in place (sigmoid, tanh, gelu) beside its input
+        activation = args.get("activation")
+        out_of_place = activation not in (None, "none") and activation not in IN_PLACE
+        return 2 * out if args.get("batch_norm") or out_of_place else out

@@ -309,12 +309,16 @@ def accuracy_plot(fig: AccuracyFigure) -> Drawing:
     where = f" ({_short(fig.gpu, 40)})" if fig.gpu else ""
     out = [_text(left, 18, f"Estimated on {fig.device} against measured{where}", extra=' font-weight="600"'),
            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#bbb"/>']
+    every = -(-(hi - lo) // 6)  # at most 7 labels an axis: wide ranges label every other decade or fewer
     for k in range(lo, hi + 1):
-        label = _duration(10.0 ** k)
         out += [f'<line x1="{px(10.0 ** k):.1f}" y1="{top}" x2="{px(10.0 ** k):.1f}" y2="{top + plot_h}"'
-                ' stroke="#eee"/>', _text(px(10.0 ** k), top + plot_h + 16, label, "middle"),
+                ' stroke="#eee"/>',
                 f'<line x1="{left}" y1="{py(10.0 ** k):.1f}" x2="{left + plot_w}" y2="{py(10.0 ** k):.1f}"'
-                ' stroke="#eee"/>', _text(left - 6, py(10.0 ** k) + 4, label, "end")]
+                ' stroke="#eee"/>']
+        if (k - lo) % every == 0:
+            label = _duration(10.0 ** k)
+            out += [_text(px(10.0 ** k), top + plot_h + 16, label, "middle"),
+                    _text(left - 6, py(10.0 ** k) + 4, label, "end")]
     a, b = 10.0 ** lo, 10.0 ** hi
     for factor, dash in ((1.0, ""), (1.5, ' stroke-dasharray="4 3"'), (1 / 1.5, ' stroke-dasharray="4 3"')):
         start, end = max(a, a / factor), min(b, b / factor)  # stay inside the plot

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Shape, format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.errors import ShapeError
@@ -65,17 +66,37 @@ class AddStructure(Structure):
 
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         paths = [c for c in node.children if c.role is Role.BRANCH]
-        outs, peak = 0, held + current
+        if run.eager:
+            return self._eager_peak(node, paths, held, current, run)
+        outs, aliases, peak = 0, 0, held + current
         for i, path in enumerate(paths):
-            freed = i == len(paths) - 1 and not run.eager
-            # the input stays for the paths to come (in eager PyTorch until the sum: its caller holds it)
-            keep = held + outs + (0 if freed else current)
+            freed = i == len(paths) - 1
+            # the input stays for the paths to come; an identity path's output is the input itself
+            keep = held + outs - aliases + (0 if freed else current)
             path_peak, _ = run(path.children, keep, current if freed else 0)
             out = path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
+            if all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in path.children):
+                aliases += out
             peak, outs = max(peak, path_peak), outs + out
         total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
-        kept = current if run.eager else 0
-        return max(peak, held + kept + outs + total), total  # the sum is a new tensor
+        kept = current if aliases else 0
+        return max(peak, held + kept + outs - aliases + total), total  # the sum is a new tensor
+
+    @staticmethod
+    def _eager_peak(node: CostNode, paths: list[CostNode], held: int, current: int, run: Run) -> tuple[int, int]:
+        """Eager PyTorch: `a(x) + b(x) + c(x)` with its caller holding x; each `+` writes a
+        new tensor as soon as its right-hand path is done, freeing the two it added."""
+        total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
+        done, peak = 0, held + current  # `done`: what the finished paths keep alive beyond x
+        for i, path in enumerate(paths):
+            path_peak, _ = run(path.children, held + current + done, 0)
+            identity = all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in path.children)
+            out = 0 if identity else path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
+            peak = max(peak, path_peak)
+            if i:
+                peak = max(peak, held + current + done + out + total)
+            done = total if i else out
+        return peak, total
 
     def depth(self, node: CostNode) -> int:
         return max((c.depth for c in node.children), default=0)  # the deepest parallel part

@@ -75,10 +75,11 @@ class ConcatStructure(Structure):
             if all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in branch.children):
                 aliases += out
             peak, outs = max(peak, branch_peak), outs + out
-        # torch.cat writes a new tensor and copies every branch, an identity one too (in eager
-        # PyTorch the input is alive too: an identity branch's output is that input)
-        writing = held + current + 2 * outs - aliases if run.eager else held + 2 * outs
-        return max(peak, writing), outs
+        # torch.cat writes a new tensor and copies every branch, identity ones too; their
+        # output is the input itself, alive once however many there are (and in eager
+        # PyTorch alive anyway, its caller holds it)
+        kept = current if run.eager or aliases else 0
+        return max(peak, held + kept + outs - aliases + outs), outs
 
     def copied(self, node: CostNode) -> int:
         h, w, c = node.out_shape  # torch.cat reads every branch's output and writes the whole

@@ -57,11 +57,12 @@ class ResidualStructure(Structure):
 
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
         body = [c for c in node.children if not (c.role is Role.LAYER and CANONICAL[c.kind].internal)]
-        peak, _ = run(body, held + current, 0)  # the shortcut stays alive
-        out = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]  # the body's output, the sum's size
+        # the shortcut stays alive; a body of views gives the input itself (0: nothing new)
+        peak, body_out = run(body, held + current, 0)
+        out = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]  # the sum's
         # eager PyTorch scales into a new tensor (out * scale + x) before the sum
         scaled = out if run.eager and node.scale != 1 else 0
-        return max(peak, held + current + out + scaled + out), out
+        return max(peak, held + current + body_out + scaled + out), out
 
     def parts(self, node: CostNode) -> list[CostNode]:
         parts: list[CostNode] = []

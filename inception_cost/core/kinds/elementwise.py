@@ -121,6 +121,7 @@ class Identity(Kind):
     """The input, unchanged (DenseNet's "keep the input" branch, a residual's shortcut)."""
 
     name = "identity"
+    view = True  # nn.Identity returns its input: no new tensor, nothing moved
 
 
 class ResidualAdd(Kind):
