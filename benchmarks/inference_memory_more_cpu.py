@@ -63,8 +63,13 @@ def tool_peak(name: str, batch: int, module: str | None = None) -> int:
 def module_inputs(model: torch.nn.Module, x: torch.Tensor, modules: dict) -> dict:
     """The input shape of each named submodule in one forward pass."""
     shapes: dict = {}
-    hooks = [m.register_forward_pre_hook(lambda mod, args, name=name: shapes.setdefault(name, args[0].shape))
-             for name, m in modules.items()]
+
+    def note(name: str):  # a pre-hook that returns None leaves the module's input as it is
+        def hook(module: torch.nn.Module, args: tuple) -> None:
+            shapes.setdefault(name, args[0].shape)
+        return hook
+
+    hooks = [m.register_forward_pre_hook(note(name)) for name, m in modules.items()]
     with torch.no_grad():
         model(x)
     for hook in hooks:
