@@ -5,6 +5,13 @@ PyTorch) and `peak_activation_bytes` (the least a freeing, folding executor need
 Run by hand (torch only, the CPU is enough; under a minute):
 
     python benchmarks/inference_memory_cpu.py [BATCH ...]      # default: 1 8
+    python benchmarks/inference_memory_cpu.py --cuda [BATCH ...]   # on a GPU (run_device_checks.sh)
+
+With --cuda the same networks run on the GPU (cudnn.benchmark off, PyTorch's default) and
+the figure is torch.cuda.max_memory_allocated during the forward pass less what was
+allocated before the input: it includes cuDNN's workspaces and the caching allocator's
+rounding to 512 bytes, which the tool leaves out, so it tells how far the CPU's rules
+carry to a GPU. No GPU run has been made yet.
 
 torchvision is not needed: GoogLeNet, Inception v3 and ResNet-50 are built here from
 torch.nn in torchvision's layout (aux_logits=False, transform_input=False; 6,624,904,
@@ -356,18 +363,41 @@ def eager_peak(model: nn.Module, x: torch.Tensor) -> int:
     return peak + x.numel() * x.element_size()
 
 
-def tool_peaks(name: str, batch: int) -> tuple[int, int]:
-    """The tool's (eager PyTorch, least) inference peaks in fp32."""
-    out = subprocess.run([sys.executable, "-m", "inception_cost", "memory", name, "--batch", str(batch),
-                          "--dtype", "fp32", "-f", "json"], capture_output=True, text=True, check=True).stdout
-    totals = json.loads(out)["totals"]
+def tool_peaks(name: str, batch: int) -> tuple[int, int] | None:
+    """The tool's (eager PyTorch, least) inference peaks in fp32; None where it cannot run
+    here (a GPU machine without click and PyYAML: compare the measured column later)."""
+    run = subprocess.run([sys.executable, "-m", "inception_cost", "memory", name, "--batch", str(batch),
+                          "--dtype", "fp32", "-f", "json"], capture_output=True, text=True)
+    if run.returncode:
+        return None
+    totals = json.loads(run.stdout)["totals"]
     return int(totals["eager_peak_activation_bytes"]), int(totals["peak_activation_bytes"])
 
 
+def cuda_peak(model: nn.Module, batch: int, size: int) -> int:
+    """Bytes allocated at most on the GPU in one no_grad forward, beyond what was allocated
+    before the input (the weights): the input, the activations, cuDNN's workspaces."""
+    model = model.cuda()
+    with torch.no_grad():
+        model(torch.randn(batch, 3, size, size, device="cuda"))  # warm-up: cuDNN's first-call allocations
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    x = torch.randn(batch, 3, size, size, device="cuda")
+    torch.cuda.reset_peak_memory_stats()
+    with torch.no_grad():
+        model(x)
+    torch.cuda.synchronize()
+    peak = torch.cuda.max_memory_allocated() - before
+    model.cpu()
+    return peak
+
+
 def main() -> None:
-    batches = [int(b) for b in sys.argv[1:]] or [1, 8]
+    cuda = "--cuda" in sys.argv
+    batches = [int(b) for b in sys.argv[1:] if b != "--cuda"] or [1, 8]
     torch.set_num_threads(min(8, torch.get_num_threads()))
-    print(f"torch {torch.__version__}, fp32, eval, no_grad\n")
+    where = torch.cuda.get_device_name(0) if cuda else "the CPU"
+    print(f"torch {torch.__version__}, fp32, eval, no_grad, on {where}\n")
     print("| network | layout | batch | parameters | eager PyTorch | tool, eager | ratio | tool, least | ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, layout, build, size in NETS:
@@ -375,8 +405,12 @@ def main() -> None:
         model = build().eval()
         params = sum(p.numel() for p in model.parameters())
         for batch in batches:
-            measured = eager_peak(model, torch.randn(batch, 3, size, size))
-            eager, least = tool_peaks(name, batch)
+            measured = cuda_peak(model, batch, size) if cuda else eager_peak(model, torch.randn(batch, 3, size, size))
+            tool = tool_peaks(name, batch)
+            if tool is None:
+                print(f"| {name} | {layout} | {batch} | {params:,} | {measured:,} | - | - | - | - |", flush=True)
+                continue
+            eager, least = tool
             print(f"| {name} | {layout} | {batch} | {params:,} | {measured:,} | {eager:,} | {eager / measured:.3f}x"
                   f" | {least:,} | {least / measured:.3f}x |", flush=True)
 
