@@ -424,6 +424,8 @@ layers:
     assert peak_at(gelu, eager=True)[0] == (16 + 2 * 16) * x and peak_at(gelu)[0] == (16 + 16) * x
     # while c runs: the input, a + b's sum, c's output; then that sum, c's output and the result
     assert peak_at(three, eager=True)[0] == (16 + 16 + 16 + 16) * x
+    # the least adds as it goes too; a + b is written while the input still waits for c
+    assert peak_at(three)[0] == (16 + 16 + 16 + 16) * x
     # a separable conv is two kernels: the depthwise output (4 x 16) lives with the pointwise one
     assert peak_at(sep)[0] == (16 + 64) * x  # the input freed once the depthwise conv has read it
     assert peak_at(sep, eager=True)[0] == (16 + 64 + 8) * x

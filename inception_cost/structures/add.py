@@ -65,36 +65,22 @@ class AddStructure(Structure):
         return first
 
     def peak(self, node: CostNode, held: int, current: int, run: Run) -> tuple[int, int]:
+        """`a(x) + b(x) + c(x)`: each `+` writes a new tensor as soon as its right-hand path is
+        done, freeing the two it added. The input stays alive while paths remain that read
+        it, and after them where an identity path's output is the input itself (in eager
+        PyTorch always: its caller holds it)."""
         paths = [c for c in node.children if c.role is Role.BRANCH]
-        if run.eager:
-            return self._eager_peak(node, paths, held, current, run)
-        outs, aliases, peak = 0, 0, held + current
-        for i, path in enumerate(paths):
-            freed = i == len(paths) - 1
-            # the input stays for the paths to come; an identity path's output is the input itself
-            keep = held + outs - aliases + (0 if freed else current)
-            path_peak, _ = run(path.children, keep, current if freed else 0)
-            out = path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
-            if all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in path.children):
-                aliases += out
-            peak, outs = max(peak, path_peak), outs + out
         total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
-        kept = current if aliases else 0
-        return max(peak, held + kept + outs - aliases + total), total  # the sum is a new tensor
-
-    @staticmethod
-    def _eager_peak(node: CostNode, paths: list[CostNode], held: int, current: int, run: Run) -> tuple[int, int]:
-        """Eager PyTorch: `a(x) + b(x) + c(x)` with its caller holding x; each `+` writes a
-        new tensor as soon as its right-hand path is done, freeing the two it added."""
-        total = node.out_shape[0] * node.out_shape[1] * node.out_shape[2]
-        done, peak = 0, held + current  # `done`: what the finished paths keep alive beyond x
+        done, peak, identity_seen = 0, held + current, False  # `done`: the finished paths' sum (or output)
         for i, path in enumerate(paths):
-            path_peak, _ = run(path.children, held + current + done, 0)
             identity = all(c.role is Role.LAYER and CANONICAL[c.kind].view for c in path.children)
+            identity_seen = identity_seen or identity
+            kept = run.eager or i < len(paths) - 1 or identity_seen  # the input outlives this path
+            path_peak, _ = run(path.children, held + done + (current if kept else 0), 0 if kept else current)
             out = 0 if identity else path.out_shape[0] * path.out_shape[1] * path.out_shape[2]
             peak = max(peak, path_peak)
             if i:
-                peak = max(peak, held + current + done + out + total)
+                peak = max(peak, held + (current if kept else 0) + done + out + total)
             done = total if i else out
         return peak, total
 
