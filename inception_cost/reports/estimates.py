@@ -113,7 +113,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
              f" {_reached(scope, eager_elements, eager_node)}: in torchvision's layout the caller keeps"
              " the input and each module its own until it returns, and batch norm runs unfolded (a conv's"
              " input, output and normalised output alive at once; README: Memory and time).",
-             "Flatten and dropout are views in inference and move nothing."]
+             "Flatten, dropout and identity are views in inference and move nothing."]
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
