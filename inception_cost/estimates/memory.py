@@ -67,10 +67,6 @@ def peak_activations(root: CostNode) -> int:
     return peak_at(root)[0]
 
 
-# activations eager PyTorch runs in place (torchvision's inplace=True): no new tensor
-IN_PLACE = frozenset(("relu", "relu6", "leaky_relu", "elu", "silu", "swish", "hard_swish", "hard_sigmoid"))
-
-
 def peak_at(root: CostNode, eager: bool = False) -> tuple[int, CostNode]:
     """The peak of `root` (the network, or any part of it run alone from its input), and
     where it is reached: the first layer running when as much is alive, or else the
@@ -133,28 +129,19 @@ class _Walk:
         return result
 
     def _written(self, layer: CostNode, out: int, current: int) -> int:
-        """The elements a layer allocates while it runs, beyond its input (`current`): none
-        for a view or a ReLU-like activation (in place, or folded into the layer before); in
-        eager PyTorch, a conv with its batch norm two outputs, and a separable conv its
-        depthwise output while the pointwise conv runs (Keras and timm run its batch norm
-        as a layer of its own, after the separable conv's input is freed)."""
-        if CANONICAL[layer.kind].view:
+        """The elements a layer allocates while it runs, beyond its input (`current`), from
+        its kind's flags: none for a view or an in-place activation; a tensor made on the
+        way (a separable conv's depthwise output) lives while the rest runs, the input
+        freed once read (in eager PyTorch the batch norm after it runs as a layer of its
+        own, after its input is freed, as Keras and timm write it); in eager PyTorch, an
+        unfolded batch norm or an out-of-place activation writes a second output."""
+        kind, args = CANONICAL[layer.kind], layer.args
+        if kind.view or kind.in_place(args):
             return 0
-        if layer.kind in ("activation", "relu") and layer.args.get("function", "relu") in IN_PLACE:
-            return 0
-        args = layer.args
-        if layer.kind == "separable_conv":  # depthwise (C x Hout x Wout x multiplier), then pointwise
-            h, w, _ = layer.out_shape
-            depthwise = h * w * layer.in_shape[2] * int(args.get("depth_multiplier", 1))
-            # two kernels: the depthwise output lives while the pointwise conv runs
-            # (the least frees the input once the depthwise conv has read it)
+        second = self.eager and kind.second_output(args)
+        middle = kind.intermediate(args, layer.in_shape, layer.out_shape)
+        if middle:
             if not self.eager:
-                return max(depthwise, depthwise + out - current)
-            return max(depthwise + out, 2 * out - current if args.get("batch_norm") else 0)
-        if not self.eager:
-            return out
-        # a second tensor: the batch norm's output beside the conv's, or the output of an
-        # activation that cannot run in place (sigmoid, tanh, gelu) beside its input
-        activation = args.get("activation")
-        out_of_place = activation not in (None, "none") and activation not in IN_PLACE
-        return 2 * out if args.get("batch_norm") or out_of_place else out
+                return max(middle, middle + out - current)
+            return max(middle + out, 2 * out - current if second else 0)
+        return 2 * out if second else out

@@ -20,6 +20,9 @@ TYPES = (COUNT, PAIR, PADDING, FLAG, CHOICE, FRACTION, GROUPS, TEXT)
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish",
                "hard_swish", "hard_sigmoid", "elu")
+# the activations PyTorch runs in place where asked (torchvision's inplace=True): no new tensor
+IN_PLACE_ACTIVATIONS = frozenset(("relu", "relu6", "leaky_relu", "elu", "silu", "swish", "hard_swish",
+                                  "hard_sigmoid"))
 
 
 class Arg:

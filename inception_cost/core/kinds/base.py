@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from inception_cost.core import columns as col
-from inception_cost.core.kinds.arguments import NAME, Arg
+from inception_cost.core.kinds.arguments import IN_PLACE_ACTIVATIONS, NAME, Arg
 from inception_cost.core.shapes import Shape
 from inception_cost.core.terms import Term
 from inception_cost.source.arguments import ArgReader
@@ -50,6 +50,22 @@ class Kind:
         """The input elements one layer of this kind reads at least (memory traffic)."""
         return row["hin"] * row["win"] * row["cin"]
 
+    # What a layer keeps alive while it runs (estimates/memory.py's inference peaks)
+
+    def in_place(self, a: Args) -> bool:
+        """Whether it may write its output over its input (a ReLU): no new tensor."""
+        return False
+
+    def intermediate(self, a: Args, in_shape: Shape, out_shape: Shape) -> int:
+        """Elements of a tensor it makes on the way to its output, alive while the rest of
+        it runs (a separable conv's depthwise output); 0: one kernel."""
+        return 0
+
+    def second_output(self, a: Args) -> bool:
+        """Whether eager PyTorch writes its output twice, both alive at once: a batch norm
+        run unfolded after a conv, or the conv's own activation where it cannot run in place."""
+        return False
+
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         """Column rules: term -> a function giving one value per row (terms in `produces`)."""
         return {}
@@ -82,6 +98,12 @@ def _lazy(rule: Callable[..., col.Column], *args: Any) -> Rule:
 COMMON_FUNCTIONS = frozenset(("relu", "relu6", "elu", "gelu", "silu", "swish"))
 CLASSIC_MODULES = frozenset(("relu", "relu6", "elu", "leaky_relu", "gelu"))
 MODULES_CALLING_COMMON = frozenset(("relu", "elu", "gelu", "silu", "swish"))
+
+
+def _second_output(a: Args) -> bool:
+    """A conv's or linear layer's unfolded batch norm, or its own activation out of place."""
+    function = a.get("activation")
+    return bool(a.get("batch_norm")) or function not in (None, "none") and function not in IN_PLACE_ACTIVATIONS
 
 
 def _has_activation(a: Args) -> int:

@@ -14,6 +14,7 @@ from inception_cost.core.kinds.base import (
     _has_activation,
     _lazy,
     _scale_flag,
+    _second_output,
 )
 from inception_cost.core.shapes import Shape, spatial_out
 from inception_cost.core.terms import Term
@@ -59,6 +60,9 @@ class Conv(Kind):
                                                   c["hout"], c["wout"]),
             Term.WEIGHTS: lambda: col.conv_weights(c["kh"], c["kw"], c["cin"], c["groups"], c["cout"]),
             **_per_output_channel(c)}
+
+    def second_output(self, a: Args) -> bool:
+        return _second_output(a)
 
     def describe(self, a: Args) -> str:
         text = f"conv {_window(a)} {a['filters']}"
@@ -113,6 +117,12 @@ class SeparableConv(Kind):
                                       col.conv_weights(ones, ones, hidden(), ones, c["cout"]))],
             **_per_output_channel(c)}
 
+    def intermediate(self, a: Args, in_shape: Shape, out_shape: Shape) -> int:
+        return out_shape[0] * out_shape[1] * in_shape[2] * int(a["depth_multiplier"])  # depthwise
+
+    def second_output(self, a: Args) -> bool:
+        return _second_output(a)
+
     def describe(self, a: Args) -> str:
         multiplier = f" x{a['depth_multiplier']}" if a["depth_multiplier"] > 1 else ""
         return f"separable conv {_window(a)} {a['filters']}{multiplier}"
@@ -148,6 +158,9 @@ class Linear(Kind):
         return {Term.LINEAR_MACS: weights, Term.WEIGHTS: weights, Term.BIASES: biases,
                 Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"], 1),
                 Term.ACT_FN_OTHER_OUT: lambda: col.where(c["cout"], c["act"], 2)}
+
+    def second_output(self, a: Args) -> bool:
+        return _second_output(a)
 
     def describe(self, a: Args) -> str:
         return f"linear {a['out']}"

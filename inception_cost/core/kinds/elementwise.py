@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from inception_cost.core import columns as col
 from inception_cost.core.kinds import arguments as a
-from inception_cost.core.kinds.arguments import ACTIVATIONS, Arg
+from inception_cost.core.kinds.arguments import ACTIVATIONS, IN_PLACE_ACTIVATIONS, Arg
 from inception_cost.core.kinds.base import (
     BATCH_NORM_TERMS,
     CLASSIC_MODULES,
@@ -73,6 +73,9 @@ class Activation(Kind):
                 Term.ACT_MODULE_CALLS_OUT: lambda: col.where(modules(), c["mult"], 1),
                 Term.ACT_FN_OUT: lambda: col.where(functions(), c["act"], 1),
                 Term.ACT_FN_OTHER_OUT: lambda: col.where(functions(), c["act"], 2)}
+
+    def in_place(self, a: Args) -> bool:
+        return a["function"] in IN_PLACE_ACTIVATIONS
 
     def describe(self, a: Args) -> str:
         return str(a["function"])
