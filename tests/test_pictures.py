@@ -184,8 +184,12 @@ def test_names_from_a_file_cannot_inject_markup(tmp_path: Path) -> None:
         text = run(["export", str(evil), "-f", fmt])
         assert "<script>alert" not in text and "<img" not in text and "</svg><script>" not in text
     ElementTree.fromstring(run(["export", str(evil), "-f", "svg"]))  # still well-formed
-    diagram = re.findall(r"```mermaid\n(.*?)```", run(["export", str(evil)]), re.S)
+    markdown = run(["export", str(evil)])
+    diagram = re.findall(r"```mermaid\n(.*?)```", markdown, re.S)
     assert diagram and "<" not in diagram[0].replace("<br/>", "") and '\\"' not in diagram[0]
+    # the title, the module's and the branch's names in headings and table cells start no tag
+    assert "<" not in re.sub(r"```mermaid\n.*?```", "", markdown, flags=re.S)
+    assert "# &lt;img src=x onerror=alert(1)>" in markdown
 
 
 def test_compare_naive_reduced_draws_the_papers_figure_2() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import io
+import re
 from typing import Any
 
 from inception_cost.errors import printable
@@ -86,8 +87,14 @@ def visible_columns(section: Section) -> list[Column]:
 # ---- markdown ------------------------------------------------------------------------------
 
 
+# what can follow a "<" that opens raw HTML or an autolink in Markdown (CommonMark 6.6, 6.5)
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def _md(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A name or note as Markdown text: a "<" from a file opens no HTML tag or link there (a
+    "<=" stays as written), a "|" no column, a control character nothing."""
+    return _MARKUP.sub("&lt;", printable(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def markdown(report: Report) -> str:
