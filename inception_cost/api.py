@@ -374,6 +374,7 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int, optim
     """Both sides' times on `device`: a forward pass, or with an optimizer one training
     step, as `roofline --train` and `sweep --train` time it."""
     from inception_cost.estimates.devices import load_device
+    from inception_cost.estimates.latency import ratio_note
     from inception_cost.estimates.memory import Dtype
     from inception_cost.estimates.roofline import node_timer
     from inception_cost.estimates.training import Optimizer
@@ -385,7 +386,8 @@ def _timing(a: Analysis, b: Analysis, device: str, dtype: str, batch: int, optim
     what = f", one training step (forward, backward; the {optimizer} update in a network's total)" if step else ""
     return Timing(node_timer(a, hardware, kind, batch, step, input_gradient[0], tf32),
                   node_timer(b, hardware, kind, batch, step, input_gradient[1], tf32),
-                  f"{hardware.name}, {hardware.precision(kind, tf32)}, batch {batch}{what}", optimizer)
+                  f"{hardware.name}, {hardware.precision(kind, tf32)}, batch {batch}{what}", optimizer,
+                  ratio_note(hardware.precision(kind, tf32), step is not None) if hardware.latency.sms else "")
 
 
 # ---- factorisation ----------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from conftest import builtin, net
 from inception_cost.cli import cli
 from inception_cost.errors import ArchitectureError
 from inception_cost.estimates import calibrate as cal
-from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios
+from inception_cost.estimates.accuracy import Accuracy, geomean_error, pair_ratios, pairs_by_mode
 from inception_cost.estimates.devices import load_device
 from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Op, backward_kernels, kernels
-from inception_cost.estimates.latency import Latency, Math, Precision
+from inception_cost.estimates.latency import RATIO_ERROR, Latency, Math, Precision
 from inception_cost.estimates.measurements import read_measurements
 from inception_cost.estimates.roofline import LayerTime, estimate, total_seconds
 from inception_cost.estimates.training import Optimizer
@@ -249,6 +249,35 @@ def test_held_out_pair_ratios(held_out):
     assert len(rows) == 48
     error = geomean_error([r.error for r in rows])
     assert 1.30 <= error <= 1.40, error
+
+
+def test_the_ratio_note_quotes_the_held_out_pairs(held_out):
+    """What compare and sweep say a time ratio is worth is the held-out pairs' error per
+    math, recomputed: plain fp32 1.39x, TF32 1.42x, fp16 1.19x."""
+    by_mode = pairs_by_mode(pair_ratios(held_out))
+    assert {m: round(e, 2) for m, e in by_mode.items()} == {m.value: e for m, e in RATIO_ERROR.items()}
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    ([], "off by 1.19x in fp16 (geometric mean"),
+    (["--dtype", "fp32"], "off by 1.42x in tf32 (geometric mean"),
+    (["--dtype", "fp32", "--no-tf32"], "off by 1.39x in fp32 (geometric mean"),
+    (["--dtype", "bf16"], "off by 1.19x in fp16, standing in for bf16"),
+    (["--dtype", "int8"], None),  # never measured
+    (["--device", "cpu-generic"], None),  # the plain roofline: the figures are not its own
+])
+def test_compare_and_sweep_say_how_far_a_time_ratio_can_be_trusted(options, said):
+    runner = CliRunner()
+    compare = runner.invoke(cli, ["compare", "naive", "reduced", "--batch", "32", *options])
+    sweep = runner.invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=8..16:8",
+                                "--objective", "time", *options])
+    for result in (compare, sweep):
+        assert result.exit_code == 0, result.output
+        trusted = [line for line in result.output.splitlines() if line.startswith("How far a time ratio")]
+        if said is None:
+            assert not trusted
+        else:
+            assert len(trusted) == 1 and said in trusted[0], trusted
 
 
 def test_the_shape_prior_by_hand():

@@ -378,7 +378,7 @@ def test_a_training_sweep_times_a_training_step():
     module = sum(r["time_us"] for r in step["sections"][0]["rows"] if r["path"].startswith("3a/"))
     assert written["time_us"] == pytest.approx(module, rel=1e-12)
     assert (round(written["network_time_us"], 2), round(written["time_us"], 2)) == (2056.13, 176.31)
-    note = sweep["sections"][0]["notes"][-1]
+    note = sweep["sections"][0]["notes"][-2]
     assert note.startswith("Time: one training step (--train: forward, backward and the sgd update")
     # the optimizer's update is the network's, not the module's
     adam = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4", "--train",
@@ -389,7 +389,7 @@ def test_a_training_sweep_times_a_training_step():
     # without --train, one forward pass, and the note says so
     forward = _json("sweep", "googlenet", "-m", "3a", "--vary", "#5x5 reduce=16..20:4",
                     "--device", "h100-measured", "--top", "0")
-    assert forward["sections"][0]["notes"][-1].startswith("Time: one forward pass, by the latency model")
+    assert forward["sections"][0]["notes"][-2].startswith("Time: one forward pass, by the latency model")
 
 
 def test_a_training_sweep_counts_twice_the_work_per_layer():

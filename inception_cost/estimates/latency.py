@@ -98,6 +98,28 @@ class Latency:
 
 LATENCY_KEYS = tuple(f.name for f in fields(Latency))
 
+# How far the model's time ratio between two variants came from the measured one: the
+# geometric-mean error over the 48 Inception pairs of benchmarks/gpu/h100_latency.json
+# (naive / reduced 5x5 branch and module, 5x5 / two 3x3, 7x7 / 1x7 + 7x1, 3x3 / 1x3 + 3x1;
+# batch 1 and 32), each group predicted by a fit that had not seen it, per conv math
+# (README: How good is it?; tests/test_latency.py recomputes them). bf16 was not measured.
+RATIO_ERROR = {Math.FP32: 1.39, Math.TF32: 1.42, Math.FP16: 1.19}
+
+
+def ratio_note(precision: Precision, training: bool = False) -> str:
+    """What an estimated time ratio between two variants is worth in `precision`'s conv math
+    (`training`: of training steps, which the figures, from forward passes, do not cover)."""
+    math_ = Math.FP16 if precision.conv is Math.BF16 else precision.conv  # the same tensor cores
+    error = RATIO_ERROR.get(math_)
+    if error is None:  # int8: never measured
+        return ""
+    which = f"{math_}, standing in for bf16" if precision.conv is Math.BF16 else str(math_)
+    return (f"How far a time ratio can be trusted: on an H100 the model's ratios between Inception"
+            f" variants (naive / reduced, factorised convs), held out from its fit, were off by"
+            f" {error:.2f}x in {which} (geometric mean; README: How good is it?), so a time ratio"
+            f" between {1 / error:.2f}x and {error:.2f}x does not tell which variant is faster"
+            + (" (forward passes; no training step was measured)." if training else "."))
+
 
 @dataclass
 class KernelTime:

@@ -42,6 +42,7 @@ class Timing:
     time_b: NodeTimer
     description: str
     optimizer: str | None = None  # a training step's: its update is in a network's total
+    ratio_note: str = ""  # what a time ratio is worth (latency.ratio_note); "" for the plain roofline
 
 
 def _seconds(timer: NodeTimer, node: CostNode, alone: Collection[int] = ()) -> float:
@@ -248,6 +249,8 @@ def _add_times(section: Section, name_a: str, name_b: str, pairs: list[Pair], ti
     section.notes.append(f"Estimated times: roofline on {timing.description} (see `inception-cost"
                          " roofline`); a MAC ratio far from the time ratio means the cheaper part is"
                          " bound by memory or overhead, not arithmetic.")
+    if timing.ratio_note:
+        section.notes.append(timing.ratio_note)
 
 
 # ---- factorisation ---------------------------------------------------------------------------

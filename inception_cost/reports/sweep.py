@@ -110,7 +110,7 @@ def sweep_report(result: SweepResult, *, budget_macs: int | None = None,
              _as_written(result, names)]
     title = f"{result.network}: sweep of module {result.module.path}"
     if timing:
-        notes.append(_time_note(timing))
+        notes += [_time_note(timing), *([timing.ratio_note] if timing.ratio_note else [])]
     marks = {i: BEST for i, row in enumerate(rows) if row["pareto"]}
     sections = [Section(title=title, columns=columns, rows=rows, notes=notes, marks=marks)]
     if timing:

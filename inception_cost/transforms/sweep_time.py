@@ -19,6 +19,7 @@ from inception_cost.core.analysis import Analysis, analyse
 from inception_cost.errors import UsageError, shorten
 from inception_cost.estimates.devices import Device
 from inception_cost.estimates.dtypes import Dtype
+from inception_cost.estimates.latency import ratio_note
 from inception_cost.estimates.roofline import node_timer
 from inception_cost.estimates.training import Optimizer
 from inception_cost.graph.nodes import replace_instance
@@ -47,6 +48,7 @@ class Timing:
     optimizer: Optimizer | None = None  # with one, each time is a training step's
     precision: str = ""  # the maths, as roofline names them: "fp32 (convs tf32, linear fp32)"
     model: str = "the latency model"  # or "the plain roofline": a profile without a latency section
+    ratio_note: str = ""  # what a time ratio is worth (latency.ratio_note); "" for the plain roofline
 
 
 def parse_time(text: str | None) -> float | None:
@@ -94,7 +96,8 @@ def time_variants(result: SweepResult, analysis: Analysis, device: Device, dtype
     return Timing(device.name, dtype, batch, module_s, network_s, timer(node), timer.total(),
                   pareto_front([result.macs, result.params, module_s]), time.perf_counter() - started,
                   optimizer, str(device.precision(dtype, tf32)),
-                  "the latency model" if device.latency.sms else "the plain roofline")
+                  "the latency model" if device.latency.sms else "the plain roofline",
+                  ratio_note(device.precision(dtype, tf32), optimizer is not None) if device.latency.sms else "")
 
 
 def pareto_front(objectives: Sequence[Sequence[float | int | None]]) -> list[bool]:
