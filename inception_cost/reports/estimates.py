@@ -206,6 +206,13 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
              f"{how}." if grand else "Nothing to time.",
              f"{rule}; a conv's bias, batch norm and activation are one pass each; a concat copies its branches."
              " See the README's time model for what it leaves out."]
+    if lat.sms:
+        from inception_cost.estimates.latency import HELD_OUT_ERROR, HELD_OUT_WITHIN_1_5
+
+        notes.append(f"How far to trust it: on an H100, {HELD_OUT_WITHIN_1_5:.0%} of the measured layers,"
+                     f" modules and networks came within 1.5x when held out from the fit (geometric-mean"
+                     f" error {HELD_OUT_ERROR:.2f}x); every built-in profile but h100-measured is derived"
+                     " from that fit and a datasheet, not measured (README: How good is it?).")
     if optimizer:
         notes.append("Training: each conv and linear layer adds its input gradient (none for a layer that"
                      " reads a tensor needing none, such as the network's input) and its weight gradient as"
