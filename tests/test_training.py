@@ -407,3 +407,15 @@ def test_a_training_sweep_counts_twice_the_work_per_layer():
 def test_optimizer_without_train_changes_nothing(command):
     """README (Training): --optimizer only says what --train updates; alone it is ignored."""
     assert _json(*command, "--optimizer", "adam")["totals"] == _json(*command)["totals"]
+
+
+def test_the_report_says_what_each_activation_saves():
+    """The training section's note names the activations that save their output as the
+    memory walk counts them (SAVES_OUTPUT and softmax): elu saves its input, out of place."""
+    from inception_cost.estimates.training import SAVES_OUTPUT
+
+    result = CliRunner().invoke(cli, ["memory", "googlenet", "--train", "--dtype", "fp32"])
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if line.startswith("Saved: "))
+    outputs = note.split(" outputs (other activations their input)")[0].rsplit(" ", 1)[-1].split("/")
+    assert outputs == [*SAVES_OUTPUT, "softmax"], note
