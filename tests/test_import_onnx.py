@@ -127,6 +127,10 @@ def test_unknown_operator_is_refused_or_skipped(tmp_path):
         said = CliRunner().invoke(cli, [*command, path, "--skip-unknown"])
         assert said.exit_code == 0, (command, said.output)
         assert "inception-cost: net: Skipped: 1 node of operators" in said.stderr, command
+    # import too: its YAML's notes name them, and so does stderr, where -o leaves nothing else
+    imported = CliRunner().invoke(cli, ["import", path, "--skip-unknown", "-o", str(tmp_path / "net.yaml")])
+    assert imported.exit_code == 0, imported.output
+    assert "inception-cost: net: Skipped: 1 node of operators" in imported.stderr
 
 
 def test_bad_files(tmp_path):

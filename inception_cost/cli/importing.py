@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from inception_cost.cli.options import convention_option, skip_unknown_option
+from inception_cost.cli.options import convention_option, say_skipped, skip_unknown_option
 
 
 @click.command("import")
@@ -45,6 +45,7 @@ def import_(model: str, output: str | None, force: bool, skip_unknown: bool, con
     write_output(imported.text, output, force)
     click.echo(f"{output or 'YAML'}: {network.name}, input {imported.document['input']},"
                f" {cost.params:,} params, {cost.macs:,} {cost.convention.unit.value} ({convention})", err=True)
+    say_skipped(network)  # in the YAML's notes too, but with -o nothing else on the terminal says so
 
 
 COMMANDS = {"import": import_}
