@@ -184,6 +184,10 @@ def test_builtin_names_win_unless_the_argument_is_a_path(tmp_path, monkeypatch):
     assert result.exit_code == ExitCode.USAGE and "write './mynet'" in result.stderr
     result = runner.invoke(cli, ["roofline", "googlenet", "--device", "./h200"])
     assert result.exit_code == ExitCode.INVALID_ARCHITECTURE and "no such file" in result.stderr
+    # --device follows the same rule, hint included (README: Names and paths)
+    (tmp_path / "mygpu").write_text((tmp_path / "googlenet").read_text())
+    result = runner.invoke(cli, ["roofline", "googlenet", "--device", "mygpu"])
+    assert result.exit_code == ExitCode.USAGE and "write './mygpu'" in result.stderr
 
 
 def test_an_auxiliary_head_has_no_naive_form():

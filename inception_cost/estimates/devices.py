@@ -109,7 +109,11 @@ def load_device(ref: str) -> Device:
         names = builtin_devices()
         path = device_dir() / f"{ref}.yaml"
         if ref not in names:
-            raise UsageError(f"unknown device '{shorten(ref)}'{did_you_mean(ref, names)}; built-ins:"
+            import os
+
+            local = f" (to read the file '{shorten(ref)}' here, write './{shorten(ref)}')" if os.path.exists(ref) \
+                else ""
+            raise UsageError(f"unknown device '{shorten(ref)}'{did_you_mean(ref, names)}{local}; built-ins:"
                              f" {', '.join(names)} (or give the path of a device .yaml file)")
     from inception_cost.source.yamlsource import YMap, load_file
 
