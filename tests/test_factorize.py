@@ -48,7 +48,10 @@ def test_the_lone_layer_form_and_a_network_s_options_do_not_mix():
     assert result.exit_code == 4
     assert "--module picks a part of a network: give NAME, or leave --module out" in result.output
     result = CliRunner().invoke(cli, ["factorize", "googlenet", "--kernel", "3"])
-    assert result.exit_code == 4 and "--kernel describe the lone layer form: give them without NAME" in result.output
+    assert result.exit_code == 4 and "--kernel describes the lone layer form: give it without NAME" in result.output
+    result = CliRunner().invoke(cli, ["factorize", "googlenet", "--kernel", "3", "--size", "8"])
+    assert result.exit_code == 4 and "--kernel and --size describe the lone layer form: give them without NAME" \
+        in result.output
 
 
 def test_googlenet_3a_5x5_branch_rewritten():

@@ -101,7 +101,9 @@ def factorize(name: str | None, module: str | None, rule: str, kernel: int | Non
         lone = [opt for opt, value in (("--kernel", kernel), ("--channels", channels), ("--size", size))
                 if value is not None]
         if lone:
-            raise UsageError(f"{', '.join(lone)} describe the lone layer form: give them without NAME")
+            said = lone[0] if len(lone) == 1 else f"{', '.join(lone[:-1])} and {lone[-1]}"
+            verb, them = ("describes", "it") if len(lone) == 1 else ("describe", "them")
+            raise UsageError(f"{said} {verb} the lone layer form: give {them} without NAME")
     elif module is not None:
         raise UsageError("--module picks a part of a network: give NAME, or leave --module out for the lone"
                          " layer form")
