@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 from inception_cost.cli import signals
 from inception_cost.errors import OutputError
 
-# What a terminal that cannot show them gets instead (LC_ALL=C, PYTHONIOENCODING=ascii)
+# What a terminal that cannot show them gets instead (PYTHONIOENCODING=ascii; LC_ALL=C with PYTHONUTF8=0)
 PLAIN = str.maketrans({"µ": "u", "×": "x", "─": "-", "…": "...", "—": "-", "→": "->"})
 TEMP_NAME_PART = 200  # of the report's name in its temporary file's (NAME_MAX is 255)
 
