@@ -116,8 +116,9 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
 
     \b
     Examples:
-      inception-cost calibrate h100_latency.json -o my-gpu.yaml
-      inception-cost calibrate h100_latency.json h100_more.json -o my-gpu.yaml
+      inception-cost calibrate my_gpu.json -o my-gpu.yaml
+      inception-cost calibrate my_gpu.json my_gpu_more.json -o my-gpu.yaml
+      inception-cost calibrate benchmarks/gpu/h100_latency.json -o h100.yaml
       inception-cost roofline googlenet --device my-gpu.yaml
     """
     import sys
