@@ -74,7 +74,7 @@ def test_conventions_devices_dtypes_formats_and_sweep_arguments(capsys: pytest.C
     assert complete(capsys, monkeypatch, "inception-cost roofline googlenet --device h1") == \
         ["h100-measured", "h100-pcie", "h100-sxm"]
     assert complete(capsys, monkeypatch, "inception-cost accuracy m.json --device a1") == \
-        ["a10", "a100-40gb", "a100-80gb"]
+        ["a10", "a100-40gb", "a100-80gb", "a100-80gb-pcie"]
     assert complete(capsys, monkeypatch, "inception-cost calibrate m.json --base t") == ["t4"]
     assert complete(capsys, monkeypatch, "inception-cost memory googlenet --dtype ") == ["fp32", "bf16", "fp16", "int8"]
     assert complete(capsys, monkeypatch, "inception-cost googlenet -f ") == ["table", "markdown", "csv", "json", "html",

@@ -2,7 +2,8 @@
 
 Run by hand from the repository root: `python benchmarks/gpu/fit_profiles.py` (about a
 minute). Writes inception_cost/estimates/devices/h100-measured.yaml and one derived profile per
-entry of DATASHEETS (h100-sxm, h200, h100-pcie, a100-80gb, a100-40gb, l40s, a10, l4, t4, v100).
+entry of DATASHEETS (h100-sxm, h200, h100-pcie, a100-80gb, a100-40gb, a100-80gb-pcie, l40s, a10, l4, t4,
+v100).
 
 h100-measured is `inception-cost calibrate h100_latency.json` with the measured peaks.
 The others have no measurements: their peaks, bandwidth and SM counts are datasheet
@@ -37,6 +38,9 @@ DATASHEETS = {
                   {"fp32": 19.5, "tf32": 156, "bf16": 312, "fp16": 312, "int8": 624}, 2039),
     "a100-40gb": ("NVIDIA A100 SXM 40 GB", "NVIDIA A100 Tensor Core GPU datasheet (dense)", 108,
                   {"fp32": 19.5, "tf32": 156, "bf16": 312, "fp16": 312, "int8": 624}, 1555),
+    # the 40 GB PCIe card has the SXM 40 GB's figures; the 80 GB one less bandwidth than its SXM
+    "a100-80gb-pcie": ("NVIDIA A100 PCIe 80 GB", "NVIDIA A100 Tensor Core GPU datasheet (dense)", 108,
+                       {"fp32": 19.5, "tf32": 156, "bf16": 312, "fp16": 312, "int8": 624}, 1935),
     "l40s": ("NVIDIA L40S 48 GB", "NVIDIA L40S datasheet (dense: half the sparse figures)", 142,
              {"fp32": 91.6, "tf32": 183, "bf16": 362, "fp16": 362, "int8": 733}, 864),
     "a10": ("NVIDIA A10 24 GB", "NVIDIA A10 Tensor Core GPU datasheet (dense: half the sparse figures)", 72,

@@ -72,8 +72,8 @@ def builtin_devices() -> list[str]:
 # (H100 NVL, H200 NVL, L40, A10G, V100 PCIe) have none.
 GPU_NAMES = (("h200", r"\bh200\b(?!.*\bnvl\b)"), ("h100-pcie", r"\bh100\b.*\bpcie\b"),
              ("h100-sxm", r"\bh100\b(?!.*\bnvl\b)"), ("a100-40gb", r"\ba100\b.*\b40\s*gb\b"),
-             ("a100-80gb", r"\ba100\b"), ("l40s", r"\bl40s\b"), ("l4", r"\bl4\b"), ("a10", r"\ba10\b"),
-             ("t4", r"\bt4\b"), ("v100", r"\bv100\b(?!.*\bpcie\b)"))
+             ("a100-80gb-pcie", r"\ba100\b.*\bpcie\b"), ("a100-80gb", r"\ba100\b"), ("l40s", r"\bl40s\b"),
+             ("l4", r"\bl4\b"), ("a10", r"\ba10\b"), ("t4", r"\bt4\b"), ("v100", r"\bv100\b(?!.*\bpcie\b)"))
 
 
 def builtin_for_gpu(gpu: str | None) -> str | None:
