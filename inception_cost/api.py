@@ -425,7 +425,14 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
     without a model, one C -> C conv (kernel, default 5 or 3; channels, 64; size, 28) shows
     the textbook ratios. With `device`, estimated times: of a forward pass, or with `train`
     of one training step (`tf32=False`: fp32 convs in plain fp32)."""
-    from inception_cost.transforms.factorize import LONE_KERNELS, LONE_MAX, Rule, factorize_network, lone_layer
+    from inception_cost.transforms.factorize import (
+        LONE_KERNELS,
+        LONE_MAX,
+        Rule,
+        factorize_network,
+        lone_layer,
+        lone_name,
+    )
 
     chosen = _choice(Rule, rule, "rule")
     _estimate_options(dtype, batch, optimizer, train, tf32)
@@ -441,7 +448,7 @@ def factorize(model: Model | None = None, *, rule: str = "5x5-to-3x3", module: s
         if chosen is Rule.FIVE_TO_THREE and kernel != 5:
             raise UsageError("the 5x5-to-3x3 rule rewrites 5x5 convolutions: use --kernel 5")
         whole = analyse(lone_layer(chosen, kernel, channels, size), convention=convention)
-        module = "layer"
+        module = lone_name(kernel)
     elif (kernel, channels, size) != (None, None, None):
         raise UsageError("kernel, channels and size describe the lone layer form: give them without a model")
     else:

@@ -3,6 +3,7 @@
 import json
 from fractions import Fraction
 
+import pytest
 from click.testing import CliRunner
 
 from inception_cost.cli import cli
@@ -40,6 +41,40 @@ def test_lone_layer_command_states_the_claims():
     assert any("25/9 = 2.78" in note and "72%" in note for note in doc["sections"][0]["notes"])
     doc = _json("factorize", "--rule", "nxn-to-1xn")
     assert any("2/3 = 67%" in note for note in doc["sections"][0]["notes"])
+
+
+# Found cross-checking the engine: the lone conv was wrapped in a one-branch concat, so its
+# time had a concat copy (2.19 us on h100-sxm, fp16, batch 1) that one conv does not run:
+# 15.78 / 22.45 us, where `roofline` of the same conv written as a file gives 13.59 / 20.27.
+LONE_5X5 = """
+input: 28x28x64
+layers:
+  - conv: {filters: 64, kernel: 5, padding: same, bias: false}
+"""
+LONE_TWO_3X3 = """
+input: 28x28x64
+layers:
+  - conv: {filters: 64, kernel: 3, padding: same, bias: false}
+  - conv: {filters: 64, kernel: 3, padding: same, bias: false}
+"""
+
+
+def test_the_lone_conv_costs_what_the_same_conv_costs_in_a_file(tmp_path):
+    seconds = []
+    for text in (LONE_5X5, LONE_TWO_3X3):
+        path = tmp_path / f"conv{len(seconds)}.yaml"
+        path.write_text(text)
+        seconds.append(_json("roofline", str(path))["totals"]["seconds"])
+    doc = _json("factorize")
+    section = doc["sections"][0]
+    assert [(r["part"], r["a_layers"], r["b_layers"], r["a_macs"], r["b_macs"]) for r in section["rows"]] == [
+        ("5x5", "conv 5x5 64", "conv 3x3 64 -> conv 3x3 64", 80_281_600, 57_802_752)]
+    total = section["total"]
+    assert (total["a_macs"], total["b_macs"], total["a_params"], total["b_params"]) == (
+        80_281_600, 57_802_752, 102_400, 73_728)
+    assert (total["a_time_us"], total["b_time_us"]) == pytest.approx((seconds[0] * 1e6, seconds[1] * 1e6), rel=1e-12)
+    assert (doc["totals"]["before"]["seconds"], doc["totals"]["after"]["seconds"]) == tuple(seconds)
+    assert round(seconds[0] * 1e6, 2) == 13.59 and round(seconds[1] * 1e6, 2) == 20.27
 
 
 def test_the_lone_layer_form_and_a_network_s_options_do_not_mix():

@@ -74,7 +74,11 @@ def compare_modules(name_a: str, a: CostNode, name_b: str, b: CostNode, title: s
     pairs: list[Pair] = []
     for key, shown in zip(keys, distinct(names, keys)):
         pa, pb = parts_a.get(key), parts_b.get(key)
-        pairs.append((_compare_row(shown, key, pa, pb, alone), pa, pb))
+        row = _compare_row(shown, key, pa, pb, alone)
+        for side, part, module in (("a", pa, a), ("b", pb, b)):
+            if part is module:  # a plain sequence, one row: its layers, as a module report shows them
+                row[f"{side}_layers"] = chain(module)
+        pairs.append((row, pa, pb))
     total = _compare_row("module total", "", a, b)
 
     def figures() -> list[Any]:
@@ -295,6 +299,7 @@ def factorize_report(before: Analysis, after: Analysis, rule: str, count: int,
                  " activation; where a conv widens its input (e.g. 16 -> 32) the pair can cost"
                  " more than the conv it replaces.")
     if lone:
+        report.sections[0].rows[0]["part"] = a.name  # the conv's window (`5x5`), not `layers`
         notes += _textbook_ratios(rule, a.layers()[0].args["kernel"][0])
     report.meta.update(rule=rule, rewritten=count, rewritten_in=chosen.path if chosen is not None else "")
     return report

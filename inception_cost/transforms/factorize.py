@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 
 from inception_cost.core.kinds import CANONICAL
 from inception_cost.core.shapes import Padding, Shape
-from inception_cost.graph.nodes import Branch, Concat, Item, Layer, Module, Network, map_items
+from inception_cost.graph.nodes import Item, Layer, Module, Network, map_items
 
 # the lone layer's bounds (`factorize` without a network): kernel, channels and size
 LONE_KERNELS = (2, 15)
@@ -115,13 +115,18 @@ def factorize_network(network: Network, rule: Rule, only: Collection[int] | None
     return network.replace(items=items, title=f"{network.title} ({rule.value})"), count
 
 
+def lone_name(kernel: int) -> str:
+    """The name of the lone layer's module (its row in `factorize`): `5x5`."""
+    return f"{kernel}x{kernel}"
+
+
 def lone_layer(rule: Rule, kernel: int, channels: int, size: int) -> Network:
     """One C -> C convolution with same padding: where the textbook ratios hold exactly."""
     args = dict(filters=channels, kernel=(kernel, kernel), stride=(1, 1), padding="same",
                 groups=1, bias=False, batch_norm=False, activation=None)
     layer = Layer(kind="conv", name=f"conv {kernel}x{kernel}", line=0, args=args)
-    module = Module(name="layer", label=f"conv {kernel}x{kernel}", line=0,
-                    items=[Concat(branches=[Branch(name=f"{kernel}x{kernel}", line=0, items=[layer])],
-                                  line=0)])
+    # the conv alone in a module named after its window: a one-branch concat here would
+    # add a copy that one conv does not run (and time it)
+    module = Module(name=lone_name(kernel), label=f"conv {kernel}x{kernel}", line=0, items=[layer])
     return Network(name=f"lone {kernel}x{kernel}", input_shape=(size, size, channels), items=[module],
                    file="<lone layer>", title=f"one {kernel}x{kernel} conv, {channels} -> {channels}")
