@@ -313,7 +313,10 @@ def profile_yaml(device: Device, source: str, notes: str) -> str:
     lat = device.latency
 
     def number(x: float) -> str:
-        return f"{x:.4g}"
+        """4 significant digits, as YAML 1.1 reads a float: `1e-06` is text there, `1.0e-06` a number."""
+        text = f"{x:.4g}"
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
 
     def mapping(values: dict[str, float]) -> str:
         return "{" + ", ".join(f"{k}: {number(v)}" for k, v in values.items()) + "}"
