@@ -21,6 +21,7 @@ from inception_cost.estimates.latency import LATENCY_KEYS, Latency, Model, Preci
 
 DTYPES = ("fp32", "tf32", "bf16", "fp16", "int8")  # the maths a peak may be given for
 LOWEST, HIGHEST = 1e-6, 1e9  # a device's figures: TFLOP/s, GB/s, µs
+MAX_TILES = 64  # a profile's GEMM tiles: every conv is priced once per tile (the built-ins have 4)
 KEYS = ("name", "title", "source", "notes", "peak_tflops", "bandwidth_gbs", "overhead_us", "latency")
 
 
@@ -183,9 +184,10 @@ def _latency(section: Any, fail: Callable[[str | None, str], ArchitectureError])
             if not isinstance(value, bool):
                 raise fail(key, "latency 'layout_copies' must be true or false")
         elif key == "tiles":
-            if not isinstance(value, list) or not value or not all(
+            if not isinstance(value, list) or not 1 <= len(value) <= MAX_TILES or not all(
                     isinstance(t, list) and len(t) == 2 and all(_whole(x) for x in t) for t in value):
-                raise fail(key, "latency 'tiles' is a list of [rows, columns] pairs of whole numbers 1..4096")
+                raise fail(key, "latency 'tiles' is a list of [rows, columns] pairs of whole numbers 1..4096,"
+                                f" at most {MAX_TILES} of them")
             value = tuple((int(a), int(b)) for a, b in value)
         elif key in ("efficiency", "winograd", "window_exponent"):
             if not isinstance(value, dict) or not all(
