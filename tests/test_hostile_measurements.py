@@ -61,3 +61,39 @@ def test_a_profile_with_thousands_of_tiles_is_refused(tmp_path):
             assert f"at most {MAX_TILES}" in result.stderr and len(result.stderr.splitlines()) == 1
             assert time.perf_counter() - started < 2
 
+
+def layers_file(tmp_path, layers, configs, prefix="c"):
+    """`configs` configurations of `layers` identical 3x3 convs each (few distinct kernels)."""
+    data = json.loads(DATA.read_text())
+    layer = {"type": "conv", "kernel": [3, 3], "stride": 1, "padding": [1, 1], "groups": 1, "cin": 16, "cout": 16,
+             "bias": True, "relu": True}
+    data["configs"] = {f"{prefix}{i}": {"input_chw": [16, 8, 8], "layers": [layer] * layers,
+                                 "macs_per_image": 16 * 16 * 9 * 64 * layers} for i in range(configs)}
+    data["cases"] = [{"name": f"{prefix}{i}", "group": "g", "mode": "fp16", "batch": 1, "graph": {"median_us": 10.0}}
+                     for i in range(configs)]
+    path = tmp_path / f"layers-{prefix}{layers}x{configs}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_layers_a_measurements_file_rebuilds_are_bounded(tmp_path, monkeypatch):
+    """Three configurations of 9,999 identical convs (4 MB, a handful of distinct kernels)
+    took 22 s to read; one of 14,000 took 10 s to be refused at the 10,000-layer limit."""
+    from inception_cost.estimates import measurements
+
+    assert (measurements.MAX_CONFIG_LAYERS, measurements.MAX_REBUILT_LAYERS) == (1_000, 20_000)
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["accuracy", str(layers_file(tmp_path, 14_000, 1))])
+    assert time.perf_counter() - started < 2
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE, result.output
+    assert "case 1: 14,000 layers: more than the 1,000 a measured configuration may have" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    monkeypatch.setattr(measurements, "MAX_REBUILT_LAYERS", 2_500)
+    result = CliRunner().invoke(cli, ["accuracy", str(layers_file(tmp_path, 1_000, 3))])
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE, result.output
+    assert "case 3: more than 2,500 layers to rebuild" in result.stderr and len(result.stderr.splitlines()) == 1
+    # over the files read together too
+    one, two = layers_file(tmp_path, 1_000, 2), layers_file(tmp_path, 1_000, 1, prefix="d")
+    result = CliRunner().invoke(cli, ["accuracy", str(one), str(two)])
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE and "to rebuild" in result.stderr, result.output
+    assert CliRunner().invoke(cli, ["accuracy", str(one)]).exit_code == 0

@@ -46,6 +46,10 @@ PRECISIONS = {"fp32": Precision(Dtype.FP32, Math.FP32, Math.FP32),
 MAX_BYTES = 64 << 20  # a measurements file larger than this is not one
 # distinct kernels over all cases (8x the H100 file's): bounds reading (8.4 s, 300 MB here) and a fit
 MAX_KERNELS = 20_000
+# layers rebuilt from the configurations and records of all the files read together (the H100
+# file's: 430); about 0.5 ms each to build and analyse, so 20,000 single convs read in 8.4 s
+MAX_REBUILT_LAYERS = 20_000
+MAX_CONFIG_LAYERS = 1_000  # in one configuration (the H100 file's largest: 192)
 # a case's time in µs: no kernel runs in under a nanosecond (a subnormal time made ratios 0 or
 # infinite), none is measured for over 1,000 s
 SHORTEST_US, LONGEST_US = 1e-3, 1e9
@@ -99,8 +103,28 @@ class Measured:
         return f"{self.left_out:,} record{'' if self.left_out == 1 else 's'} left out: {why}"
 
 
-def read_measurements(path: str) -> tuple[Measured, list[Case]]:
-    """(what the file says about its device, its cases); a one-line error if it is not one."""
+@dataclass
+class Rebuilt:
+    """The layers rebuilt so far, over every file read together: bounded before each is
+    built (a configuration of 10,000 layers took 7.5 s, 0.75 ms a layer; three of them in a
+    4 MB file, 22 s; 20 of 1,000 layers, 9.8 s)."""
+
+    layers: int = 0
+
+    def add(self, layers: int) -> None:
+        if layers > MAX_CONFIG_LAYERS:
+            raise ArchitectureError(f"{layers:,} layers: more than the {MAX_CONFIG_LAYERS:,} a measured"
+                                    " configuration may have")
+        self.layers += layers
+        if self.layers > MAX_REBUILT_LAYERS:
+            raise ArchitectureError(f"more than {MAX_REBUILT_LAYERS:,} layers to rebuild over the measured"
+                                    " configurations: too many to read in bounded time (split the file)")
+
+
+def read_measurements(path: str, rebuilt: Rebuilt | None = None) -> tuple[Measured, list[Case]]:
+    """(what the file says about its device, its cases); a one-line error if it is not one.
+    `rebuilt` counts the layers built from the files read so far."""
+    rebuilt = Rebuilt() if rebuilt is None else rebuilt
     raw = read_regular(path, MAX_BYTES, what="a measurements file", expected="measure_latency.py's JSON")
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_int=_bounded_int)
@@ -122,7 +146,7 @@ def read_measurements(path: str) -> tuple[Measured, list[Case]]:
     why: dict[str, int] = {}
     for label, record in records:
         try:
-            found = read(record, analyses=analyses)
+            found = read(record, analyses=analyses, rebuilt=rebuilt)
         except InceptionCostError as exc:
             raise ArchitectureError(f"{label}: {exc.message}", file=path) from None
         except KeyError as exc:
@@ -207,13 +231,13 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
     if len(paths) > MAX_FILES:
         raise ArchitectureError(f"{len(paths)} measurement files: at most {MAX_FILES} (one GPU's)")
     seen: dict[str, str] = {}
-    merged, cases = Measured(), []
+    merged, cases, rebuilt = Measured(), [], Rebuilt()
     for path in paths:
         key = str(Path(path).resolve())
         if key in seen:
             raise ArchitectureError(f"given twice ({seen[key]}): its cases would count double", file=path)
         seen[key] = path
-        found, more = read_measurements(path)
+        found, more = read_measurements(path, rebuilt)
         if merged.gpu and found.gpu and found.gpu != merged.gpu:
             raise ArchitectureError(f"measured on {found.gpu}, the files before it on {merged.gpu}: a profile"
                                     " is fitted to one GPU's measurements", file=path)
@@ -245,7 +269,8 @@ def merged_repeats(cases: list[Case]) -> list[Case]:
             for group in same.values()]
 
 
-def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis]) -> Case | str:
+def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, Analysis],
+          rebuilt: Rebuilt) -> Case | str:
     """A measure_latency.py case, or why it is left out."""
     case = record[1]
     unpriced = _unpriced(case)
@@ -257,6 +282,8 @@ def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, 
     _checked_time(case)
     name = str(case["name"])
     if name not in analyses:
+        layers = config.get("layers")
+        rebuilt.add(len(layers) if name not in BUILTINS and isinstance(layers, list) else 0)
         analyses[name] = _analysis(name, config)
     macs = _whole(config["macs_per_image"], "macs_per_image")
     return _timed(name, str(case.get("group", "")), case, analyses[name], macs)
@@ -280,7 +307,7 @@ def _unpriced(case: Any) -> str:
     return "timed eagerly only (measured with --no-graph)"
 
 
-def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case | str:
+def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis], rebuilt: Rebuilt) -> Case | str:
     """A measure_more.py record of its `convs`, `kernels` or `networks` group, or why it is
     left out."""
     group, case = record
@@ -298,6 +325,7 @@ def _more_case(record: tuple[str, Any], analyses: dict[str, Analysis]) -> Case |
         from inception_cost.source.catalog import load
         from inception_cost.source.document import parse_text
 
+        rebuilt.add(0 if group == "networks" else 1)  # a built-in, read once; else one layer
         analyses[source] = analyse(load(source)) if group == "networks" else analyse(parse_text(source, name))
     analysis = analyses[source]
     if group != "kernels":
