@@ -130,7 +130,7 @@ def calibrate(measurements: tuple[str, ...], output: str | None, force: bool, ba
     from inception_cost.estimates.devices import builtin_for_gpu, load_device
     from inception_cost.estimates.measurements import read_all
 
-    check_output(output, force)  # before the fit, not after it
+    check_output(output, force, probe=True)  # before the fit, not after it
     info, cases = read_all(measurements)
     profile = name or (Path(output).stem if output not in (None, "-") else "calibrated")
     own_base = True  # the base profile is this GPU's: its maths are the GPU's

@@ -35,9 +35,11 @@ def write_output(text: str, target: str | None, force: bool = False) -> None:
         _write_file(text, Path(target), target, mode, force)
 
 
-def check_output(target: str | None, force: bool = False) -> int | None:
+def check_output(target: str | None, force: bool = False, probe: bool = False) -> int | None:
     """What `write_output` refuses before it writes, for a command to ask before long work:
-    the mode the new file gets (None: standard output)."""
+    the mode the new file gets (None: standard output). With `probe`, also that a file can
+    be made in its folder (a read-only folder or file system, /proc): a temporary one,
+    removed at once."""
     if target in (None, "-"):
         return None
     if not target:
@@ -49,9 +51,22 @@ def check_output(target: str | None, force: bool = False) -> int | None:
     from pathlib import Path  # only when a file is written
 
     try:
-        return _check_target(Path(target), target, force)
-    except OSError as exc:  # a name too long, a path through a file ...
+        mode = _check_target(Path(target), target, force)
+        if probe:
+            _probe(Path(target))
+        return mode
+    except OSError as exc:  # a name too long, a path through a file, a folder that takes no file ...
         raise OutputError(f"cannot write ({exc.strerror or exc})", file=target) from None
+
+
+def _probe(path: Path) -> None:
+    """Make and remove the temporary file `_write_file` will make: OSError if it cannot."""
+    import tempfile
+
+    with signals.held():  # a signal meanwhile ends the command once the file is gone
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:TEMP_NAME_PART]}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
 
 
 def _write_file(text: str, path: Path, target: str, mode: int, force: bool) -> None:
