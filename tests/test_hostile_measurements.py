@@ -124,3 +124,17 @@ def test_calibrate_refuses_a_folder_it_cannot_write_in_before_fitting(tmp_path, 
                                       "--evaluations", "50"])
     assert result.exit_code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["fitted.yaml", "m.json"]
 
+
+def test_a_profile_fitted_on_a_base_without_16_bit_parameters_reads_back(tmp_path):
+    """`--base cpu-generic` (no latency section) or a user profile with fp32 only: bf16 took
+    fp16's window exponent where there was none, 0, and the profile written was refused
+    ("'window_exponent' maps maths ... to positive numbers")."""
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: plain\npeak_tflops: {fp32: 10}\nbandwidth_gbs: 100\n")
+    source = small_file(tmp_path)
+    for base in ("cpu-generic", str(plain)):
+        out = tmp_path / f"fitted-{len(base)}.yaml"
+        result = CliRunner().invoke(cli, ["calibrate", str(source), "--base", base, "-o", str(out),
+                                          "--evaluations", "50"])
+        assert result.exit_code == 0, result.output
+        assert load_device(str(out)).latency.window_exponent.get("bf16", 0.0) == 0.0

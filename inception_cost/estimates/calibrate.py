@@ -94,11 +94,17 @@ def latency_of(vector: Sequence[float], base: Latency,
     lat = base
     for p, x in zip(parameters, vector):
         lat = p.set(lat, min(max(math.exp(x), p.low), p.high))
-    fp16 = Math.FP16.value
     own = BF16_EFFICIENCY in parameters
-    return replace(lat, efficiency={**lat.efficiency, "bf16": lat.efficiency.get("bf16" if own else fp16, 1.0)},
-                   winograd={**lat.winograd, "bf16": lat.winograd.get(fp16, 1.0)},
-                   window_exponent={**lat.window_exponent, "bf16": lat.window_exponent.get(fp16, 0.0)})
+    return replace(lat, efficiency=lat.efficiency if own else _as_fp16(lat.efficiency),
+                   winograd=_as_fp16(lat.winograd), window_exponent=_as_fp16(lat.window_exponent))
+
+
+def _as_fp16(values: dict[str, float]) -> dict[str, float]:
+    """bf16 with fp16's value, or with none where fp16 has none: both then take the model's
+    default ("no such effect"), which a profile may not write (a window exponent of 0 was
+    written, and refused when the profile was read)."""
+    fp16, bf16 = Math.FP16.value, Math.BF16.value
+    return {**{m: v for m, v in values.items() if m != bf16}, **({bf16: values[fp16]} if fp16 in values else {})}
 
 
 def predict_us(device: Device, case: Case) -> float:
