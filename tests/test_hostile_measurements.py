@@ -138,3 +138,23 @@ def test_a_profile_fitted_on_a_base_without_16_bit_parameters_reads_back(tmp_pat
                                           "--evaluations", "50"])
         assert result.exit_code == 0, result.output
         assert load_device(str(out)).latency.window_exponent.get("bf16", 0.0) == 0.0
+
+
+def test_names_and_groups_of_measured_cases_are_bounded(tmp_path):
+    """A case name or group of 1,000,000 characters was accepted: `accuracy` wrote 17 MB for
+    four cases and `calibrate --cross-validate` a 1 MB progress line. Names have at most
+    1,000 characters, as in an architecture."""
+    data = json.loads(DATA.read_text())
+    first = data["cases"][0]
+    long = "N" * 1_001
+    named = dict(first, name=long)
+    for case, configs in ((named, dict(data["configs"], **{long: data["configs"][first["name"]]})),
+                          (dict(first, group="G" * 1_001), data["configs"])):
+        path = tmp_path / "long.json"
+        path.write_text(json.dumps(dict(data, cases=[case], configs=configs)))
+        result = CliRunner().invoke(cli, ["accuracy", str(path)])
+        assert result.exit_code == ExitCode.INVALID_ARCHITECTURE, result.output
+        assert "case 1: malformed (a " in result.stderr and "characters" in result.stderr
+        assert "names have at most 1,000)" in result.stderr and len(result.stderr) < 300
+    path.write_text(json.dumps(dict(data, cases=[dict(first, group="G" * 1_000)])))
+    assert CliRunner().invoke(cli, ["accuracy", str(path)]).exit_code == 0

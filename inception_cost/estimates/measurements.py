@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from inception_cost.core.analysis import Analysis, analyse
+from inception_cost.core.tree import MAX_NAME
 from inception_cost.errors import ArchitectureError, InceptionCostError, printable, shorten
 from inception_cost.estimates.dtypes import MAX_BATCH, Dtype
 from inception_cost.estimates.kernels import Kernel, kernels
@@ -280,13 +281,17 @@ def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, 
     if not isinstance(config, dict):
         return "without a configuration in 'configs'"
     _checked_time(case)
-    name = str(case["name"])
+    name, group = str(case["name"]), str(case.get("group", ""))
+    for what, text in (("name", name), ("group", group)):  # shown in every report, as a layer's name is
+        if len(text) > MAX_NAME:
+            raise ValueError(f"a {what} of {len(text):,} characters ('{text[:40]}...'); names have at most"
+                             f" {MAX_NAME:,}")
     if name not in analyses:
         layers = config.get("layers")
         rebuilt.add(len(layers) if name not in BUILTINS and isinstance(layers, list) else 0)
         analyses[name] = _analysis(name, config)
     macs = _whole(config["macs_per_image"], "macs_per_image")
-    return _timed(name, str(case.get("group", "")), case, analyses[name], macs)
+    return _timed(name, group, case, analyses[name], macs)
 
 
 def _unpriced(case: Any) -> str:
