@@ -158,3 +158,15 @@ def test_names_and_groups_of_measured_cases_are_bounded(tmp_path):
         assert "names have at most 1,000)" in result.stderr and len(result.stderr) < 300
     path.write_text(json.dumps(dict(data, cases=[dict(first, group="G" * 1_000)])))
     assert CliRunner().invoke(cli, ["accuracy", str(path)]).exit_code == 0
+
+
+def test_budget_times_in_micro_seconds_either_way():
+    """'50 μs' with the Greek letter mu (U+03BC, what NFKC makes of the micro sign) was
+    refused while '50 µs' (U+00B5) was read."""
+    from inception_cost.transforms.sweep_time import parse_time
+
+    assert parse_time("50 \u03bcs") == parse_time("50 \u00b5s") == parse_time("50us") == 50 * 1e-6
+    for text in ("50", "-5us", "nan ms", "1e99s", "50 \u039cs"):
+        result = CliRunner().invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#1x1=1..2",
+                                          "--budget-time", text])
+        assert result.exit_code == ExitCode.USAGE and len(result.stderr.splitlines()) == 1, text

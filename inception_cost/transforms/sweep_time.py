@@ -31,7 +31,8 @@ from inception_cost.transforms.sweep import SweepResult, sweepable
 MAX_TIMED_WORK = 120_000
 FIXED_LAYERS = 20
 TRAINING_WORK = 2  # what a layer counts for in a training step's timing
-UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+# µ: the micro sign (U+00B5) or the Greek letter mu (U+03BC), which keyboards and NFKC give for it
+UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 @dataclass
@@ -56,7 +57,7 @@ def parse_time(text: str | None) -> float | None:
     if text is None:
         return None
     # at most 30 digits either side of the point, as every other number the tool reads
-    match = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*(ns|us|µs|ms|s)\s*", text[:200])
+    match = re.fullmatch(r"\s*([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*(ns|us|\u00b5s|\u03bcs|ms|s)\s*", text[:200])
     if not match or len(text) > 200:
         raise UsageError(f"--budget-time '{shorten(text)}': expected a time such as 50us, 1.5ms or 200ns"
                          " (at most 30 digits)")
