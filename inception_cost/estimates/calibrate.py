@@ -104,7 +104,12 @@ def _as_fp16(values: dict[str, float]) -> dict[str, float]:
     default ("no such effect"), which a profile may not write (a window exponent of 0 was
     written, and refused when the profile was read)."""
     fp16, bf16 = Math.FP16.value, Math.BF16.value
-    return {**{m: v for m, v in values.items() if m != bf16}, **({bf16: values[fp16]} if fp16 in values else {})}
+    result = dict(values)  # in the order given: a profile written from it keeps bf16 where it was
+    if fp16 in values:
+        result[bf16] = values[fp16]
+    else:
+        result.pop(bf16, None)
+    return result
 
 
 def predict_us(device: Device, case: Case) -> float:
