@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from inception_cost.cli import cli
@@ -170,3 +171,18 @@ def test_budget_times_in_micro_seconds_either_way():
         result = CliRunner().invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#1x1=1..2",
                                           "--budget-time", text])
         assert result.exit_code == ExitCode.USAGE and len(result.stderr.splitlines()) == 1, text
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda config: config.update(input_chw=[1]), "case 1: malformed (input_chw must be three whole numbers, got [1])"),
+    (lambda config: config["layers"].__setitem__(0, 7), "case 1: malformed (a value of another type or shape than"
+                                                        " the measurement scripts write: 'int' object is not"),
+])
+def test_a_malformed_configuration_is_said_in_the_file_s_terms(tmp_path, change, said):
+    """Python's own words ('not enough values to unpack') come after what they mean here."""
+    doc = json.loads(DATA.read_text())
+    change(doc["configs"][doc["cases"][0]["name"]])
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["accuracy", str(path)])
+    assert result.exit_code == 3 and said in result.stderr and len(result.stderr.splitlines()) == 1

@@ -153,8 +153,11 @@ def read_measurements(path: str, rebuilt: Rebuilt | None = None) -> tuple[Measur
         except KeyError as exc:
             raise ArchitectureError(f"{label}: malformed (no {exc} where one is needed; a network case must be"
                                     f" named {' or '.join(BUILTINS)})", file=path) from None
-        except (TypeError, ValueError, IndexError) as exc:
+        except ValueError as exc:  # ours: what the value should have been
             raise ArchitectureError(f"{label}: malformed ({exc})", file=path) from None
+        except (TypeError, IndexError) as exc:  # Python's: say what it means first
+            raise ArchitectureError(f"{label}: malformed (a value of another type or shape than the"
+                                    f" measurement scripts write: {exc})", file=path) from None
         if isinstance(found, str):
             why[found] = why.get(found, 0) + 1
         else:
@@ -416,7 +419,10 @@ def _flag(spec: dict[str, Any], key: str, required: bool = False) -> bool:
 def network_text(config: dict[str, Any]) -> str:
     """A measured case's layers (convs with bias and ReLU as measured, max pools) as a
     graph-form network; branches side by side in a concat where the case has one."""
-    c, h, w = (_whole(v, "input_chw", 1, 1 << 20) for v in config["input_chw"])
+    given = config["input_chw"]
+    if not isinstance(given, list) or len(given) != 3:
+        raise ValueError(f"input_chw must be three whole numbers, got {shorten(repr(given))}")
+    c, h, w = (_whole(v, "input_chw", 1, 1 << 20) for v in given)
 
     def layer(spec: dict[str, Any]) -> str:
         kh, kw = _pair(spec["kernel"], "kernel")
