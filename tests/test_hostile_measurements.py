@@ -186,3 +186,21 @@ def test_a_malformed_configuration_is_said_in_the_file_s_terms(tmp_path, change,
     path.write_text(json.dumps(doc))
     result = CliRunner().invoke(cli, ["accuracy", str(path)])
     assert result.exit_code == 3 and said in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("key", "value"), [("name", "n" * 1_001), ("title", "t" * 1_001), ("source", "s" * 10_001),
+                                            ("notes", "{a: 1}"), ("title", "[1, 2]")])
+def test_a_profile_s_text_is_one_bounded_line(tmp_path, key, value):
+    """Every estimate's report shows a profile's name and title: a megabyte of either was
+    carried into each report."""
+    path = tmp_path / "gpu.yaml"
+    path.write_text(f"peak_tflops: {{fp32: 10}}\nbandwidth_gbs: 100\n{key}: {value}\n")
+    result = CliRunner().invoke(cli, ["roofline", "googlenet", "--device", str(path)])
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE and f"'{key}' is one line of text" in result.stderr
+    assert "gpu.yaml:3" in result.stderr
+
+
+def test_a_profile_s_text_at_its_bounds_is_read(tmp_path):
+    path = tmp_path / "gpu.yaml"
+    path.write_text(f"name: {'n' * 1_000}\nsource: {'s' * 10_000}\npeak_tflops: {{fp32: 10}}\nbandwidth_gbs: 100\n")
+    assert load_device(str(path)).name == "n" * 1_000

@@ -23,6 +23,7 @@ DTYPES = ("fp32", "tf32", "bf16", "fp16", "int8")  # the maths a peak may be giv
 LOWEST, HIGHEST = 1e-6, 1e9  # a device's figures: TFLOP/s, GB/s, µs
 MAX_TILES = 64  # a profile's GEMM tiles: every conv is priced once per tile (the built-ins have 4)
 KEYS = ("name", "title", "source", "notes", "peak_tflops", "bandwidth_gbs", "overhead_us", "latency")
+TEXTS = {"name": 1_000, "title": 1_000, "source": 10_000, "notes": 10_000}  # the longest each may be
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,10 @@ def load_device(ref: str) -> Device:
     overhead = doc.get("overhead_us", 0)
     if not _in_range(overhead, allow_zero=True):
         raise fail("overhead_us", f"'overhead_us' must be 0 or a number from {LOWEST:g} to {HIGHEST:g}")
+    for key, longest in TEXTS.items():  # shown in every estimate's report
+        text = doc.get(key, "")
+        if isinstance(text, (dict, list)) or len(str(text)) > longest:
+            raise fail(key, f"'{key}' is one line of text of at most {longest:,} characters")
     if "fp32" not in peaks:
         raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of the CUDA cores: depthwise convs, and"
                    " fp32 convs where it lists no tf32)")
