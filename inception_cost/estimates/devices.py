@@ -153,7 +153,7 @@ def load_device(ref: str) -> Device:
     for key, longest in TEXTS.items():  # shown in every estimate's report
         text = doc.get(key, "")
         if isinstance(text, (dict, list)) or len(str(text)) > longest:
-            raise fail(key, f"'{key}' is one line of text of at most {longest:,} characters")
+            raise fail(key, f"'{key}' is text of at most {longest:,} characters")
     if "fp32" not in peaks:
         raise fail("peak_tflops", "'peak_tflops' needs fp32 (the rate of the CUDA cores: depthwise convs, and"
                    " fp32 convs where it lists no tf32)")
