@@ -322,3 +322,10 @@ def test_when_nothing_fits_a_time_budget_the_closest_is_named():
     for section in doc["sections"][1:]:
         if not section["rows"]:
             assert section["notes"][0].startswith("No variant has")
+
+
+def test_a_value_listed_twice_is_refused():
+    """'#1x1=1,1,1' listed the same variant three times and counted it thrice in the totals."""
+    result = CliRunner().invoke(cli, ["sweep", "googlenet", "-m", "3a", "--vary", "#1x1=8,16,8"])
+    assert result.exit_code == ExitCode.USAGE and "--vary '#1x1=8,16,8': 8 is given twice" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -70,6 +70,11 @@ def parse_vary(text: str) -> Axis:
         bounds = (start, stop)
     elif all(re.fullmatch(r"\s*-?[0-9]{1,9}\s*", v) for v in spec.split(",")):
         values = [int(v) for v in spec.split(",")]
+        seen: set[int] = set()
+        for v in values:  # the same variant listed twice would be counted twice in the totals
+            if v in seen:
+                raise UsageError(f"--vary '{shorten(text)}': {v} is given twice")
+            seen.add(v)
         bounds = (min(values), max(values))
     else:
         raise UsageError(f"--vary '{text}': values must be whole numbers of at most 9 digits,"
