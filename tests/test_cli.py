@@ -189,3 +189,14 @@ def test_every_command_s_help_has_an_example():
     devices = CliRunner().invoke(cli, ["devices", "--help"]).output
     for name in ("roofline", "compare", "factorize", "sweep", "accuracy", "calibrate"):
         assert name in devices, name
+
+
+def test_a_concat_chosen_by_its_own_path_lists_its_branches():
+    """`-m 3a/concat_1` is GoogLeNet's 3a without its module: its four branches, as `-m 3a`
+    lists them (it showed one row, 'layers', in a module titled 'concat')."""
+    doc = json.loads(CliRunner().invoke(cli, ["googlenet", "-m", "3a/concat_1", "-f", "json"]).output)
+    whole = json.loads(CliRunner().invoke(cli, ["googlenet", "-m", "3a", "-f", "json"]).output)
+    rows = [(r["branch"], r["macs"]) for r in doc["sections"][0]["rows"]]
+    assert rows == [("1x1", 9_633_792), ("3x3", 101_154_816), ("5x5", 12_443_648), ("pool", 4_816_896)]
+    assert rows == [(r["branch"], r["macs"]) for r in whole["sections"][0]["rows"]]
+    assert doc["title"].endswith(": concat 3a/concat_1") and doc["sections"][0]["title"] == "3a/concat_1: branches"

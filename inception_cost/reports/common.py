@@ -10,7 +10,7 @@ from inception_cost.core.conventions import Convention
 from inception_cost.core.shapes import format_shape
 from inception_cost.core.tree import CostNode, Role
 from inception_cost.reports.model import EXTRA, INT, KEY, Column, Report
-from inception_cost.structures import structure_of
+from inception_cost.structures import PARALLEL, structure_of
 
 Row = dict[str, Any]
 
@@ -41,7 +41,13 @@ def cost_columns(nodes: list[CostNode]) -> list[Column]:
 def scope_name(node: CostNode) -> str:
     """What `--module` chose, as titles name it: 'module inception (3a)', 'branch 5x5',
     'layer conv 5x5 32'."""
-    return f"{node.role} {node.label}"
+    return f"{node.role} {node_label(node)}"
+
+
+def node_label(node: CostNode) -> str:
+    """A node's label, or its path where the label only repeats its role (a concat or an
+    add chosen by its own path is labelled `concat`)."""
+    return node.path if node.label == str(node.role) and node.path else node.label
 
 
 def title_of(analysis: Analysis) -> str:
@@ -86,7 +92,12 @@ def finish(report: Report, convention: Convention, batch: int | None = None) -> 
 
 
 def module_parts(module: CostNode) -> list[CostNode]:
-    """The parts a module report lists: each branch of its concats, and its other items."""
+    """The parts a module report lists: each branch of its concats, and its other items (of
+    a concat or residual chosen by its own path, its branches)."""
+    if module.role in PARALLEL:
+        structure = structure_of(module)
+        assert structure is not None  # every parallel role has its structure
+        return structure.parts(module)
     if not module.has_parallel_parts:
         return [module]  # a plain sequence (a stem, an auxiliary head): one row
     parts: list[CostNode] = []

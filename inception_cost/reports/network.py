@@ -22,7 +22,9 @@ from inception_cost.reports.common import (
     finish,
     meta_of,
     module_parts,
+    node_label,
     part_name,
+    scope_name,
     title_of,
     totals,
     train_note,
@@ -190,7 +192,7 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
 
         return [module_figure(module)] if module.has_parallel_parts else []
 
-    branch_section = Section(title=f"{module.label}: branches", columns=columns, rows=rows,
+    branch_section = Section(title=f"{node_label(module)}: branches", columns=columns, rows=rows,
                              total=total, notes=notes, figures=figures)
     layer_rows = []
     for part in parts:
@@ -201,8 +203,8 @@ def module_report(analysis: Analysis, module: CostNode) -> Report:
     layer_columns = [Column("branch", "branch", priority=NAME), Column("layer", "layer", priority=NAME),
                      Column("input", "input", SHAPE, EXTRA), Column("output", "output", SHAPE),
                      *columns_of_cost]
-    layer_section = Section(title=f"{module.label}: layers", columns=layer_columns, rows=layer_rows)
-    return finish(Report(title=f"{title_of(analysis)}: module {module.label}", convention=[],
+    layer_section = Section(title=f"{node_label(module)}: layers", columns=layer_columns, rows=layer_rows)
+    return finish(Report(title=f"{title_of(analysis)}: {scope_name(module)}", convention=[],
                          totals=totals(module), sections=[branch_section, layer_section],
                          meta={**meta_of(analysis), "module": module.name,
                                "module_path": module.path}),
