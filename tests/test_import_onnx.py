@@ -252,3 +252,38 @@ def test_malformed_graphs_are_one_line_errors(tmp_path):
         result = CliRunner().invoke(cli, [path])
         assert result.exit_code in (0, ExitCode.SHAPE_MISMATCH, ExitCode.INVALID_ARCHITECTURE), result.output
         assert result.exit_code == 0 or len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_reduce_mean_is_a_mean_unless_the_exporter_names_a_pool(tmp_path):
+    """torch's legacy exporter writes x.mean([2, 3]) as ReduceMean (torchvision 0.28.0's
+    mnasnet1_0: fvcore 0.1.5 counts 325,329,152, no pool) and AdaptiveAvgPool2d as
+    GlobalAveragePool; its dynamo exporter writes both as ReduceMean and names the module, or
+    the F.adaptive_avg_pool2d call, in the node's metadata (resnet18, densenet121). Read as a
+    pool, the mean was counted by fvcore and thop: 1 per input element (62,720 in MNASNet)."""
+    def reduced(name, metadata=None):
+        c1, i1 = conv("/c/Conv", "x", "c", "c", 3, 8, k=3, pads=[1, 1, 1, 1])
+        mean = helper.make_node("ReduceMean", ["c"], ["m"], name="/ReduceMean", axes=[2, 3], keepdims=0)
+        for key, value in (metadata or {}).items():
+            mean.metadata_props.add(key=key, value=value)
+        gemm = helper.make_node("Gemm", ["m", "fc.w", "fc.b"], ["y"], name="/fc/Gemm", transB=1)
+        return save(tmp_path, [c1, mean, gemm], i1 + [weight("fc.w", 10, 8), weight("fc.b", 10)], name=name)
+
+    macs = 9 * 3 * 8 * 32 * 32 + 8 * 10
+    pool_input = 8 * 32 * 32
+    hierarchy, trace = "pkg.torch.onnx.class_hierarchy", "pkg.torch.onnx.stack_trace"
+    cases = {"legacy": ({}, 0, 0),
+             "module": ({hierarchy: "['m.ResNet', 'torch.nn.modules.pooling.AdaptiveAvgPool2d', 'aten.mean.dim']",
+                         trace: 'File "pooling.py", line 1512, in forward\n    return F.adaptive_avg_pool2d(input, 1)'},
+                        pool_input, pool_input + 8),
+             "function": ({hierarchy: "['m.DenseNet', 'aten.mean.dim']",
+                           trace: 'File "densenet.py", line 215, in forward\n    out = F.adaptive_avg_pool2d(out, 1)'},
+                          pool_input, 0),
+             "dynamo_mean": ({hierarchy: "['m.MNASNet', 'aten.mean.dim']",
+                              trace: 'File "mnasnet.py", line 161, in forward\n    x = x.mean([2, 3])'}, 0, 0)}
+    for name, (metadata, fvcore, thop) in cases.items():
+        path = reduced(name, metadata)
+        assert ic.analyse(path).macs == macs, name
+        assert ic.analyse(path, convention="fvcore").macs == macs + fvcore, name
+        assert ic.analyse(path, convention="thop").macs == macs + thop, name
+    written = import_model(reduced("legacy")).text
+    assert "- global_avg_pool: {name: reducemean, mean: true}\n" in written, written

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from conftest import net
 
+from inception_cost import api
 from inception_cost.errors import ArchitectureError
+from inception_cost.source.document import parse_text
 
 
 def test_a_dilated_conv_spans_more_input_but_costs_the_same_macs():
@@ -58,3 +60,62 @@ def test_channels_first_input_is_refused_with_the_fix():
     a = net("input: {height: 224, width: 224, channels: 3}\nlayers: [relu]\n")
     assert a.root.out_shape == (224, 224, 3)
     assert net("input: 4x8x8\nlayers: [relu]\n").root.out_shape == (4, 8, 8)  # 8 < 16: a real 4x8 map
+
+
+MNASNET = """
+name: mnasnet1_0
+input: 224x224x3
+defaults:
+  conv: {bias: false, batch_norm: true, padding: 0}
+blocks:
+  ir:
+    args: [mid, out, k, s]
+    layers:
+      - conv: {filters: $mid, kernel: 1, activation: relu}
+      - conv: {filters: $mid, kernel: $k, stride: $s, padding: "$k // 2", groups: depthwise, activation: relu}
+      - conv: {filters: $out, kernel: 1}
+  res:
+    args: [mid, out, k]
+    layers:
+      - residual: {layers: [{module: {name: ir, use: ir, with: {mid: $mid, out: $out, k: $k, s: 1}}}]}
+layers:
+  - conv: {filters: 32, kernel: 3, stride: 2, padding: 1, activation: relu}
+  - conv: {filters: 32, kernel: 3, padding: 1, groups: depthwise, activation: relu}
+  - conv: {filters: 16, kernel: 1}
+  - module: {name: s1, use: ir, with: {mid: 48, out: 24, k: 3, s: 2}}
+  - module: {name: s1r, use: res, with: {mid: 72, out: 24, k: 3}, repeat: 2}
+  - module: {name: s2, use: ir, with: {mid: 72, out: 40, k: 5, s: 2}}
+  - module: {name: s2r, use: res, with: {mid: 120, out: 40, k: 5}, repeat: 2}
+  - module: {name: s3, use: ir, with: {mid: 240, out: 80, k: 5, s: 2}}
+  - module: {name: s3r, use: res, with: {mid: 480, out: 80, k: 5}, repeat: 2}
+  - module: {name: s4, use: ir, with: {mid: 480, out: 96, k: 3, s: 1}}
+  - module: {name: s4r, use: res, with: {mid: 576, out: 96, k: 3}}
+  - module: {name: s5, use: ir, with: {mid: 576, out: 192, k: 5, s: 2}}
+  - module: {name: s5r, use: res, with: {mid: 1152, out: 192, k: 5}, repeat: 3}
+  - module: {name: s6, use: ir, with: {mid: 1152, out: 320, k: 3, s: 1}}
+  - conv: {filters: 1280, kernel: 1, activation: relu}
+  - global_avg_pool: {mean: true}
+  - dropout: {rate: 0.2}
+  - linear: {out: 1000}
+"""
+
+
+def test_a_mean_over_height_and_width_is_counted_by_no_tool():
+    """torchvision 0.28.0's mnasnet1_0 ends in x.mean([2, 3]), not a pooling module or function.
+    Measured (torch 2.13.0, eval, 224x224): 4,383,312 parameters; conv + linear 314,415,872
+    MACs; fvcore 0.1.5.post20221221 325,329,152 (no adaptive_avg_pool2d: it does not count
+    aten::mean); thop 0.1.1 336,242,432; ptflops 0.7.5 backend='aten' 314,416,872;
+    FlopCounterMode 628,831,744 FLOPs. A global_avg_pool module gave fvcore 62,720 (1280 x 7 x 7)
+    more, and the file had no way to say otherwise."""
+    model = parse_text(MNASNET, "mnasnet.yaml")
+    figures = {c: api.analyse(model, convention=c).macs for c in
+               ("torchvision", "fvcore", "thop", "ptflops-aten", "flop-counter")}
+    assert figures == {"torchvision": 314_415_872, "fvcore": 325_329_152, "thop": 336_242_432,
+                       "ptflops-aten": 314_416_872, "flop-counter": 628_831_744}
+    assert api.analyse(model).params == 4_383_312
+    pooled = parse_text(MNASNET.replace("{mean: true}", "{}"), "mnasnet.yaml")
+    assert api.analyse(pooled, convention="fvcore").macs == 325_329_152 + 1280 * 7 * 7
+    mean = net("input: 7x7x8\nlayers:\n  - global_avg_pool: {mean: true}\n")
+    assert mean.root.out_shape == (1, 1, 8) and mean.root.layers()[0].description == "global mean"
+    with pytest.raises(ArchitectureError, match="'mean' and 'functional' exclude each other"):
+        net("input: 7x7x8\nlayers:\n  - global_avg_pool: {mean: true, functional: true}\n")

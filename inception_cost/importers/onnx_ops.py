@@ -109,7 +109,22 @@ def reduce_mean(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
         axes = [int(v) for v in values] if values is not None else None
     if sorted(int(a) % 4 for a in (axes or [])) != [2, 3] or reader.rank.get(node.input[0]) != 4:
         raise reader.fail(node, "'ReduceMean' is read only over height and width (a global average pool)")
-    reader.layer(node, "global_avg_pool", {}, rank=4 if int(attrs.get("keepdims", 1)) else 2)
+    reader.layer(node, "global_avg_pool", _mean_origin(node), rank=4 if int(attrs.get("keepdims", 1)) else 2)
+
+
+def _mean_origin(node: Any) -> dict[str, Any]:
+    """What a ReduceMean over height and width was in PyTorch, which fvcore, ptflops and thop
+    count differently: torch's legacy exporter writes x.mean([2, 3]) (MNASNet, ShuffleNet) as
+    ReduceMean and an adaptive average pool as GlobalAveragePool; its dynamo exporter writes
+    both as ReduceMean and names the module class, or the F.adaptive_avg_pool2d call, in the
+    node's metadata. Without such a name it is a mean, which no tool counts."""
+    said = {p.key: p.value for p in getattr(node, "metadata_props", ())}
+    if "AdaptiveAvgPool2d" in said.get("pkg.torch.onnx.class_hierarchy", ""):
+        return {}
+    trace = said.get("pkg.torch.onnx.stack_trace", "").strip().splitlines()
+    if trace and "adaptive_avg_pool2d" in trace[-1]:
+        return {"functional": True}  # called as a function where the model's code ran it
+    return {"mean": True}
 
 
 def batch_norm(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:

@@ -62,6 +62,9 @@ ROUNDING = Arg("rounding", CHOICE, "How the output size is rounded: floor, or ce
                                    " must start inside the input).", "floor", ("floor", "ceil"))
 FUNCTIONAL = Arg("functional", FLAG, "The implementation calls it as a function (F.avg_pool2d) rather"
                                      " than as a module: changes what ptflops and thop count.", False)
+MEAN = Arg("mean", FLAG, "Computed as a mean over height and width (x.mean([2, 3]), as MNASNet and ShuffleNet"
+                         " do), not by a pooling module or function: no tool counts it, so no convention does.",
+           False)
 OUTPUT = Arg("output", PAIR, "Output height x width: 4 or [4, 4].", required=True)
 SCALE = Arg("scale", FLAG, "Keras: whether the batch norm has a scale (gamma).")
 FUNCTION = Arg("function", CHOICE, "The activation function.", "relu", ACTIVATIONS)

@@ -66,7 +66,9 @@ class AvgPool(Pool):
 
 
 class AdaptivePool(Kind):
-    """Average pooling to a fixed output size: counted by its input and output elements."""
+    """Average pooling to a fixed output size: counted by its input and output elements.
+
+    Its `functional` field: 0 a module, 1 a function, 2 a tensor mean (counted by none)."""
 
     produces: tuple[Term, ...] = (Term.ADAPTIVE_IN_MODULE, Term.ADAPTIVE_IN_FUNCTIONAL, Term.ADAPTIVE_OUT_MODULE,
                 Term.ADAPTIVE_OUT_FUNCTIONAL)
@@ -74,7 +76,7 @@ class AdaptivePool(Kind):
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
         f = super().fields(a, in_shape, out_shape)
         f.update(kh=-(-in_shape[0] // out_shape[0]), kw=-(-in_shape[1] // out_shape[1]),
-                 functional=int(a.get("functional", False)))
+                 functional=2 if a.get("mean") else int(a.get("functional", False)))
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
@@ -87,14 +89,21 @@ class AdaptivePool(Kind):
 
 class GlobalAvgPool(AdaptivePool):
     name = "global_avg_pool"
-    arguments: tuple[Arg, ...] = (a.NAME, a.FUNCTIONAL)
+    arguments: tuple[Arg, ...] = (a.NAME, a.FUNCTIONAL, a.MEAN)
 
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
-        return dict(functional=r.flag("functional", False))
+        functional, mean = r.flag("functional", False), r.flag("mean", False)
+        if functional and mean:
+            raise r.error("mean", "'mean' and 'functional' exclude each other: a mean is neither a pooling"
+                                  " module nor a pooling function")
+        return dict(functional=functional, **({"mean": True} if mean else {}))
 
     def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
         return (1, 1, shape[2])
+
+    def describe(self, a: Args) -> str:
+        return "global mean" if a.get("mean") else super().describe(a)
 
 
 class AdaptiveAvgPool(AdaptivePool):
