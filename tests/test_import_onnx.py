@@ -287,3 +287,26 @@ def test_reduce_mean_is_a_mean_unless_the_exporter_names_a_pool(tmp_path):
         assert ic.analyse(path, convention="thop").macs == macs + thop, name
     written = import_model(reduced("legacy")).text
     assert "- global_avg_pool: {name: reducemean, mean: true}\n" in written, written
+
+
+def test_a_node_that_cannot_be_skipped_says_why(tmp_path):
+    """torchvision 0.28.0's convnext_tiny (torch 2.13.0 export) starts with a Transpose to
+    channels last; --skip-unknown said "it has 1 data inputs and 1 outputs, or changes the
+    shape", as if one input and one output were the fault."""
+    c1, i1 = conv("/c/Conv", "x", "c", "c", 3, 8, k=3)
+    cases = {
+        "transpose": ([helper.make_node("Transpose", ["c"], ["y"], name="/t/Transpose", perm=[0, 2, 3, 1])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 30, 30, 8])],
+                      "it changes the shape, 8x30x30 in and 30x30x8 out (C x H x W)"),
+        "two": ([helper.make_node("Relu", ["c"], ["r"], name="/r/Relu"),
+                 helper.make_node("Max", ["c", "r"], ["y"], name="/m/Max")], [], "it reads 2 computed tensors"),
+        "split": ([helper.make_node("Split", ["c"], ["y", "z"], name="/s/Split", axis=1, num_outputs=2)], [],
+                  "it has 2 outputs"),
+    }
+    for name, (nodes, info, why) in cases.items():
+        path = save(tmp_path, [c1, *nodes], i1, name=name, value_info=info)
+        with pytest.raises(ArchitectureError) as err:
+            ic.analyse(path, skip_unknown=True)
+        node = nodes[-1].name
+        assert str(err.value) == (f"{path}: node '{node}': cannot skip '{nodes[-1].op_type}': {why}; a skipped"
+                                  " node must keep its one input's shape"), name

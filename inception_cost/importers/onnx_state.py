@@ -115,9 +115,18 @@ class Reader:
             raise ArchitectureError(f"unknown operator '{node.op_type}' (--skip-unknown counts such nodes"
                                     " as zero)", file=self.path, path=f"node '{self.name(node)}'")
         outputs = [o for o in node.output if o]
-        if len(data) > 1 or len(outputs) > 1 or (declared is not None and nchw(declared) not in (None, shape)):
-            raise self.fail(node, f"cannot skip '{node.op_type}': it has {len(data)} data inputs and"
-                                  f" {len(outputs)} outputs, or changes the shape")
+        why = None
+        if len(data) > 1:
+            why = f"it reads {len(data)} computed tensors"
+        elif len(outputs) > 1:
+            why = f"it has {len(outputs)} outputs"
+        elif declared is not None and nchw(declared) not in (None, shape):
+            h, w, c = shape
+            shown = "x".join(str(d) for d in declared[1:])
+            why = f"it changes the shape, {c}x{h}x{w} in and {shown} out (C x H x W)"
+        if why is not None:
+            raise self.fail(node, f"cannot skip '{node.op_type}': {why}; a skipped node must keep its one"
+                                  " input's shape")
         self.graph.skipped[node.op_type] = self.graph.skipped.get(node.op_type, 0) + 1
         self.layer(node, "identity", {}, source=self.data[data[0]])
 
