@@ -265,6 +265,10 @@ def test_files_of_two_gpus_or_one_file_twice_are_refused(tmp_path):
         in result.output
     twice = CliRunner().invoke(cli, ["calibrate", str(h100), str(h100)])
     assert twice.exit_code == 3 and "given twice" in twice.output
+    # a hard link is the same file by another name: its cases would count double too
+    (tmp_path / "link.json").hardlink_to(h100)
+    linked = CliRunner().invoke(cli, ["accuracy", str(h100), str(tmp_path / "link.json")])
+    assert linked.exit_code == 3 and f"given twice ({h100})" in linked.output
 
 
 def test_calibrate_takes_at_most_eight_files(tmp_path):

@@ -44,7 +44,9 @@ MORE_KERNELS = {"batchnorm": "batch_norm", "relu": "relu",
 PRECISIONS = {"fp32": Precision(Dtype.FP32, Math.FP32, Math.FP32),
               "tf32": Precision(Dtype.FP32, Math.TF32, Math.TF32),
               "fp16": Precision.of(Dtype.FP16), "bf16": Precision.of(Dtype.BF16)}
-MAX_BYTES = 64 << 20  # a measurements file larger than this is not one
+# a measurements file larger than this is not one: measure_more.py's largest fittable (20,000
+# single convs) is 23 MB, and Python's JSON parse takes about 12x the file (412 MB at 32 MB)
+MAX_BYTES = 32 << 20
 # distinct kernels over all cases (8x the H100 file's): bounds reading (8.4 s, 300 MB here) and a fit
 MAX_KERNELS = 20_000
 # layers rebuilt from the configurations and records of all the files read together (the H100
@@ -234,10 +236,10 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
     count of the first file that gives them."""
     if len(paths) > MAX_FILES:
         raise ArchitectureError(f"{len(paths)} measurement files: at most {MAX_FILES} (one GPU's)")
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     merged, cases, rebuilt = Measured(), [], Rebuilt()
     for path in paths:
-        key = str(Path(path).resolve())
+        key = _identity(path)
         if key in seen:
             raise ArchitectureError(f"given twice ({seen[key]}): its cases would count double", file=path)
         seen[key] = path
@@ -257,6 +259,19 @@ def read_all(paths: tuple[str, ...]) -> tuple[Measured, list[Case]]:
                                     " fit in bounded time", file=path)
     once = merged_repeats(cases)
     return replace(merged, repeats=len(cases) - len(once)), once
+
+
+def _identity(path: str) -> object:
+    """What tells two paths to one file apart from two files: its device and inode (a hard
+    link, a symlink, a path with '..'), else the path resolved (a file that is not there,
+    which reading it then reports)."""
+    import os
+
+    try:
+        info = os.stat(path)
+    except OSError:
+        return str(Path(path).resolve())
+    return (info.st_dev, info.st_ino)
 
 
 def merged_repeats(cases: list[Case]) -> list[Case]:
