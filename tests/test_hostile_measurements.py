@@ -204,3 +204,17 @@ def test_a_profile_s_text_at_its_bounds_is_read(tmp_path):
     path = tmp_path / "gpu.yaml"
     path.write_text(f"name: {'n' * 1_000}\nsource: {'s' * 10_000}\npeak_tflops: {{fp32: 10}}\nbandwidth_gbs: 100\n")
     assert load_device(str(path)).name == "n" * 1_000
+
+
+def test_a_case_s_group_is_text(tmp_path):
+    """A group names the cases held out together: 5 or [1] is refused, null is no group."""
+    doc = json.loads(DATA.read_text())
+    doc["cases"][0]["group"] = 5
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["accuracy", str(path)])
+    assert result.exit_code == 3 and "case 1: malformed (group must be text, got 5)" in result.stderr
+    doc["cases"][0]["group"] = None
+    path.write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["accuracy", str(path), "-f", "json"])
+    assert result.exit_code == 0 and "None" not in result.stdout

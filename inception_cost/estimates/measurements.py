@@ -299,7 +299,9 @@ def _case(record: tuple[str, Any], configs: dict[str, Any], analyses: dict[str, 
     if not isinstance(config, dict):
         return "without a configuration in 'configs'"
     _checked_time(case)
-    name, group = str(case["name"]), str(case.get("group", ""))
+    name, group = str(case["name"]), case.get("group") or ""
+    if not isinstance(group, str):  # shown and held out by: a number or a list is no group's name
+        raise ValueError(f"group must be text, got {shorten(repr(group))}")
     for what, text in (("name", name), ("group", group)):  # shown in every report, as a layer's name is
         if len(text) > MAX_NAME:
             raise ValueError(f"a {what} of {len(text):,} characters ('{text[:40]}...'); names have at most"
