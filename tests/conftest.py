@@ -18,9 +18,9 @@ def _signals_as_they_were():
         signal.signal(number, handler)
 
 
-def net(text: str, train: bool = False, file: str = "test.yaml"):
+def net(text: str, train: bool = False, file: str = "test.yaml", convention: str = "torchvision"):
     """Analyse a network written inline in the graph form."""
-    return analyse(parse_text(text, file), train=train)
+    return analyse(parse_text(text, file), train=train, convention=conventions.get(convention))
 
 
 def builtin(name: str, train: bool = False, convention: str = "torchvision"):

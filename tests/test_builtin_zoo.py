@@ -62,3 +62,19 @@ def test_xception_equals_keras_applications():
     # PyTorch's count (timm 1.0.31 legacy_xception: 22,855,952) keeps no moving statistics
     assert builtin("xception").root.params == 22_855_952
     assert builtin("xception").root.find("block12") is not None  # the middle flow: block5..block12
+
+
+def test_convnext_tiny_equals_torchvision():
+    a = builtin("convnext-tiny")
+    # conv 292,965,120 + linear 4,162,566,144 MACs (forward hooks; the MLP's nn.Linear at every position)
+    assert (a.root.params, a.root.macs) == (28_589_128, 4_455_531_264)
+    assert a.root.depth == 59 and a.root.out_shape == (1, 1, 1000)
+    block = a.root.find("features_1/block0")  # torchvision's features[1][0]
+    assert block is not None and block.params == 79_296  # dwconv 4,800 + norm 192 + MLP 74,208 + gamma 96
+    assert [n.kind for n in block.layers()] == ["conv", "layer_norm", "linear", "activation", "linear",
+                                                "layer_scale", "residual_add"]
+    assert [n.out_shape for n in block.layers()][2] == (56, 56, 384)
+    assert a.root.find("features_5/block8") is not None and a.root.find("features_5/block9") is None
+    terms = a.term_totals()
+    # torchvision: the nn.LayerNorm and LayerNorm2d parameters, 16,320; the CNBlocks' layer_scale, 6,624
+    assert (terms["ln_params"], terms["ln_module_params"], terms["layer_scale_params"]) == (16_320, 13_248, 6_624)

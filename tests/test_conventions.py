@@ -109,6 +109,11 @@ ZOO_TOOLS = {
     # ptflops counts nn.SiLU once (as the F.silu it calls) and no nn.Sigmoid (the SE gates)
     "efficientnet-b0": {"fvcore": 401_659_392, "ptflops": 410_196_896, "ptflops-aten": 385_825_092,
                         "thop": 415_145_024, "flop-counter": 771_629_504},
+    # fvcore: 5 per layer-norm element (its by_operator: layer_norm 14,868,480); ptflops: 1 per
+    # element of the nn.LayerNorm modules only (LayerNorm2d calls F.layer_norm), nn.GELU twice,
+    # linear biases at every position; thop: 4 per nn.LayerNorm element; none counts the layer scale
+    "convnext-tiny": {"fvcore": 4_470_437_376, "ptflops": 4_488_347_368, "ptflops-aten": 4_468_966_888,
+                      "thop": 4_464_149_760, "flop-counter": 8_911_062_528},
 }
 
 
@@ -127,3 +132,24 @@ def test_explain_shows_the_sums_and_products_no_tool_counts():
     # with use_res_connect, and of the SqueezeExcitation modules
     assert adds["count"] == 210_112 and products["count"] == 2_306_528
     assert {v for k, v in {**adds, **products}.items() if k not in ("term", "count")} == {0}
+
+
+def test_thop_counts_the_parameters_of_the_modules_it_has_a_rule_for():
+    # thop.profile(convnext_tiny) returned 28,579,432 parameters (torchvision 0.28.0, torch 2.13.0,
+    # thop 0.1.1.post2209072238): PyTorch's 28,589,128 less the 6,624 layer-scale multipliers
+    # (parameters of CNBlock, no leaf module) and the 3,072 of the LayerNorm2d modules (no rule)
+    assert builtin("convnext-tiny", convention="thop").root.params == 28_579_432 == 28_589_128 - 6_624 - 3_072
+    assert builtin("convnext-tiny", convention="paper").root.params == 28_524_000  # weights only
+
+
+def test_explain_names_the_layer_norm_and_layer_scale_terms():
+    rows = json.loads(CliRunner().invoke(cli, ["explain", "convnext-tiny", "-f", "json"]).stdout)
+    rows = {r["term"]: r for r in rows["sections"][0]["rows"]}
+    # forward hooks on torchvision 0.28.0 convnext_tiny: 2,973,696 elements through layer norms,
+    # 2,145,024 of them nn.LayerNorm modules; the layer scales multiply as many
+    norm = rows["layer-norm output elements (nn.LayerNorm modules and F.layer_norm calls)"]
+    assert (norm["count"], norm["fvcore"], norm["torchvision"]) == (2_973_696, 5 * 2_973_696, 0)
+    modules = rows["layer-norm output elements, nn.LayerNorm modules"]
+    assert (modules["count"], modules["ptflops"], modules["thop"]) == (2_145_024, 2_145_024, 4 * 2_145_024)
+    scale = rows["layer-scale products (output elements)"]
+    assert scale["count"] == 2_145_024 and {v for k, v in scale.items() if k not in ("term", "count")} == {0}

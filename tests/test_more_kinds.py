@@ -8,7 +8,7 @@ import pytest
 from conftest import net
 
 from inception_cost import api
-from inception_cost.errors import ArchitectureError
+from inception_cost.errors import ArchitectureError, ShapeError
 from inception_cost.source.document import parse_text
 
 
@@ -119,3 +119,80 @@ def test_a_mean_over_height_and_width_is_counted_by_no_tool():
     assert mean.root.out_shape == (1, 1, 8) and mean.root.layers()[0].description == "global mean"
     with pytest.raises(ArchitectureError, match="'mean' and 'functional' exclude each other"):
         net("input: 7x7x8\nlayers:\n  - global_avg_pool: {mean: true, functional: true}\n")
+
+
+# ---- ConvNeXt's kinds: layer norm, layer scale, linear at every position --------------
+# Counts per convention as the tools count torchvision's convnext_tiny (tests/test_conventions.py):
+# fvcore 5 per layer-norm element; ptflops 1 and thop 4 per element of an nn.LayerNorm module,
+# neither for F.layer_norm (LayerNorm2d); no tool counts the layer scale's products.
+
+NORM = "input: 8x8x16\nlayers:\n  - layer_norm: {functional: %s}\n"
+
+
+@pytest.mark.parametrize("functional,counted", [("false", 1), ("true", 0)])
+def test_layer_norm_counts_per_convention(functional, counted):
+    macs = {c: net(NORM % functional, convention=c).root for c in
+            ("torchvision", "fvcore", "ptflops", "ptflops-aten", "thop", "flop-counter", "paper", "keras")}
+    elements = 8 * 8 * 16
+    assert {c: n.macs for c, n in macs.items()} == {
+        "torchvision": 0, "fvcore": 5 * elements, "ptflops": counted * elements, "ptflops-aten": 0,
+        "thop": 4 * counted * elements, "flop-counter": 0, "paper": 0, "keras": 0}
+    assert {c: n.params for c, n in macs.items()} == {
+        "torchvision": 32, "fvcore": 32, "ptflops": 32, "ptflops-aten": 32, "thop": 32 * counted,
+        "flop-counter": 32, "paper": 0, "keras": 32}
+    assert macs["keras"].trainable == 32
+    layer = macs["torchvision"].layers()[0]
+    assert layer.out_shape == (8, 8, 16) and layer.depth == 0 and layer.description.startswith("layer norm")
+
+
+def test_layer_scale_is_a_parameter_per_channel_and_no_tool_counts_its_products():
+    text = "input: 8x8x16\nlayers:\n  - layer_scale\n"
+    for convention in ("torchvision", "fvcore", "ptflops", "thop", "flop-counter"):
+        root = net(text, convention=convention).root
+        assert root.macs == 0 and root.params == (0 if convention == "thop" else 16)
+    a = net(text)
+    assert a.term_totals()["layer_scale_out"] == 8 * 8 * 16 and a.root.out_shape == (8, 8, 16)
+
+
+def test_a_linear_layer_at_every_position():
+    text = "input: 8x8x16\nlayers:\n  - linear: {out: 32, per_position: true, activation: gelu}\n"
+    a = net(text)
+    assert a.root.out_shape == (8, 8, 32) and a.root.depth == 1
+    assert (a.root.macs, a.root.params) == (64 * 16 * 32, 16 * 32 + 32)  # H*W*Cin*Cout; Cin*Cout + Cout
+    # ptflops: + a bias per output element (its hook multiplies by the leading dims) + the gelu
+    assert net(text, convention="ptflops").root.macs == 64 * 16 * 32 + 64 * 32 + 64 * 32
+    assert net(text, convention="ptflops-aten").root.macs == 64 * 16 * 32 + 64 * 32  # aten.addmm's bias
+    assert net(text, convention="fvcore").root.macs == 64 * 16 * 32
+    assert net(text, convention="flop-counter").root.macs == 2 * 64 * 16 * 32
+    # the same count as a 1x1 conv under the default convention
+    conv = net("input: 8x8x16\nlayers:\n  - conv: {filters: 32, kernel: 1}\n")
+    assert (conv.root.macs, conv.root.params) == (a.root.macs, a.root.params)
+    flat = net("input: 1x1x16\nlayers:\n  - linear: {out: 32, per_position: true}\n")
+    assert (flat.root.macs, flat.root.out_shape) == (16 * 32, (1, 1, 32))
+
+
+def test_a_linear_layer_on_a_map_without_per_position_is_refused():
+    with pytest.raises(ShapeError, match="test.yaml:3: linear 8: .*'per_position: true'"):
+        net("input: 4x4x3\nlayers:\n  - linear: {out: 8}\n")
+
+
+def test_layer_norm_scale_and_per_position_linear_kernels_and_memory():
+    from inception_cost.estimates.kernels import Op, kernels
+    from inception_cost.estimates.memory import Dtype, peak_at
+    from inception_cost.estimates.training import Optimizer, training_memory
+
+    text = ("input: 8x8x16\nlayers:\n  - conv: {filters: 16, kernel: 3}\n  - layer_norm\n"
+            "  - linear: {out: 64, per_position: true}\n  - layer_scale\n")
+    a = net(text)
+    ks = kernels(a)
+    by = {k.owner.kind: k for k in ks}
+    assert by["layer_norm"].op is by["layer_scale"].op is Op.ELEMENTWISE  # one pass each, as batch norm
+    gemm = by["linear"]  # one GEMM of H x W rows, its bias fused
+    assert (gemm.op, gemm.m, gemm.n, gemm.k, gemm.linear) == (Op.GEMM, 64, 64, 16, True)
+    assert [k.owner.kind for k in ks].count("linear") == 1
+    # inference: each writes a new tensor (input and output alive while it runs): the layer scale's 2 x 8x8x64
+    assert peak_at(a.root)[0] == 2 * 8 * 8 * 64
+    # training (fp32): the conv saves the image, the layer norm its input and an fp32 mean and
+    # 1/std per position, the linear layer its input, the layer scale its input
+    m = training_memory(a, Dtype.FP32, 1, Optimizer.SGD)
+    assert m.saved_activations == 4 * (3 * 8 * 8 * 16 + 8 * 8 * 64) + 2 * 8 * 8 * 4

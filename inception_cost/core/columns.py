@@ -31,8 +31,8 @@ def conv_macs_one(kh: int, kw: int, cin: int, groups: int, cout: int, hout: int,
     return kh * kw * (cin // groups) * cout * hout * wout
 
 
-def linear_macs_one(n_in: int, n_out: int) -> int:
-    return n_in * n_out
+def linear_macs_one(n_in: int, n_out: int, positions: int = 1) -> int:
+    return n_in * n_out * positions
 
 
 # ---- column rules -----------------------------------------------------------------
@@ -50,6 +50,11 @@ def conv_macs(kh: Column, kw: Column, cin: Column, groups: Column, cout: Column,
 
 def linear_weights(cin: Column, cout: Column) -> Column:
     return [i * o for i, o in zip(cin, cout)]
+
+
+def linear_macs(cin: Column, cout: Column, hout: Column, wout: Column) -> Column:
+    """in x out per position (Hout x Wout positions; 1 on a flat input)."""
+    return [i * o * h * w for i, o, h, w in zip(cin, cout, hout, wout)]
 
 
 def per_channel(channels: Column, flags: Column, per: int = 1) -> Column:

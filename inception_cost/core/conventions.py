@@ -19,7 +19,8 @@ from inception_cost.errors import UsageError, did_you_mean
 Weight = int  # how much one unit of a term adds
 
 CONV_LINEAR: dict[Term, Weight] = {Term.CONV_MACS: 1, Term.LINEAR_MACS: 1}
-PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1}
+PYTORCH_PARAMS: dict[Term, Weight] = {Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1, Term.LN_PARAMS: 1,
+                                      Term.LAYER_SCALE_PARAMS: 1}
 
 
 class Unit(str, enum.Enum):
@@ -106,16 +107,18 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
     Convention(
         "torchvision", "MACs of convolutions and linear layers; parameters as PyTorch counts them"
         " (the tool's default; the figures torchvision and timm publish).",
-        ("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout + linear in*out; 1 MAC = 2 FLOPs."
-         " Biases, batch norm, activations, pooling, softmax and residual additions: 0.",
-         "Parameters: weights + biases + batch-norm scale and shift; running statistics are"
-         " buffers, not parameters."),
+        ("MACs per image: conv kh*kw*Cin/groups*Cout*Hout*Wout + linear in*out (per position"
+         " where it runs at every position); 1 MAC = 2 FLOPs. Biases, batch and layer norm,"
+         " layer scale, activations, pooling, softmax and residual additions: 0.",
+         "Parameters: weights + biases + batch-norm and layer-norm scale and shift + layer-scale"
+         " multipliers; running statistics are buffers, not parameters."),
         dict(CONV_LINEAR)),
     Convention(
         "paper", "GoogLeNet's Table 1: MACs of convolutions and linear layers; parameters are"
         " weights only.",
         ("MACs: conv + linear only, as the paper's ops column (M = 10^6).",
-         "Parameters: weights only, no biases or batch norm (the paper's params column, K = 1024)."),
+         "Parameters: weights only, no biases, batch or layer norm, or layer scale (the paper's params"
+         " column, K = 1024)."),
         dict(CONV_LINEAR), params={Term.WEIGHTS: 1}),
     Convention(
         "keras", "parameters as Keras model.summary() counts them; MACs as 'torchvision' (Keras"
@@ -123,16 +126,20 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
         ("Parameters: weights + biases + per batch-norm channel beta (trainable) and the moving"
          " mean and variance (non-trainable), + gamma (trainable) where a file says"
          " `batch_norm_scale: true` (or `scale: true` on a batch_norm layer); without it no gamma,"
-         " as keras.applications builds its Inception models (scale=False).",
+         " as keras.applications builds its Inception models (scale=False); layer-norm gamma and"
+         " beta and layer-scale multipliers (trainable).",
          "MACs: conv + linear."),
-        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 3, Term.BN_SCALE_DECLARED: 1},
-        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 1, Term.BN_SCALE_DECLARED: 1}),
+        dict(CONV_LINEAR), params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 3, Term.BN_SCALE_DECLARED: 1,
+                                   Term.LN_PARAMS: 1, Term.LAYER_SCALE_PARAMS: 1},
+        trainable={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_CHANNELS: 1, Term.BN_SCALE_DECLARED: 1,
+                   Term.LN_PARAMS: 1, Term.LAYER_SCALE_PARAMS: 1}),
     Convention(
         "fvcore", "what fvcore's FlopCountAnalysis(...).total() prints (MACs, which it calls flops).",
         ("Counted: conv and linear MACs (no bias), 2 per batch-norm output element (eval mode),"
-         " 1 per input element of adaptive/global average pools.",
-         "Not counted: biases, activations, max/avg pools, softmax, concatenation, additions."),
-        {**CONV_LINEAR, Term.BN_OUT: 2, Term.ADAPTIVE_IN_MODULE: 1, Term.ADAPTIVE_IN_FUNCTIONAL: 1}),
+         " 5 per layer-norm element, 1 per input element of adaptive/global average pools.",
+         "Not counted: biases, activations, max/avg pools, softmax, concatenation, additions, layer"
+         " scale (aten::mul)."),
+        {**CONV_LINEAR, Term.BN_OUT: 2, Term.LN_OUT: 5, Term.ADAPTIVE_IN_MODULE: 1, Term.ADAPTIVE_IN_FUNCTIONAL: 1}),
     Convention(
         "ptflops", "what ptflops' get_model_complexity_info prints with its default 'pytorch'"
         " backend (MACs).",
@@ -140,9 +147,11 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
          " output element, 1 per output of F.relu, F.relu6, F.elu, F.gelu and F.silu calls, +1 per"
          " output of the ReLU, ReLU6, ELU, LeakyReLU and GELU modules it hooks (so nn.ReLU, which"
          " calls F.relu, counts 2, nn.ReLU6 1, nn.SiLU 1, nn.Sigmoid 0), 1 per pool input element"
-         " (2 for pool modules, counted twice the same way), softmax outputs.",
-         "Not counted: residual additions written with '+', concatenation."),
-        {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1, Term.BN_OUT: 2, Term.ACT_FN_OUT: 1,
+         " (2 for pool modules, counted twice the same way), softmax outputs, 1 per element of an"
+         " nn.LayerNorm module (not of F.layer_norm calls, such as torchvision's LayerNorm2d).",
+         "Not counted: residual additions written with '+', concatenation, layer scale ('*')."),
+        {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1, Term.BN_OUT: 2, Term.LN_MODULE_OUT: 1,
+         Term.ACT_FN_OUT: 1,
          Term.ACT_MODULE_CLASSIC_OUT: 1, Term.ACT_MODULE_CALLS_OUT: 1, Term.POOL_IN_MODULE: 2,
          Term.POOL_IN_FUNCTIONAL: 1,
          Term.ADAPTIVE_IN_MODULE: 2, Term.ADAPTIVE_IN_FUNCTIONAL: 1, Term.SOFTMAX_OUT: 1}),
@@ -150,19 +159,24 @@ PRESETS: dict[str, Convention] = {c.name: c for c in (
         "ptflops-aten", "what ptflops prints with backend='aten' (MACs).",
         ("Counted: conv and linear MACs, and conv and linear biases (aten.convolution,"
          " aten.addmm: 1 per output element).",
-         "Not counted: batch norm, activations, pooling, softmax, additions."),
+         "Not counted: batch and layer norm, activations, pooling, softmax, additions, layer scale."),
         {**CONV_LINEAR, Term.CONV_BIAS_OUT: 1, Term.LINEAR_BIAS_OUT: 1}),
     Convention(
         "thop", "what thop's profile() returns (MACs); it hooks modules only.",
         ("Counted: conv and linear MACs (no bias), 4 per batch-norm output element, avg pool"
          " modules 1 per output element, adaptive/global pool modules (kernel + 1) per output"
-         " element (its input plus output elements), softmax 3 per element - 1 per row.",
-         "Not counted: activations, max pools, anything called as a function, additions."),
-        {**CONV_LINEAR, Term.BN_OUT: 4, Term.AVGPOOL_OUT_MODULE: 1, Term.ADAPTIVE_IN_MODULE: 1,
-         Term.ADAPTIVE_OUT_MODULE: 1, Term.SOFTMAX_OUT: 3, Term.SOFTMAX_ROWS: -1}),
+         " element (its input plus output elements), softmax 3 per element - 1 per row, 4 per"
+         " element of an nn.LayerNorm module.",
+         "Not counted: activations, max pools, anything called as a function (F.layer_norm, so"
+         " torchvision's LayerNorm2d), additions, layer scale.",
+         "Parameters: those of the modules it has a rule for: as PyTorch counts them, less layer"
+         " norms called as functions and layer-scale multipliers (parameters of no such module)."),
+        {**CONV_LINEAR, Term.BN_OUT: 4, Term.LN_MODULE_OUT: 4, Term.AVGPOOL_OUT_MODULE: 1, Term.ADAPTIVE_IN_MODULE: 1,
+         Term.ADAPTIVE_OUT_MODULE: 1, Term.SOFTMAX_OUT: 3, Term.SOFTMAX_ROWS: -1},
+        params={Term.WEIGHTS: 1, Term.BIASES: 1, Term.BN_PARAMS: 1, Term.LN_MODULE_PARAMS: 1}),
     Convention(
         "flop-counter", "torch.utils.flop_counter's FlopCounterMode total (FLOPs = 2 x MACs).",
-        ("Counted: 2 FLOPs per conv and linear MAC; no bias, batch norm, activation, pooling.",),
+        ("Counted: 2 FLOPs per conv and linear MAC; no bias, batch or layer norm, activation, pooling.",),
         dict(CONV_LINEAR), unit=Unit.FLOPS),
 )}
 

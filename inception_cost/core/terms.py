@@ -59,12 +59,19 @@ class Term(str, enum.Enum):
     ADD_OUT = "add_out", "elementwise additions of residuals and add merges (output elements)"
     SCALE_OUT = "scale_out", "residual scalings (output elements)"
     MUL_OUT = "mul_out", "elementwise products of gates (output elements)"
+    LN_OUT = "ln_out", "layer-norm output elements (nn.LayerNorm modules and F.layer_norm calls)"
+    LN_MODULE_OUT = "ln_module_out", "layer-norm output elements, nn.LayerNorm modules"
+    LAYER_SCALE_OUT = "layer_scale_out", "layer-scale products (output elements)"
     WEIGHTS = "weights", "weights", Group.PARAMETER
     BIASES = "biases", "biases", Group.PARAMETER
     BN_PARAMS = "bn_params", "batch-norm scale and shift (2 per channel; 1 with `scale: false`)", Group.PARAMETER
     BN_CHANNELS = "bn_channels", "batch-norm channels (Keras: shift, moving mean, moving variance)", Group.PARAMETER
     BN_SCALE_DECLARED = ("bn_scale_declared", "batch-norm channels with a scale declared true (Keras gamma)",
                          Group.PARAMETER)
+    LN_PARAMS = "ln_params", "layer-norm scale and shift (2 per channel)", Group.PARAMETER
+    LN_MODULE_PARAMS = ("ln_module_params", "layer-norm scale and shift of nn.LayerNorm modules (2 per channel)",
+                        Group.PARAMETER)
+    LAYER_SCALE_PARAMS = "layer_scale_params", "layer-scale multipliers (1 per channel)", Group.PARAMETER
 
 
 OPERATION_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.OPERATION)
@@ -72,4 +79,4 @@ PARAMETER_TERMS: tuple[Term, ...] = tuple(t for t in Term if t.group is Group.PA
 TERMS: tuple[Term, ...] = tuple(Term)
 MAC_TERMS: tuple[Term, ...] = (Term.CONV_MACS, Term.LINEAR_MACS)  # the arithmetic itself
 # the parameters a framework stores and trains (what memory holds), PyTorch's count
-STORED_TERMS: tuple[Term, ...] = (Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS)
+STORED_TERMS: tuple[Term, ...] = (Term.WEIGHTS, Term.BIASES, Term.BN_PARAMS, Term.LN_PARAMS, Term.LAYER_SCALE_PARAMS)

@@ -4,9 +4,11 @@ What PyTorch (eager, NCHW, cuDNN) launches for inference: every conv and linear 
 one GEMM-shaped kernel (a conv is an implicit GEMM: M = Hout x Wout per image, N = Cout,
 K = Cin/groups x kh x kw), a depthwise conv its own direct kernel; a conv's bias, batch
 norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, act_*),
-a linear layer's bias is fused into its GEMM; batch norm, activation, addition and gate
-layers are elementwise passes; pools read their windows; global pools reduce; views run
-nothing; a concat copies its branches' outputs into one tensor (`Structure.copied`).
+a linear layer's bias is fused into its GEMM (a linear layer at every position of a map,
+`per_position`, is one GEMM of M = Hout x Wout rows per image); batch norm, layer norm,
+layer scale, activation, addition and gate layers are elementwise passes; pools read
+their windows; global pools reduce; views run nothing; a concat copies its branches'
+outputs into one tensor (`Structure.copied`).
 Batch norm (a layer's or its own) is a `NORM` pass: with 16-bit weights PyTorch runs it
 with two more launches, and in a training step it first reads its input for the batch
 statistics (`latency.py`). In a training step dropout is no view: it writes its output
@@ -84,8 +86,9 @@ class Kernel:
 
     @property
     def matrix_product(self) -> bool:
-        """A linear layer, or a 1x1 conv on a 1x1 map (one row per image): a plain matrix
-        product, which runs a small batch as cuBLAS does (`latency.skinny`)."""
+        """A linear layer (one row per image, or one per position on a map), or a 1x1 conv on
+        a 1x1 map: a plain matrix product, which cuBLAS runs (`latency.skinny`: tiles no
+        taller than its rows, which changes nothing for the many rows of a map)."""
         return self.op is Op.GEMM and (self.linear or (self.m == 1 and self.kh == self.kw == 1))
 
     @property

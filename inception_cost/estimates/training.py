@@ -7,8 +7,10 @@ depthwise output); batch norm saves its input (and a mean and inverse deviation 
 channel, fp32, once per batch); relu, sigmoid, tanh and softmax save their output, the
 other activations their input (relu6 is hardtanh, whose backward reads its input, even
 in place; elu's out-of-place form reads its input); a max pool saves its input and
-int64 indices per output, an average pool its input (so does an adaptive one, except to
-1x1, which PyTorch runs as a mean); dropout a 1-byte mask per element (CUDA's; the CPU
+int64 indices per output, a layer norm its input (and an fp32 mean and inverse
+deviation per position), a layer scale its input (the kind says so: `Kind.saves_input`),
+an average pool its input (so does an adaptive one, except to 1x1, which PyTorch runs
+as a mean); dropout a 1-byte mask per element (CUDA's; the CPU
 keeps fp32 noise); a gate's product both factors; additions, global average pools,
 concats, flatten and identity nothing (autograd's derivatives.yaml; checked against
 saved_tensors_hooks on the CPU, torch 2.13.0). Nothing is saved by a layer without
@@ -242,6 +244,10 @@ class SavedTensors:
             if table.act[i]:
                 result = self.activation(str(leaf.args.get("activation")), result, out)
             return result
+        if kind.saves_input(leaf.args):  # a layer norm, a layer scale: their parameters' gradients read it
+            self.save(current)
+            self.fixed_at[-1] += kind.saved_bytes(leaf.args, leaf.in_shape)
+            return self.tensor(out)
         if isinstance(kind, BatchNorm):
             return self.batch_norm(current, table.cout[i], out)
         if isinstance(kind, Activation):

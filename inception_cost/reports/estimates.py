@@ -64,7 +64,8 @@ def training_section(analysis: Analysis, dtype: Dtype, batch: int, optimizer: Op
              " weights, optimizer state and buffers, plus the most alive while the backward pass runs the"
              f" layers in reverse (at {at}): the saved activations not yet freed, the gradients computed so"
              f" far, that layer's output and input gradients. Every part at once: {m.upper_bound:,} bytes.",
-             "Saved: a conv or linear layer's input, batch norm's input, relu/sigmoid/tanh/softmax"
+             "Saved: a conv or linear layer's input, batch and layer norm's input, a layer scale's input,"
+             " relu/sigmoid/tanh/softmax"
              " outputs (other activations their input), a max pool's input and int64 indices, an average"
              " pool's input, dropout's 1-byte mask. Mixed precision (bf16/fp16): 16-bit weights, gradients"
              " and activations, fp32 master weights and optimizer state. Not counted: cuDNN workspaces, the allocator's"

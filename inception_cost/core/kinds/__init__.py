@@ -21,6 +21,8 @@ from inception_cost.core.kinds.elementwise import (
     ElementwiseMul,
     Flatten,
     Identity,
+    LayerNorm,
+    LayerScale,
     Relu,
     ResidualAdd,
     Softmax,
@@ -28,7 +30,7 @@ from inception_cost.core.kinds.elementwise import (
 from inception_cost.core.kinds.pooling import AdaptiveAvgPool, AvgPool, GlobalAvgPool, MaxPool
 
 _ALL: tuple[Kind, ...] = (Conv(), SeparableConv(), MaxPool(), AvgPool(), GlobalAvgPool(), AdaptiveAvgPool(),
-                          BatchNorm(), Activation(), Relu(), Dropout(), Flatten(), Linear(),
+                          BatchNorm(), LayerNorm(), LayerScale(), Activation(), Relu(), Dropout(), Flatten(), Linear(),
                           Softmax(), Identity(), ResidualAdd(), ElementwiseAdd(), ElementwiseMul())
 
 # every kind by its canonical name (what the LayerTable and the graph store)

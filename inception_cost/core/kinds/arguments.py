@@ -69,3 +69,11 @@ OUTPUT = Arg("output", PAIR, "Output height x width: 4 or [4, 4].", required=Tru
 SCALE = Arg("scale", FLAG, "Keras: whether the batch norm has a scale (gamma).")
 FUNCTION = Arg("function", CHOICE, "The activation function.", "relu", ACTIVATIONS)
 RATE = Arg("rate", FRACTION, "The fraction dropped: 0.4 or 40%.", 0.5)
+PER_POSITION = Arg("per_position", FLAG, "Applied at every position of an H x W x C map (nn.Linear on a"
+                                         " channels-last tensor, as ConvNeXt's MLP): H x W x out, H x W x"
+                                         " in x out MACs; false: the input must be 1 x 1 x C.", False)
+LN_FUNCTIONAL = Arg("functional", FLAG, "Called as F.layer_norm rather than as an nn.LayerNorm module"
+                                        " (torchvision's LayerNorm2d, a subclass whose forward permutes and"
+                                        " calls it): ptflops and thop, which hook the exact nn.LayerNorm"
+                                        " class, then count neither its operations nor (thop) its"
+                                        " parameters.", False)

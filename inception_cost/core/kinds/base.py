@@ -66,6 +66,19 @@ class Kind:
         run unfolded after a conv, or the conv's own activation where it cannot run in place."""
         return False
 
+    # What a training step keeps for its backward pass (estimates/training.py)
+
+    def saves_input(self, a: Args) -> bool:
+        """Whether autograd saves its input for the backward pass, a layer without MACs whose
+        parameters' gradient reads it (a layer norm, a layer scale); the training walk's own
+        rules cover convs, linear layers, batch norm, activations, pools and dropout."""
+        return False
+
+    def saved_bytes(self, a: Args, in_shape: Shape) -> int:
+        """Bytes of a fixed size, whatever the dtype, it saves per image beside its input
+        (a layer norm's fp32 mean and inverse deviation per position)."""
+        return 0
+
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         """Column rules: term -> a function giving one value per row (terms in `produces`)."""
         return {}

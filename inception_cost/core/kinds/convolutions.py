@@ -129,9 +129,12 @@ class SeparableConv(Kind):
 
 
 class Linear(Kind):
+    """A linear layer on a flat 1 x 1 x C input, or with `per_position` at every position of
+    an H x W x C map (nn.Linear on a channels-last tensor): one GEMM of H x W rows."""
+
     name = "linear"
     aliases: tuple[str, ...] = ("dense", "fc")
-    arguments: tuple[Arg, ...] = (a.NAME, a.OUT, a.BIAS, a.ACTIVATION)
+    arguments: tuple[Arg, ...] = (a.NAME, a.OUT, a.BIAS, a.ACTIVATION, a.PER_POSITION)
     produces: tuple[Term, ...] = (Term.LINEAR_MACS, Term.WEIGHTS, Term.BIASES, Term.LINEAR_BIAS_OUT, Term.ACT_FN_OUT,
                                   Term.ACT_FN_OTHER_OUT)
     weighted = True
@@ -139,12 +142,16 @@ class Linear(Kind):
     def parse(self, r: ArgReader) -> Args:
         r.check_keys(self.keys)
         return dict(out=r.positive_int("out"), bias=r.flag("bias", True),
-                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None))
+                    activation=r.choice("activation", ACTIVATIONS + ("none", None), None),
+                    per_position=r.flag("per_position", False))
 
     def out_shape(self, a: Args, shape: Shape, path: str) -> Shape:
+        if a.get("per_position"):
+            return (shape[0], shape[1], a["out"])
         if shape[0] != 1 or shape[1] != 1:
             raise ShapeError(f"linear needs a flat input (1x1xC), got {shape[0]}x{shape[1]}x{shape[2]}"
-                             " (add 'flatten' or a global pool before it)", path=path)
+                             " (add 'flatten' or a global pool before it, or 'per_position: true' for a"
+                             " linear layer at every position)", path=path)
         return (1, 1, a["out"])
 
     def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
@@ -153,11 +160,15 @@ class Linear(Kind):
         return f
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
-        weights = _lazy(col.linear_weights, c["cin"], c["cout"])
-        biases = _lazy(col.per_channel, c["cout"], c["bias"])
-        return {Term.LINEAR_MACS: weights, Term.WEIGHTS: weights, Term.BIASES: biases,
-                Term.LINEAR_BIAS_OUT: biases, Term.ACT_FN_OUT: lambda: col.where(c["cout"], c["act"], 1),
-                Term.ACT_FN_OTHER_OUT: lambda: col.where(c["cout"], c["act"], 2)}
+        # per position (H x W of them; 1 on a flat input): in x out MACs, a bias addition and
+        # an activation per output element
+        out = _lazy(col.out_numel, c)
+        return {Term.LINEAR_MACS: lambda: col.linear_macs(c["cin"], c["cout"], c["hout"], c["wout"]),
+                Term.WEIGHTS: lambda: col.linear_weights(c["cin"], c["cout"]),
+                Term.BIASES: lambda: col.per_channel(c["cout"], c["bias"]),
+                Term.LINEAR_BIAS_OUT: lambda: col.where(out(), c["bias"]),
+                Term.ACT_FN_OUT: lambda: col.where(out(), c["act"], 1),
+                Term.ACT_FN_OTHER_OUT: lambda: col.where(out(), c["act"], 2)}
 
     def second_output(self, a: Args) -> bool:
         return _second_output(a)

@@ -1,5 +1,5 @@
-"""Kinds that keep the shape or only flatten it: batch norm, activations, dropout,
-flatten, softmax, identity, and the residual addition the analysis adds."""
+"""Kinds that keep the shape or only flatten it: batch and layer norm, layer scale,
+activations, dropout, flatten, softmax, identity, and the residual addition the analysis adds."""
 
 from __future__ import annotations
 
@@ -39,6 +39,56 @@ class BatchNorm(Kind):
 
     def rules(self, c: col.Columns) -> dict[Term, Rule]:
         return {**_batch_norm_rules(c), Term.BN_OUT: lambda: col.out_numel(c)}
+
+
+STAT_BYTES = 4  # a layer norm's saved mean and inverse deviation are fp32 (PyTorch's accumulate type)
+
+
+class LayerNorm(Kind):
+    """Layer norm over the channels at each position (ConvNeXt's nn.LayerNorm on the
+    channels-last tensor, torchvision's LayerNorm2d): a scale and a shift per channel."""
+
+    name = "layer_norm"
+    arguments: tuple[Arg, ...] = (a.NAME, a.LN_FUNCTIONAL)
+    produces: tuple[Term, ...] = (Term.LN_OUT, Term.LN_MODULE_OUT, Term.LN_PARAMS, Term.LN_MODULE_PARAMS)
+
+    def parse(self, r: ArgReader) -> Args:
+        r.check_keys(self.keys)
+        return dict(functional=r.flag("functional", False))
+
+    def fields(self, a: Args, in_shape: Shape, out_shape: Shape) -> dict[str, int]:
+        f = super().fields(a, in_shape, out_shape)
+        f.update(functional=int(a["functional"]))
+        return f
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        out = _lazy(col.out_numel, c)
+        params = _lazy(lambda: [2 * k for k in c["cout"]])
+        return {Term.LN_OUT: out, Term.LN_MODULE_OUT: lambda: col.where(out(), c["functional"], 0),
+                Term.LN_PARAMS: params, Term.LN_MODULE_PARAMS: lambda: col.where(params(), c["functional"], 0)}
+
+    def saves_input(self, a: Args) -> bool:
+        return True
+
+    def saved_bytes(self, a: Args, in_shape: Shape) -> int:
+        return 2 * in_shape[0] * in_shape[1] * STAT_BYTES  # mean and 1/std per position
+
+    def describe(self, a: Args) -> str:
+        return "layer norm (F.layer_norm)" if a["functional"] else "layer norm"
+
+
+class LayerScale(Kind):
+    """A learned multiplier per channel (ConvNeXt's and CaiT's layer scale, gamma * x): C
+    parameters, one product per element, a new tensor."""
+
+    name = "layer_scale"
+    produces: tuple[Term, ...] = (Term.LAYER_SCALE_OUT, Term.LAYER_SCALE_PARAMS)
+
+    def rules(self, c: col.Columns) -> dict[Term, Rule]:
+        return {Term.LAYER_SCALE_OUT: lambda: col.out_numel(c), Term.LAYER_SCALE_PARAMS: lambda: list(c["cout"])}
+
+    def saves_input(self, a: Args) -> bool:
+        return True  # gamma's gradient reads it
 
 
 class Activation(Kind):
