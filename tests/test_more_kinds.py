@@ -196,3 +196,20 @@ def test_layer_norm_scale_and_per_position_linear_kernels_and_memory():
     # 1/std per position, the linear layer its input, the layer scale its input
     m = training_memory(a, Dtype.FP32, 1, Optimizer.SGD)
     assert m.saved_activations == 4 * (3 * 8 * 8 * 16 + 8 * 8 * 64) + 2 * 8 * 8 * 4
+
+
+def test_a_convnext_block_saves_what_autograd_saves():
+    # torch 2.13.0 on the CPU, torchvision 0.28.0: nn.Sequential(Conv2d(3, 96, 4, 4), LayerNorm2d(96),
+    # CNBlock(96, 1e-6, 0.0, partial(nn.LayerNorm, eps=1e-6))) in train mode, batch 2, fp32: the
+    # tensors saved_tensors_hooks packs, parameters left out, each storage once: 32,614,400 bytes
+    # (the image; each layer norm's input and fp32 mean and 1/std per position; the dwconv's,
+    # the linear layers', GELU's and the layer scale's inputs)
+    from inception_cost.estimates.memory import Dtype
+    from inception_cost.estimates.training import Optimizer, training_memory
+
+    a = net("input: 224x224x3\nlayers:\n  - conv: {filters: 96, kernel: 4, stride: 4, padding: 0}\n"
+            "  - layer_norm: {functional: true}\n  - residual:\n      layers:\n"
+            "        - conv: {filters: 96, kernel: 7, padding: 3, groups: depthwise}\n        - layer_norm\n"
+            "        - linear: {out: 384, per_position: true}\n        - activation: {function: gelu}\n"
+            "        - linear: {out: 96, per_position: true}\n        - layer_scale\n")
+    assert training_memory(a, Dtype.FP32, 2, Optimizer.SGD).saved_activations == 32_614_400
