@@ -171,6 +171,16 @@ def test_each_layer_saves_what_autograd_saves(layer, extra):
     assert m.saved_activations == base + extra * tensor
 
 
+def test_a_global_mean_is_a_new_tensor_for_the_layer_after_it():
+    """`global_avg_pool: {mean: true}` costs nothing under every convention, but x.mean([2, 3])
+    still writes a 1x1xC tensor: the linear layer after it saves that, not the map before
+    (it used to be passed on as its input, as a view is)."""
+    a = net("input: 8x8x4\nlayers:\n  - conv: {filters: 16, kernel: 1, bias: false}\n"
+            "  - global_avg_pool: {mean: true}\n  - linear: {out: 10}\n")
+    m = training_memory(a, Dtype.FP32, 1, Optimizer.SGD)
+    assert m.saved_activations == (8 * 8 * 4 + 16) * 4  # the conv's input and the linear layer's
+
+
 @pytest.mark.parametrize("name, flops", [("googlenet-torchvision", 17_608_925_184), ("inception-v3", 68_550_064_896)])
 def test_a_training_step_s_gemm_flops_are_pytorch_s(name, flops):
     """torch.utils.flop_counter.FlopCounterMode over a forward and backward pass (torch

@@ -269,9 +269,11 @@ class SavedTensors:
         if isinstance(kind, ElementwiseMul):
             self.save(current, node_input)
             return self.tensor(out)
-        if kind.view or not any(self.analysis.terms[t][i] for t in Term):
+        if kind.view:
             return current  # flatten, identity: the same tensor
-        return self.tensor(out)  # additions, global average pools (a mean): nothing saved
+        # additions, global average pools (a mean too, which no convention counts, but which
+        # writes a new tensor): nothing saved
+        return self.tensor(out)
 
     def batch_norm(self, current: int, channels: int, out: int) -> int:
         self.save(current)
