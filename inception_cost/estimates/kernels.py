@@ -7,8 +7,9 @@ norm and activation are one elementwise pass each (terms conv_bias_out, bn_out, 
 a linear layer's bias is fused into its GEMM (a linear layer at every position of a map,
 `per_position`, is one GEMM of M = Hout x Wout rows per image); batch norm, layer norm,
 layer scale, activation, addition and gate layers are elementwise passes; pools read
-their windows; global pools reduce; views run nothing; a concat copies its branches'
-outputs into one tensor (`Structure.copied`).
+their windows; global pools reduce; views run nothing (a channel split among them); a
+concat copies its branches' outputs into one tensor (`Structure.copied`), and a copying
+kind (`Kind.copy`: a channel shuffle) its input.
 Batch norm (a layer's or its own) is a `NORM` pass: with 16-bit weights PyTorch runs it
 with two more launches, and in a training step it first reads its input for the batch
 statistics (`latency.py`). In a training step dropout is no view: it writes its output
@@ -43,7 +44,7 @@ class Op(str, enum.Enum):
     NORM = "norm"  # batch norm: one pass (`statistics`: a training step's, over the batch)
     POOL = "pool"  # max/avg pool: reads its windows
     REDUCE = "reduce"  # global / adaptive average pool
-    COPY = "copy"  # a concat's copy of its branches' outputs
+    COPY = "copy"  # a concat's copy of its branches' outputs; a channel shuffle's of its input
 
     def __str__(self) -> str:
         return self.value
@@ -134,6 +135,8 @@ def layer_kernels(analysis: Analysis, leaf: CostNode, training: bool = False) ->
     inputs, outputs, weights = traffic(analysis, leaf)
     if masked:  # reads its input, writes its output and a 1-byte mask
         return [Kernel(leaf, Op.ELEMENTWISE, inputs, outputs, side_bytes=outputs * MASK_BYTES)]
+    if kind.copy:  # reads its input, writes it rearranged: no arithmetic
+        return [Kernel(leaf, Op.COPY, inputs, outputs)]
     if isinstance(kind, Pool):
         return [Kernel(leaf, Op.POOL, inputs, outputs, work=outputs * table.kh[i] * table.kw[i])]
     if isinstance(kind, AdaptivePool):
@@ -180,10 +183,11 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
     what it saved (a tensor, or dropout's mask) and writes the input gradient; a pool or
     global pool reads the output gradient and writes the input gradient; a kernel without
     weights that reads a tensor needing no gradient has no backward; a concat's backward
-    is views (no kernel)."""
+    is views (no kernel); a layer's copy (a channel shuffle) copies the gradient back
+    (the reshape of its transposed gradient: torch 2.13.0's profiler shows one clone)."""
     result: list[Kernel] = []
     for k in reversed(forward):
-        if k.reads_input and not k.weights and k.op in (Op.ELEMENTWISE, Op.POOL, Op.REDUCE):
+        if k.reads_input and not k.weights and k.op in (Op.ELEMENTWISE, Op.POOL, Op.REDUCE, Op.COPY):
             continue  # autograd never recorded it
         if k.op is Op.GEMM:
             cin = k.k * k.groups // (k.kh * k.kw)
@@ -202,6 +206,8 @@ def backward_kernels(forward: list[Kernel]) -> list[Kernel]:
                                   statistics=False))
         elif k.op in (Op.POOL, Op.REDUCE):
             result.append(Kernel(k.owner, Op.ELEMENTWISE, k.outputs, k.inputs))
+        elif k.op is Op.COPY and k.owner.role is Role.LAYER:
+            result.append(replace(k, inputs=k.outputs, outputs=k.inputs))
     return result
 
 

@@ -118,8 +118,11 @@ class _Walk:
             alive = held + current + self._written(node, out, current)
             self.seen.append((node, alive))
             # a view of an input that others hold (a module's, a branch's) is that tensor:
-            # counted there, not again as this layer's output
-            return alive, 0 if current == 0 and CANONICAL[node.kind].view else out
+            # counted there, not again as this layer's output; a view of part of its own input
+            # (a channel split) keeps the whole input alive
+            if CANONICAL[node.kind].view:
+                return alive, current
+            return alive, out
         structure = structure_of(node)
         if structure is not None:  # how long a structure holds what (structures/)
             result = structure.peak(node, held, current, self)

@@ -12,7 +12,8 @@ deviation per position), a layer scale its input (the kind says so: `Kind.saves_
 an average pool its input (so does an adaptive one, except to 1x1, which PyTorch runs
 as a mean); dropout a 1-byte mask per element (CUDA's; the CPU
 keeps fp32 noise); a gate's product both factors; additions, global average pools,
-concats, flatten and identity nothing (autograd's derivatives.yaml; checked against
+concats, flatten, identity, a channel split (a view) and a channel shuffle (a copy into a
+new tensor) nothing (autograd's derivatives.yaml; checked against
 saved_tensors_hooks on the CPU, torch 2.13.0). Nothing is saved by a layer without
 parameters that reads a tensor needing no gradient (a pool of the input): autograd does
 not record it. A tensor that several layers save (a module's input read by every
@@ -270,9 +271,9 @@ class SavedTensors:
             self.save(current, node_input)
             return self.tensor(out)
         if kind.view:
-            return current  # flatten, identity: the same tensor
-        # additions, global average pools (a mean too, which no convention counts, but which
-        # writes a new tensor): nothing saved
+            return current  # flatten, identity, a channel split: the same tensor (or a view of it)
+        # additions, global average pools (a mean too, which no convention counts), a channel
+        # shuffle's copy: a new tensor, nothing saved
         return self.tensor(out)
 
     def batch_norm(self, current: int, channels: int, out: int) -> int:

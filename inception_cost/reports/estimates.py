@@ -205,8 +205,8 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
     notes = [f"Device {device.title} ({model}): {peaks}, {device.bandwidth_gbs:g} GB/s. {precision}, batch {batch}.",
              f"Estimated {grand * 1e3:,.3f} ms per {what} ({batch / grand:,.0f} images/s), PyTorch eager"
              f"{how}." if grand else "Nothing to time.",
-             f"{rule}; a conv's bias, batch norm and activation are one pass each; a concat copies its branches."
-             " See the README's time model for what it leaves out."]
+             f"{rule}; a conv's bias, batch norm and activation are one pass each; a concat copies its branches,"
+             " a channel shuffle its input. See the README's time model for what it leaves out."]
     if lat.sms:
         from inception_cost.estimates.latency import HELD_OUT_ERROR, HELD_OUT_WITHIN_1_5
 
@@ -219,9 +219,9 @@ def roofline_report(analysis: Analysis, device: Device, dtype: Dtype, batch: int
                      " reads a tensor needing none, such as the network's input) and its weight gradient as"
                      " GEMMs (a depthwise conv as direct kernels); each elementwise pass, pool and global"
                      " pool a backward pass; dropout writes its output and a 1-byte mask, and its backward"
-                     " reads the mask; a concat's backward"
-                     " is views; the optimizer one fused update of every parameter in the scope (fp32"
-                     " weights, gradients and state). Not measured: no training step was timed on a GPU.")
+                     " reads the mask; a concat's backward is views, a channel shuffle's a copy; the optimizer"
+                     " one fused update of every parameter in the scope (fp32 weights, gradients and state)."
+                     " Not measured: no training step was timed on a GPU.")
     part = f" ({scope_name(module)})" if module else ""
     section = Section(title=f"{title_of(analysis)}: time on {device.name}{part}", columns=columns,
                       rows=rows, total=total, notes=notes)

@@ -77,3 +77,6 @@ LN_FUNCTIONAL = Arg("functional", FLAG, "Called as F.layer_norm rather than as a
                                         " calls it): ptflops and thop, which hook the exact nn.LayerNorm"
                                         " class, then count neither its operations nor (thop) its"
                                         " parameters.", False)
+PART = Arg("part", COUNT, "Which part it takes, counting from 1: x.chunk(parts, dim=1)[part - 1].", required=True)
+PARTS = Arg("parts", COUNT, "Equal parts the channels are split into (they must divide them).", 2)
+SHUFFLE_GROUPS = Arg("groups", COUNT, "Groups the channels are shuffled across (they must divide them).", 2)

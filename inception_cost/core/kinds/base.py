@@ -25,6 +25,7 @@ class Kind:
     produces: tuple[Term, ...] = ()  # the terms `rules` may give
     weighted = False  # a layer with weights: counts towards depth
     view = False  # in inference its output is a view of its input: it moves no memory
+    copy = False  # it copies its input into a new tensor without arithmetic: one copy kernel, nothing saved
     factorizable = False  # the factorisation rules may rewrite it
     internal = False  # made by the analysis (residual additions), not written in files
 
