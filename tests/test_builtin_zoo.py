@@ -78,3 +78,22 @@ def test_convnext_tiny_equals_torchvision():
     terms = a.term_totals()
     # torchvision: the nn.LayerNorm and LayerNorm2d parameters, 16,320; the CNBlocks' layer_scale, 6,624
     assert (terms["ln_params"], terms["ln_module_params"], terms["layer_scale_params"]) == (16_320, 13_248, 6_624)
+
+
+def test_shufflenet_v2_equals_torchvision_and_the_tools():
+    a = builtin("shufflenet-v2")
+    assert (a.root.params, a.root.macs) == (2_278_604, 144_907_992)
+    assert a.root.out_shape == (1, 1, 1000) and a.root.depth == 51
+    names = [c.path for c in a.root.children]
+    assert names[2:4] == ["stage2_0", "stage2_1"] and "stage3_7" in names and "stage4_3" in names
+    unit = a.root.find("stage3_1")  # x.chunk(2, dim=1): 116 channels pass, 116 run the branch
+    assert unit is not None and unit.params == 28_652 and unit.out_shape == (14, 14, 232)
+    assert [n.kind for n in unit.layers()][:2] == ["channel_split", "channel_split"]
+    assert unit.layers()[-1].kind == "channel_shuffle"
+    # what the tools print for torchvision 0.28.0's model (torch 2.13.0, fvcore 0.1.5.post20221221,
+    # ptflops 0.7.5, thop 0.1.1.post2209072238), 1x3x224x224; none counts x.mean([2, 3])
+    printed = {"fvcore": 148_808_392, "ptflops": 152_387_568, "ptflops-aten": 144_908_992,
+               "thop": 152_708_792, "flop-counter": 289_815_984}
+    for convention, macs in printed.items():
+        counted = builtin("shufflenet-v2", convention=convention).root
+        assert (counted.macs, counted.params) == (macs, 2_278_604), convention

@@ -1,16 +1,21 @@
 """Channel split and channel shuffle (ShuffleNetV2): shapes, errors, counts, memory and
-kernels, against hand-worked figures."""
+kernels. Hand-worked figures, and torchvision's own shufflenet_v2_x1_0 measured on the CPU
+(torch 2.13.0, torchvision 0.28.0, fp32): the eager inference peaks with
+benchmarks/inference_memory_cpu.py's `eager_peak`, the saved activations with
+benchmarks/saved_tensors_cpu.py's `saved_bytes`."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import net
+from conftest import builtin, net
 
 from inception_cost.core import conventions
 from inception_cost.core.analysis import analyse
 from inception_cost.errors import ArchitectureError, ExitCode, ShapeError
+from inception_cost.estimates.dtypes import Dtype
 from inception_cost.estimates.kernels import Op, backward_kernels, kernels
 from inception_cost.estimates.memory import peak_at
+from inception_cost.estimates.training import Optimizer, training_memory
 from inception_cost.source.document import parse_text
 
 # a ShuffleNetV2 unit of stride 1 at 4x4x8: x1, x2 = x.chunk(2, dim=1);
@@ -109,4 +114,25 @@ def test_the_shuffle_is_one_copy_kernel_forward_and_backward_the_split_none():
     back = backward_kernels(kernels(a, training=True))
     copies = [k for k in back if k.op is Op.COPY]
     assert [k.owner.kind for k in copies] == ["channel_shuffle"]
+
+
+# torchvision 0.28.0 shufflenet_v2_x1_0 (torch 2.13.0, CPU, fp32, batch 1): what eager
+# PyTorch allocates in one no_grad forward, the network and single units run alone
+@pytest.mark.parametrize("module, measured", [
+    (None, 3_010_560), ("stage2_0", 1_938_048), ("stage2_1", 1_091_328), ("stage3_0", 1_182_272),
+    ("stage4_2", 272_832)])
+def test_shufflenet_eager_peaks_equal_pytorch_s(module, measured):
+    a = builtin("shufflenet-v2")
+    node = a.root.find(module) if module else a.root
+    assert node is not None
+    assert peak_at(node, eager=True)[0] * 4 == measured  # fp32
+    assert peak_at(node)[0] * 4 < measured
+
+
+def test_shufflenet_saves_what_autograd_saves():
+    """torchvision's model in train() mode at batch 2, 224x224, fp32: every storage autograd
+    packs, once (saved_tensors_hooks), 40,834,640 bytes. A split's half saved by the conv
+    after it keeps the whole input's storage; the shuffle saves nothing."""
+    m = training_memory(builtin("shufflenet-v2", train=True), Dtype.FP32, 2, Optimizer.SGD)
+    assert m.saved_activations == 40_834_640
 
