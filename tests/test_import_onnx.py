@@ -300,8 +300,8 @@ def test_a_node_that_cannot_be_skipped_says_why(tmp_path):
                       "it changes the shape, 8x30x30 in and 30x30x8 out (C x H x W)"),
         "two": ([helper.make_node("Relu", ["c"], ["r"], name="/r/Relu"),
                  helper.make_node("Max", ["c", "r"], ["y"], name="/m/Max")], [], "it reads 2 computed tensors"),
-        "split": ([helper.make_node("Split", ["c"], ["y", "z"], name="/s/Split", axis=1, num_outputs=2)], [],
-                  "it has 2 outputs"),
+        "two_outputs": ([helper.make_node("TopK", ["c", ""], ["y", "z"], name="/t/TopK", axis=1)], [],
+                        "it has 2 outputs"),
     }
     for name, (nodes, info, why) in cases.items():
         path = save(tmp_path, [c1, *nodes], i1, name=name, value_info=info)
@@ -310,3 +310,155 @@ def test_a_node_that_cannot_be_skipped_says_why(tmp_path):
         node = nodes[-1].name
         assert str(err.value) == (f"{path}: node '{node}': cannot skip '{nodes[-1].op_type}': {why}; a skipped"
                                   " node must keep its one input's shape"), name
+
+
+def ints(name, values, dims=None):
+    """An int64 Constant node (a scalar where dims is [])."""
+    tensor = helper.make_tensor(f"{name}.t", TensorProto.INT64, [len(values)] if dims is None else dims, values)
+    return helper.make_node("Constant", [], [name], name=f"/{name}/Constant", value=tensor)
+
+
+def shufflenet_units(tmp_path, legacy, name="shuffle"):
+    """A ShuffleNetV2 stride-2 unit then a stride-1 unit (8 -> 16 channels, 8x8 -> 4x4) and a
+    head, as torch 2.13.0 exports torchvision's shufflenet_v2_x1_0: the legacy exporter
+    writes x.chunk(2, dim=1) as two Slices whose bounds come from the input's Shape
+    (Gather, Add, Div, Mul) and the shuffle's targets as Concats of Unsqueezed Constants;
+    the dynamo exporter a Split and initializer targets."""
+    nodes, inits = [], []
+
+    def add(node_init):
+        node, init = node_init
+        nodes.append(node)
+        inits.extend(init)
+
+    def shuffle(unit, x, out, channels):
+        shapes = {"five": [1, 2, channels // 2, 4, 4], "four": [1, channels, 4, 4]}
+        if legacy:
+            for key, dims in shapes.items():
+                parts = []
+                for i, d in enumerate(dims):
+                    nodes.extend([ints(f"{unit}{key}{i}", [d], []), ints(f"{unit}{key}{i}ax", [0])])
+                    nodes.append(helper.make_node("Unsqueeze", [f"{unit}{key}{i}", f"{unit}{key}{i}ax"],
+                                                  [f"{unit}{key}{i}u"], name=f"/{unit}/Unsqueeze_{key}{i}"))
+                    parts.append(f"{unit}{key}{i}u")
+                nodes.append(helper.make_node("Concat", parts, [f"{unit}{key}"], name=f"/{unit}/Concat_{key}", axis=0))
+        else:
+            inits.extend(helper.make_tensor(f"{unit}{key}", TensorProto.INT64, [len(d)], d)
+                         for key, d in shapes.items())
+        nodes.extend([helper.make_node("Reshape", [x, f"{unit}five"], [f"{unit}g"], name=f"/{unit}/Reshape"),
+                      helper.make_node("Transpose", [f"{unit}g"], [f"{unit}t"], name=f"/{unit}/Transpose",
+                                       perm=[0, 2, 1, 3, 4]),
+                      helper.make_node("Reshape", [f"{unit}t", f"{unit}four"], [out], name=f"/{unit}/Reshape_1")])
+
+    def branch(unit, x, out, channels, stride):
+        add(conv(f"/{unit}/branch2/branch2.0/Conv", x, f"{unit}a", f"{unit}.b2.0", channels, 8, k=1, bias=False))
+        nodes.append(helper.make_node("Relu", [f"{unit}a"], [f"{unit}ar"], name=f"/{unit}/branch2/branch2.2/Relu"))
+        add(conv(f"/{unit}/branch2/branch2.3/Conv", f"{unit}ar", f"{unit}b", f"{unit}.b2.3", 8, 8, k=3, bias=False,
+                 group=8, pads=[1, 1, 1, 1], strides=[stride, stride]))
+        add(conv(f"/{unit}/branch2/branch2.5/Conv", f"{unit}b", f"{unit}c", f"{unit}.b2.5", 8, 8, k=1, bias=False))
+        nodes.append(helper.make_node("Relu", [f"{unit}c"], [out], name=f"/{unit}/branch2/branch2.7/Relu"))
+
+    add(conv("/stage2.0/branch1/branch1.0/Conv", "x", "d", "s0.b1.0", 8, 8, k=3, bias=False, group=8,
+             pads=[1, 1, 1, 1], strides=[2, 2]))
+    add(conv("/stage2.0/branch1/branch1.2/Conv", "d", "e", "s0.b1.2", 8, 8, k=1, bias=False))
+    nodes.append(helper.make_node("Relu", ["e"], ["b1"], name="/stage2.0/branch1/branch1.4/Relu"))
+    branch("stage2.0", "x", "b2", 8, 2)
+    nodes.append(helper.make_node("Concat", ["b1", "b2"], ["cat0"], name="/stage2.0/Concat", axis=1))
+    shuffle("stage2.0", "cat0", "u0", 16)
+    if legacy:
+        nodes += [helper.make_node("Shape", ["u0"], ["shape"], name="/stage2.1/Shape"), ints("one", [1]),
+                  ints("two", [2]), ints("zero", [0]),
+                  helper.make_node("Gather", ["shape", "one"], ["c"], name="/stage2.1/Gather", axis=0),
+                  helper.make_node("Add", ["c", "one"], ["c1"], name="/stage2.1/Add"),
+                  helper.make_node("Div", ["c1", "two"], ["half"], name="/stage2.1/Div"),
+                  helper.make_node("Mul", ["half", "one"], ["end1"], name="/stage2.1/Mul"),
+                  helper.make_node("Mul", ["half", "two"], ["end2"], name="/stage2.1/Mul_1"),
+                  helper.make_node("Slice", ["u0", "zero", "end1", "one"], ["x1"], name="/stage2.1/Slice"),
+                  helper.make_node("Slice", ["u0", "end1", "end2", "one"], ["x2"], name="/stage2.1/Slice_1")]
+    else:
+        nodes.append(helper.make_node("Split", ["u0"], ["x1", "x2"], name="/stage2.1/Split", axis=1))
+    branch("stage2.1", "x2", "b3", 8, 1)
+    nodes.append(helper.make_node("Concat", ["x1", "b3"], ["cat1"], name="/stage2.1/Concat", axis=1))
+    shuffle("stage2.1", "cat1", "u1", 16)
+    nodes += [helper.make_node("GlobalAveragePool", ["u1"], ["gap"], name="/GlobalAveragePool"),
+              helper.make_node("Flatten", ["gap"], ["f"], name="/Flatten"),
+              helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="/fc/Gemm", transB=1)]
+    inits += [weight("fc.w", 10, 16), weight("fc.b", 10)]
+    return save(tmp_path, nodes, inits, size=(8, 8, 8), name=name)
+
+
+# stride 2 at 8x8 -> 4x4: depthwise 3x3 and 1x1 (branch1); 1x1 at 8x8, depthwise /2, 1x1 (branch2);
+# stride 1 at 4x4 on 8 of the 16 channels: 1x1, depthwise 3x3, 1x1; the head's linear layer
+SHUFFLE_MACS = (9 * 8 * 16 + 8 * 8 * 16) + (8 * 8 * 64 + 9 * 8 * 16 + 8 * 8 * 16) \
+    + (8 * 8 * 16 + 9 * 8 * 16 + 8 * 8 * 16) + 16 * 10
+SHUFFLE_PARAMS = (72 + 64) + (64 + 72 + 64) + (64 + 72 + 64) + 16 * 10 + 10
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "dynamo"])
+def test_shufflenet_split_slice_and_channel_shuffle(tmp_path, legacy):
+    """torchvision's shufflenet_v2_x1_0 exported by torch 2.13.0 was refused ("'Reshape' of
+    116x28x28 to rank 5 is read only as a flatten"); its x.chunk(2, dim=1) (Split, or Slices
+    bounded by Shape arithmetic) is now a channel_split per part and its shuffle a
+    channel_shuffle, so the YAML written reads back to the same totals."""
+    path = shufflenet_units(tmp_path, legacy)
+    cost = ic.analyse(path)
+    assert (cost.params, cost.macs) == (SHUFFLE_PARAMS, SHUFFLE_MACS)
+    assert cost.output_shape == (1, 1, 10)
+    text = import_model(path).text
+    assert text.count("- channel_shuffle: {name: channel_shuffle, groups: 2}") == 2, text
+    assert "- channel_split: {name: split1, part: 1, parts: 2}\n" in text, text
+    assert "- channel_split: {name: split2, part: 2, parts: 2}\n" in text, text
+    assert "name: stage2.1\n    layers:\n      - concat:\n          split1:\n" \
+           "            - channel_split:" in text, text
+    written = tmp_path / "net.yaml"
+    written.write_text(text)
+    for convention in ("torchvision", "fvcore", "thop", "ptflops-aten", "flop-counter"):
+        a, b = ic.analyse(path, convention=convention), ic.analyse(str(written), convention=convention)
+        assert (a.params, a.macs) == (b.params, b.macs), convention
+
+
+def test_a_split_part_read_twice_is_one_split_per_reader(tmp_path):
+    """A part of a Split read by two convs that are concatenated with the other part: each
+    reader's branch starts with its own channel_split (a view: nothing is counted twice)."""
+    a, ia = conv("/a/Conv", "p1", "a", "a", 4, 4, k=1)
+    b, ib = conv("/b/Conv", "p1", "b", "b", 4, 4, k=1)
+    nodes = [helper.make_node("Split", ["x", "sizes"], ["p1", "p2"], name="/Split", axis=1), a, b,
+             helper.make_node("Concat", ["a", "b", "p2"], ["y"], name="/Concat", axis=1)]
+    sizes = helper.make_tensor("sizes", TensorProto.INT64, [2], [4, 4])
+    path = save(tmp_path, nodes, ia + ib + [sizes], size=(8, 4, 4))
+    text = import_model(path).text
+    assert text.count("- channel_split:") == 3, text
+    cost = ic.analyse(path)
+    assert cost.macs == 2 * 4 * 4 * 16 and cost.output_shape == (4, 4, 12)
+
+
+def test_channel_operators_read_only_as_shufflenet_writes_them(tmp_path):
+    """A 5-D tensor read by anything but the shuffle's Transpose and Reshape, another
+    transposition, an unequal Split or a Slice that is no equal part: one-line errors."""
+    c1, i1 = conv("/c/Conv", "x", "c", "c", 3, 8, k=1)
+    five = helper.make_tensor("five", TensorProto.INT64, [5], [1, 2, 4, 8, 8])
+    four = helper.make_tensor("four", TensorProto.INT64, [4], [1, 8, 8, 8])
+    grouped = helper.make_node("Reshape", ["c", "five"], ["g"], name="/Reshape")
+    cases = {
+        "relu": ([grouped, helper.make_node("Relu", ["g"], ["y"], name="/Relu")], [five],
+                 "node '/Relu': 'Relu' reads a 5-D tensor: a 5-D tensor is read only as ShuffleNet's channel shuffle"),
+        "perm": ([grouped, helper.make_node("Transpose", ["g"], ["t"], name="/T", perm=[0, 1, 2, 4, 3]),
+                  helper.make_node("Reshape", ["t", "four"], ["y"], name="/R")], [five, four],
+                 "node '/T': 'Transpose' of a 5-D tensor by [0, 1, 2, 4, 3]"),
+        "untransposed": ([grouped, helper.make_node("Reshape", ["g", "four"], ["y"], name="/R")], [five, four],
+                         "node '/R': 'Reshape' of a 5-D tensor to 8x8x8"),
+        "unequal": ([helper.make_node("Split", ["c", "sizes"], ["y", "z"], name="/S", axis=1)],
+                    [helper.make_tensor("sizes", TensorProto.INT64, [2], [3, 5])],
+                    "node '/S': 'Split' of 8 channels into [3, 5] is read only as equal parts"),
+        "height": ([helper.make_node("Split", ["c"], ["y", "z"], name="/S", axis=2)], [],
+                   "node '/S': 'Split' is read only along channels"),
+        "slice": ([helper.make_node("Slice", ["c", "s", "e", "a"], ["y"], name="/S")],
+                  [helper.make_tensor(n, TensorProto.INT64, [1], [v]) for n, v in (("s", 2), ("e", 6), ("a", 1))],
+                  "node '/S': 'Slice' of channels 2:6 of 8 is read only as one of equal parts"),
+    }
+    for name, (nodes, inits, message) in cases.items():
+        path = save(tmp_path, [c1, *nodes], i1 + inits, size=(3, 8, 8), name=name)
+        with pytest.raises(ArchitectureError) as err:
+            ic.analyse(path)
+        assert str(err.value).startswith(f"{path}: {message}"), (name, str(err.value))
+        assert "\n" not in str(err.value)

@@ -6,6 +6,8 @@
   (DenseNet's exported form: every layer concatenates all earlier outputs again), so
   that the graph nests as a chain of concats with the identity.
 - A concat of one input is that input.
+- A channel split (one part of `x.chunk`, a view) read by several ops becomes one split
+  per reader, so that each reader's branch starts with its own (as YAML writes them).
 - A batch norm, then an activation, that only read a convolution's output become the
   convolution's own `batch_norm` and `activation` (as the built-in files write them);
   an activation that only reads a linear layer becomes its `activation`.
@@ -25,6 +27,7 @@ def simplify(graph: Graph) -> None:
     _nest_concats(graph)
     _fold_into_layers(graph)
     compact(graph)
+    _split_per_reader(graph)
 
 
 def _function(op: Op) -> str | None:
@@ -116,4 +119,31 @@ def compact(graph: Graph) -> None:
     for op in ops:
         op.inputs = [new_index[i] for i in op.inputs]
     graph.output = new_index[graph.output]
+    graph.ops = ops
+
+
+def _split_per_reader(graph: Graph) -> None:
+    """A `channel_split` that several ops read: a copy of it (a view, it costs nothing) for
+    each reader but the first, placed right after it, so the order stays topological."""
+    users = graph.consumers()
+    if not any(op.kind == "channel_split" and len(users[op.index]) > 1 for op in graph.ops):
+        return
+    ops: list[Op] = []
+    moved: dict[int, int] = {}  # old index -> new
+    reads: dict[tuple[int, int], int] = {}  # (reader's old index, split's old index) -> its copy's new index
+    for op in graph.ops:
+        old = op.index
+        op.index = moved[old] = len(ops)
+        ops.append(op)
+        if op.kind == "channel_split":
+            for user in users[old][1:]:
+                copy = Op(len(ops), op.name, op.kind, dict(op.args), list(op.inputs), op.shape, op.source,
+                          op.scope, op.label)
+                reads[(user, old)] = len(ops)
+                ops.append(copy)
+    old_of = {new: old for old, new in moved.items()}  # the copies are in neither
+    for op in ops:
+        reader = old_of.get(op.index)
+        op.inputs = [reads.get((reader, i), moved[i]) if reader is not None else moved[i] for i in op.inputs]
+    graph.output = moved[graph.output]
     graph.ops = ops

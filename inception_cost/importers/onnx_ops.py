@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from inception_cost.errors import ShapeError
+from inception_cost.importers import onnx_channels
 from inception_cost.importers.graph import NO_PADS, Pads, yaml_padding
+from inception_cost.importers.onnx_arith import shape_values
 from inception_cost.importers.onnx_state import RUN_TIME, Reader, nchw
 
 # operators that read their first input as a weight or a shape, never as the image
@@ -182,6 +184,9 @@ def reshape(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     declared = reader.declared.get(node.output[0])
     if declared is not None:
         rank = len(declared)
+    if rank == 5 or node.input[0] in reader.grouped:
+        onnx_channels.reshape(reader, node)  # a channel shuffle
+        return
     if shape[:2] == (1, 1) and rank in (2, 4):
         reader.put(node, reader.source(node), rank)  # (N, C) <-> (N, C, 1, 1): a view
     elif rank == 2:
@@ -253,6 +258,9 @@ def pad(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     if _text(attrs.get("mode", "constant")) != "constant":
         raise reader.fail(node, f"'Pad' in mode {_text(attrs['mode'])} is not read")
     amounts = attrs.get("pads", reader.constant(node, 1))
+    if amounts is not None and node.input[1] in reader.derived and \
+            (len(amounts) != 8 or any(math.isnan(a) for a in amounts)):
+        amounts = None  # computed from the image's shape in a way not followed: as at run time
     if amounts is None:
         amounts = _pads_from_shapes(reader, node)
     if amounts is None and node.input[0] not in reader.pads:
@@ -277,8 +285,13 @@ def pad(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
 
 def shape_of(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     """Shape or Size of the image: a value for shape arithmetic, not data."""
+    values = shape_values(reader, node, attrs)
     reader.params[node.output[0]] = [4] if node.op_type == "Shape" else []
-    reader.values[node.output[0]] = None
+    if values is not None:
+        reader.params[node.output[0]] = [len(values)] if node.op_type == "Shape" else []
+    reader.values[node.output[0]] = values
+    reader.integers.add(node.output[0])
+    reader.derived.add(node.output[0])
 
 
 def _pads_from_shapes(reader: Reader, node: Any) -> list[int] | None:
@@ -303,3 +316,5 @@ HANDLERS: dict[str, Handler] = {
     "Mul": elementwise, "Sub": elementwise, "Div": elementwise, "Gemm": gemm, "MatMul": gemm, "Pad": pad,
     "Shape": shape_of, "Size": shape_of,
 }
+HANDLERS.update({"Split": onnx_channels.split, "Slice": onnx_channels.slice_,  # ShuffleNetV2's channels
+                 "Transpose": onnx_channels.transpose})

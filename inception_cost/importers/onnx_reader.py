@@ -16,6 +16,8 @@ from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
 from inception_cost.importers.graph import Graph
+from inception_cost.importers.onnx_arith import INTEGER_TYPES
+from inception_cost.importers.onnx_channels import refuse_grouped
 from inception_cost.importers.onnx_ops import HANDLERS, PARAMETER_OPS
 from inception_cost.importers.onnx_state import Reader
 from inception_cost.importers.onnx_values import attributes, tensor_values, type_dims
@@ -42,6 +44,8 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
     for tensor in g.initializer:
         reader.params[tensor.name] = [int(d) for d in tensor.dims]
         reader.values[tensor.name] = tensor_values(tensor)
+        if int(tensor.data_type) in INTEGER_TYPES:
+            reader.integers.add(tensor.name)
         if reader.values[tensor.name] is None:  # a weight: its values are never needed, let them go
             for field in ("raw_data", "float_data", "int32_data", "int64_data", "double_data"):
                 tensor.ClearField(field)
@@ -186,6 +190,7 @@ def _read_node(reader: Reader, node: Any) -> None:
     if handler is None or node.domain not in ("", "ai.onnx"):
         reader.unknown(node)
         return
+    refuse_grouped(reader, node, data)  # a channel shuffle's 5-D tensor: read only by its own nodes
     try:
         handler(reader, node, attrs)
     except (KeyError, TypeError, ValueError, IndexError) as exc:  # attributes of the wrong type or size

@@ -8,6 +8,7 @@ from typing import Any
 
 from inception_cost.errors import ArchitectureError
 from inception_cost.importers.graph import NO_PADS, Graph, Pads
+from inception_cost.importers.onnx_arith import fold
 from inception_cost.importers.onnx_values import tensor_values
 
 RUN_TIME: Pads = ((-1, -1), (-1, -1))  # a Pad computed at run time: TensorFlow's 'same' (timm's pad_same)
@@ -33,6 +34,9 @@ class Reader:
         self.anonymous_biases = 0  # conv biases the exporter made (a batch norm folded into them)
         self.convs = 0
         self.producer = ""  # the exporter's name (pytorch, tf2onnx ...)
+        self.integers: set[str] = set()  # size tensors whose values are integers (onnx_arith)
+        self.derived: set[str] = set()  # values computed from the image's Shape, not stored (onnx_arith)
+        self.grouped: dict[str, tuple[int, bool, str]] = {}  # a channel shuffle's 5-D tensors (onnx_channels)
 
     # -- tensors --
 
@@ -106,6 +110,7 @@ class Reader:
         elif node.op_type == "Identity" and node.input and node.input[0] in self.params:
             self.params[node.output[0]] = self.params[node.input[0]]
             self.values[node.output[0]] = self.values.get(node.input[0])
+        fold(self, node)  # sizes computed from a Shape (a Slice's bounds, a Reshape's target)
 
     def unknown(self, node: Any) -> None:
         data = [i for i in node.input if i in self.data]
