@@ -10,7 +10,9 @@
   per reader, so that each reader's branch starts with its own (as YAML writes them).
 - A batch norm, then an activation, that only read a convolution's output become the
   convolution's own `batch_norm` and `activation` (as the built-in files write them);
-  an activation that only reads a linear layer becomes its `activation`.
+  an activation that only reads a linear layer becomes its `activation`, unless the
+  reader knows whether it was a module or a function (`functional`: the ONNX reader's
+  GELU modules), which counts differently from a layer's own activation under ptflops.
 Each pass keeps the ops in topological order; `compact` drops the folded ones.
 """
 
@@ -79,7 +81,7 @@ def _fold_into_layers(graph: Graph) -> None:
             if "scale" in op.args:
                 producer.args["batch_norm_scale"] = op.args["scale"]
         elif function is not None and producer.kind in (*CONVS, "linear") \
-                and not producer.args.get("activation"):
+                and not producer.args.get("activation") and "functional" not in op.args:
             producer.args["activation"] = function
         else:
             continue

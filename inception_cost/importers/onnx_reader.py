@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inception_cost.errors import ArchitectureError, UsageError
+from inception_cost.importers import onnx_layout
 from inception_cost.importers.graph import Graph
 from inception_cost.importers.onnx_arith import INTEGER_TYPES
 from inception_cost.importers.onnx_channels import refuse_grouped
@@ -69,6 +70,7 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
         if name != data_input and name not in reader.params:
             reader.params[name] = [d if isinstance(d, int) else -1 for d in reader.declared.get(name, [])]
             reader.values.setdefault(name, None)
+    nodes = onnx_layout.prepare(reader, nodes)
     for node in _topological(nodes, set(reader.params) | {data_input}, path):
         _read_node(reader, node)
     outputs = [o.name for o in g.output if o.name in reader.data]
@@ -185,7 +187,8 @@ def _read_node(reader: Reader, node: Any) -> None:
     if not data:
         reader.parameter(node)  # a constant, a shape, a weight's Identity: not a layer
         return
-    handler: Callable[[Reader, Any, dict[str, Any]], None] | None = HANDLERS.get(node.op_type)
+    handler: Callable[[Reader, Any, dict[str, Any]], None] | None = \
+        onnx_layout.handler(reader, node) or HANDLERS.get(node.op_type)
     attrs = attributes(node, reader.onnx)
     if handler is None or node.domain not in ("", "ai.onnx"):
         reader.unknown(node)

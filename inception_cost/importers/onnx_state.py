@@ -37,6 +37,8 @@ class Reader:
         self.integers: set[str] = set()  # size tensors whose values are integers (onnx_arith)
         self.derived: set[str] = set()  # values computed from the image's Shape, not stored (onnx_arith)
         self.grouped: dict[str, tuple[int, bool, str]] = {}  # a channel shuffle's 5-D tensors (onnx_channels)
+        self.channels_last: dict[str, str] = {}  # tensor -> the Transpose that made it channels-last
+        self.stored: set[str] = set()  # initializers and weight inputs (learned), not Constants
 
     # -- tensors --
 
