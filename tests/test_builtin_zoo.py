@@ -97,3 +97,16 @@ def test_shufflenet_v2_equals_torchvision_and_the_tools():
     for convention, macs in printed.items():
         counted = builtin("shufflenet-v2", convention=convention).root
         assert (counted.macs, counted.params) == (macs, 2_278_604), convention
+
+
+def test_parameter_groups_add_up_to_the_parameters_in_every_built_in():
+    """Under `torchvision` a report's weights, biases, bn params and ln/scale params columns
+    add up to its params column (ConvNeXt's layer norms and layer scales had no column:
+    its groups summed to 22,944 short)."""
+    from inception_cost.source.catalog import builtin_names
+
+    for name in builtin_names():
+        root = builtin(name).root
+        assert root.weights + root.biases + root.bn_params + root.norm_params == root.params, name
+    convnext = builtin("convnext-tiny").root
+    assert (convnext.weights, convnext.biases, convnext.norm_params) == (28_524_000, 42_184, 22_944)

@@ -78,8 +78,10 @@ def analyse(network: Network, *, train: bool = False,
 
 def costs_of(terms: col.TermColumns, convention: Convention) -> dict[str, list[int]]:
     """Per row: the convention's macs (in its unit), params, trainable ... and the raw
-    parameter groups (weights, biases, bn_params)."""
+    parameter groups (weights, biases, bn_params, and norm_params: layer norms' scale and
+    shift with layer scales' multipliers)."""
     costs: dict[str, list[int]] = {str(t): terms[t] for t in STORED_TERMS}
+    costs["norm_params"] = [n + s for n, s in zip(terms[Term.LN_PARAMS], terms[Term.LAYER_SCALE_PARAMS])]
     costs.update(convention.combine(terms))
     return costs
 

@@ -36,7 +36,7 @@ class Role(str, enum.Enum):
         return self.value
 
 
-COST_FIELDS = ("macs", "params", "weights", "biases", "bn_params", "trainable", "non_trainable")
+COST_FIELDS = ("macs", "params", "weights", "biases", "bn_params", "norm_params", "trainable", "non_trainable")
 
 
 class CostNode:
@@ -72,6 +72,7 @@ class CostNode:
         self.source = source  # the graph item it was built from
         # under the analysis' convention (macs in its unit), rolled up by analysis.roll_up
         self.macs = self.params = self.weights = self.biases = self.bn_params = 0
+        self.norm_params = 0  # layer-norm scale and shift, layer-scale multipliers
         self.trainable = self.non_trainable = 0
         self.depth = depth  # layers with weights on the longest path through the node
 

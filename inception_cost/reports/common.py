@@ -15,13 +15,15 @@ from inception_cost.structures import PARALLEL, structure_of
 Row = dict[str, Any]
 
 COST_COLUMNS = [Column("weights", "weights", INT, EXTRA), Column("biases", "biases", INT, EXTRA),
-                Column("bn_params", "bn params", INT, EXTRA), Column("params", "params", INT, KEY),
+                Column("bn_params", "bn params", INT, EXTRA), Column("norm_params", "ln/scale params", INT, EXTRA),
+                Column("params", "params", INT, KEY),
                 Column("macs", "MACs", INT, KEY)]
 
 
 def totals(node: CostNode) -> dict[str, int]:
     return {"params": node.params, "macs": node.macs, "weights": node.weights,
-            "biases": node.biases, "bn_params": node.bn_params, "trainable": node.trainable,
+            "biases": node.biases, "bn_params": node.bn_params, "norm_params": node.norm_params,
+            "trainable": node.trainable,
             "non_trainable": node.non_trainable}
 
 
@@ -33,9 +35,9 @@ def cost_row(node: CostNode, share_of: int | None = None) -> Row:
 
 
 def cost_columns(nodes: list[CostNode]) -> list[Column]:
-    """The cost columns, without biases / bn params where every value is zero."""
+    """The cost columns, without biases, bn params or ln/scale params where every value is zero."""
     return [c for c in COST_COLUMNS
-            if c.key not in ("biases", "bn_params") or any(getattr(n, c.key) for n in nodes)]
+            if c.key not in ("biases", "bn_params", "norm_params") or any(getattr(n, c.key) for n in nodes)]
 
 
 def scope_name(node: CostNode) -> str:

@@ -81,7 +81,7 @@ def _paper_count(node: CostNode, analysis: Analysis, counts: str) -> int:
     if counts == "weights":
         return node.weights
     if counts == "params":
-        return node.weights + node.biases + node.bn_params
+        return node.weights + node.biases + node.bn_params + node.norm_params
     terms = analysis.term_totals(node)
     return sum(terms[t] for t in MAC_TERMS)
 
