@@ -116,6 +116,11 @@ class Cost(_Renderable):
         return self.node.bn_params
 
     @property
+    def norm_params(self) -> int:
+        """Layer-norm scale and shift, and layer-scale multipliers."""
+        return self.node.norm_params
+
+    @property
     def depth(self) -> int:
         return self.node.depth
 

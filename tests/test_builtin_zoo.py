@@ -110,3 +110,6 @@ def test_parameter_groups_add_up_to_the_parameters_in_every_built_in():
         assert root.weights + root.biases + root.bn_params + root.norm_params == root.params, name
     convnext = builtin("convnext-tiny").root
     assert (convnext.weights, convnext.biases, convnext.norm_params) == (28_524_000, 42_184, 22_944)
+    import inception_cost as ic
+
+    assert ic.analyse("convnext-tiny").norm_params == 22_944  # the API's figure is the report's
