@@ -8,6 +8,7 @@ never mistaken for a number."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from inception_cost.importers.onnx_values import MAX_VALUES
@@ -140,8 +141,9 @@ def _slice(inputs: Any, attrs: dict[str, Any], integer: bool) -> tuple[Values, l
 
 
 def bounds(start: float, end: float, size: int) -> tuple[int, int]:
-    """A Slice's start and end on an axis of `size`, as ONNX clamps them (step 1)."""
-    s, e = int(start), int(min(end, 2**62))
+    """A Slice's start and end on an axis of `size`, as ONNX clamps them (step 1); an
+    infinite bound (a float tensor, or size arithmetic that overflowed) clamps too."""
+    s, e = int(max(min(start, 2**62), -2**62)), int(max(min(end, 2**62), -2**62))  # INT64_MAX, inf
     s, e = s + size if s < 0 else s, e + size if e < 0 else e
     return min(max(s, 0), size), min(max(e, 0), size)
 
@@ -149,3 +151,11 @@ def bounds(start: float, end: float, size: int) -> tuple[int, int]:
 OPS: dict[str, Any] = {"Gather": _gather, "Add": _binary("Add"), "Sub": _binary("Sub"),
                        "Mul": _binary("Mul"), "Div": _binary("Div"), "Cast": _same,
                        "Unsqueeze": _unsqueeze, "Squeeze": _squeeze, "Concat": _concat, "Slice": _slice}
+
+
+def integral(values: Sequence[float] | None) -> list[int] | None:
+    """Values as ints (an axis, a Reshape's target), or None where one is not a finite
+    number (NaN for a dynamic batch, an infinity): not a size this reading can use."""
+    if values is None or not all(math.isfinite(v) for v in values):
+        return None
+    return [int(v) for v in values]

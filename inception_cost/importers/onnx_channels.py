@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from inception_cost.importers.onnx_arith import bounds
+from inception_cost.importers.onnx_arith import bounds, integral
 from inception_cost.importers.onnx_state import Reader
 
 SHUFFLE_PERM = [0, 2, 1, 3, 4]
@@ -34,6 +34,10 @@ def _name(reader: Reader, node: Any, what: str) -> str:
     return f"{name.rsplit('/', 1)[0]}/{what}" if "/" in name else f"{name}_{what}"
 
 
+def _shown(size: float) -> int | float:
+    return int(size) if math.isfinite(size) else size
+
+
 def _part(reader: Reader, node: Any, tensor: str, part: int, parts: int, source: int) -> None:
     op = reader.graph.layer(_name(reader, node, f"split{part}" if parts == 2 else f"split{part}of{parts}"),
                             "channel_split", {"part": part, "parts": parts}, source, node.op_type)
@@ -51,9 +55,11 @@ def split(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     if sizes is None and len(node.input) > 1 and node.input[1]:
         raise reader.fail(node, "'Split' sizes computed at run time are not read")
     parts = len(outputs)
+    if not parts:
+        raise reader.fail(node, "'Split' with no outputs is not read")
     if sizes is not None and (len(sizes) != parts or any(s != sizes[0] for s in sizes)
                               or sum(sizes) != channels):
-        raise reader.fail(node, f"'Split' of {channels} channels into {[int(s) for s in sizes]} is read only"
+        raise reader.fail(node, f"'Split' of {channels} channels into {[_shown(s) for s in sizes]} is read only"
                                 " as equal parts (x.chunk)")
     if sizes is None and channels % parts:
         raise reader.fail(node, f"'Split' of {channels} channels into {parts} outputs needs equal parts")
@@ -69,7 +75,8 @@ def slice_(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
             or (len(node.input) > 3 and node.input[3] and axes is None) \
             or (len(node.input) > 4 and node.input[4] and steps is None):
         raise reader.fail(node, "'Slice' bounds must be constants, or sizes computed from the input's Shape")
-    if len(starts) != 1 or len(ends) != 1 or not _channel_axis(reader, node, int((axes or [0])[0])):
+    axis = integral((axes or [0.0])[:1])
+    if len(starts) != 1 or len(ends) != 1 or axis is None or not _channel_axis(reader, node, axis[0]):
         raise reader.fail(node, "'Slice' is read only along channels (axis 1), as one of equal parts (x.chunk)")
     if steps not in (None, [1.0]):
         raise reader.fail(node, "'Slice' is read only with step 1")
@@ -92,9 +99,9 @@ def _target(reader: Reader, node: Any, given: list[int]) -> list[int] | None:
     if declared is not None and all(isinstance(d, int) for d in declared[1:]):
         return [int(d) for d in declared[1:]]
     values = reader.constant(node, 1)
-    if values is None or any(math.isnan(v) for v in values[1:]):
+    target = integral(values[1:]) if values is not None else None
+    if target is None:
         return None
-    target = [int(v) for v in values[1:]]
     allow_zero = int(next((a.i for a in node.attribute if a.name == "allowzero"), 0))
     if not allow_zero:
         target = [given[i] if d == 0 and i < len(given) else d for i, d in enumerate(target)]

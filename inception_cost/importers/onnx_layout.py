@@ -108,6 +108,8 @@ def layer_norm(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     if len(node.input) < 3 or not node.input[2]:
         raise reader.fail(node, "'LayerNormalization' without a bias is not read (a layer norm here has a"
                                 " scale and a shift per channel)")
+    if reader.dims(node, 2) not in ([c], [1, c]):
+        raise reader.fail(node, f"'LayerNormalization' bias {reader.dims(node, 2)} does not match {c} channels")
     reader.layer(node, "layer_norm", {"functional": True} if _functional(reader, node) else {})
     if last:
         reader.channels_last[node.output[0]] = reader.channels_last[tensor]
@@ -135,6 +137,9 @@ def _scope(name: str) -> str:
 
 def matmul(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     tensor = node.input[0]
+    if tensor not in reader.data:
+        raise reader.fail(node, "'MatMul' with the image data as its second input (W @ x) is not read;"
+                                " inception-cost reads x @ W, a linear layer")
     if tensor not in reader.channels_last:
         h, w, c = reader.shape(node)
         if reader.rank.get(tensor, 4) == 4 and (h, w) != (1, 1):

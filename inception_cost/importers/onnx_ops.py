@@ -14,7 +14,7 @@ from typing import Any
 from inception_cost.errors import ShapeError
 from inception_cost.importers import onnx_channels
 from inception_cost.importers.graph import NO_PADS, Pads, yaml_padding
-from inception_cost.importers.onnx_arith import shape_values
+from inception_cost.importers.onnx_arith import integral, shape_values
 from inception_cost.importers.onnx_state import RUN_TIME, Reader, nchw
 
 # operators that read their first input as a weight or a shape, never as the image
@@ -108,8 +108,9 @@ def reduce_mean(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     axes = attrs.get("axes")
     if axes is None and len(node.input) > 1:
         values = reader.constant(node, 1)
-        axes = [int(v) for v in values] if values is not None else None
-    if sorted(int(a) % 4 for a in (axes or [])) != [2, 3] or reader.rank.get(node.input[0]) != 4:
+        axes = integral(values)
+    if any(not -4 <= int(a) < 4 for a in axes or []) or sorted(int(a) % 4 for a in (axes or [])) != [2, 3] \
+            or reader.rank.get(node.input[0]) != 4:
         raise reader.fail(node, "'ReduceMean' is read only over height and width (a global average pool)")
     reader.layer(node, "global_avg_pool", _mean_origin(node), rank=4 if int(attrs.get("keepdims", 1)) else 2)
 
@@ -224,7 +225,7 @@ def elementwise(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     source = reader.source(node, data[0])
     producer = reader.graph.ops[source]
     if node.op_type == "Add" and producer.kind == "linear" and not producer.args["bias"] \
-            and _read_once(reader, node.input[data[0]]):
+            and _read_once(reader, node.input[data[0]]) and _bias_of(reader, node, data[0], producer.args["out"]):
         producer.args["bias"] = True  # MatMul + Add: a linear layer's bias
         reader.put(node, source)
         return
@@ -233,6 +234,13 @@ def elementwise(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     constant = reader.constant(node, 1 - data[0]) if len(node.input) == 2 else None
     if node.op_type == "Mul" and constant is not None and len(constant) == 1 and 0 < constant[0] <= 10:
         reader.graph.ops[reader.data[node.output[0]]].scale = round(constant[0], 6)  # a residual's scale
+
+
+def _bias_of(reader: Reader, node: Any, index: int, out: int) -> bool:
+    """Whether the other input of an Add after a MatMul can be its bias: one value per output
+    ([out], or [1, ..., out]), or dimensions the file does not give."""
+    dims = reader.params.get(node.input[1 - index], []) if len(node.input) == 2 else None
+    return dims is not None and (not dims or (dims[-1] == out and all(d == 1 for d in dims[:-1])))
 
 
 def _read_once(reader: Reader, tensor: str) -> bool:
@@ -269,7 +277,7 @@ def pad(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
         reader.data[node.output[0]] = reader.data[node.input[0]]
         reader.rank[node.output[0]] = 4
         return
-    if amounts is None or len(amounts) != 8:
+    if amounts is None or len(amounts) != 8 or integral(amounts) is None:
         raise reader.fail(node, "'Pad' amounts must be 8 constants in the file (N, C, H, W before and after)")
     n0, c0, top, left, n1, c1, bottom, right = (int(a) for a in amounts)
     if n0 or c0 or n1 or c1 or min(top, left, bottom, right) < 0:

@@ -196,5 +196,5 @@ def _read_node(reader: Reader, node: Any) -> None:
     refuse_grouped(reader, node, data)  # a channel shuffle's 5-D tensor: read only by its own nodes
     try:
         handler(reader, node, attrs)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:  # attributes of the wrong type or size
+    except (KeyError, TypeError, ValueError, IndexError, ArithmeticError) as exc:  # attributes of a wrong type
         raise reader.fail(node, f"cannot read its '{node.op_type}' attributes ({exc})") from None

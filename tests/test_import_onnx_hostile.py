@@ -1,0 +1,140 @@
+"""Hostile ShuffleNet and ConvNeXt patterns in ONNX (channel splits, shuffles, size
+arithmetic, layer norms, MatMuls): each is refused in one line, naming the node, or read
+with the numbers its kind's formula gives; none is an internal error."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import inception_cost as ic
+from inception_cost.errors import ArchitectureError
+from inception_cost.importers import import_model
+
+onnx = pytest.importorskip("onnx")
+helper, TensorProto = onnx.helper, onnx.TensorProto
+
+
+def weight(name: str, *dims: int):
+    return helper.make_tensor(name, TensorProto.FLOAT, list(dims), bytes(4 * math.prod(dims)), raw=True)
+
+
+def floats(name: str, values: list[float]):
+    return helper.make_tensor(name, TensorProto.FLOAT, [len(values)], values)
+
+
+def ints(name: str, values: list[int]):
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+
+def node(op, inputs, outputs, name, **attrs):
+    return helper.make_node(op, inputs, outputs if isinstance(outputs, list) else [outputs], name=name, **attrs)
+
+
+def save(tmp_path, nodes, inits, name, size=(4, 8, 8), opset=17):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *size])
+    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def refused(path: str, node_name: str, message: str) -> None:
+    with pytest.raises(ArchitectureError) as err:
+        ic.analyse(path)
+    assert str(err.value) == f"{path}: node '{node_name}': {message}"
+
+
+def test_a_split_with_no_outputs_is_refused(tmp_path):
+    """It divided the channels by its zero outputs: ZeroDivisionError, exit 1."""
+    path = save(tmp_path, [node("Split", ["x"], [], "/s/Split", axis=1), node("Relu", ["x"], "y", "/r/Relu")],
+                [], "split0")
+    refused(path, "/s/Split", "'Split' with no outputs is not read")
+
+
+def test_infinite_sizes_are_refused_not_converted(tmp_path):
+    """Float tensors (or size arithmetic that overflowed) holding an infinity were passed to
+    int(): OverflowError, exit 1, in a Slice's bounds and axes, a Reshape's target, a
+    ReduceMean's axes, a Split's sizes (in its own error message) and a Pad's amounts."""
+    inf = math.inf
+    relu = node("Relu", ["s"], "y", "/r/Relu")
+
+    def slice_(name, starts, ends, axes):
+        inits = [floats("st", starts), floats("en", ends), floats("ax", axes)]
+        return save(tmp_path, [node("Slice", ["x", "st", "en", "ax"], "s", "/s/Slice"), relu], inits, name)
+
+    # ONNX clamps a bound past the axis: inf starts past the channels, an empty part
+    refused(slice_("start", [inf], [4], [1]), "/s/Slice",
+            "'Slice' of channels 4:4 of 4 is read only as one of equal parts (x.chunk)")
+    refused(slice_("end", [2], [-inf], [1]), "/s/Slice",
+            "'Slice' of channels 2:0 of 4 is read only as one of equal parts (x.chunk)")
+    refused(slice_("axis", [0], [2], [inf]), "/s/Slice",
+            "'Slice' is read only along channels (axis 1), as one of equal parts (x.chunk)")
+    # a finite float bound is read as before
+    assert "channel_split: {name: s.split2, part: 2, parts: 2}" in import_model(slice_("fine", [2], [4], [1])).text
+
+    shuffle = [node("Reshape", ["x", "t1"], "r1", "/u/Reshape"),
+               node("Transpose", ["r1"], "tr", "/u/Transpose", perm=[0, 2, 1, 3, 4]),
+               node("Reshape", ["tr", "t2"], "y", "/u/Reshape_1")]
+    path = save(tmp_path, shuffle, [floats("t1", [1, inf, 2, 8, 8]), floats("t2", [1, 4, 8, 8])], "reshape")
+    with pytest.raises(ArchitectureError, match="node '/u/Reshape': 'Reshape' of 4x8x8 to a shape computed"):
+        ic.analyse(path)
+
+    mean = [node("ReduceMean", ["x", "ax"], "y", "/m/ReduceMean")]
+    path = save(tmp_path, mean, [floats("ax", [inf, 3])], "mean", opset=18)
+    refused(path, "/m/ReduceMean", "'ReduceMean' is read only over height and width (a global average pool)")
+
+    split = [node("Split", ["x", "sp"], ["a", "b"], "/s/Split", axis=1), node("Add", ["a", "b"], "y", "/a/Add")]
+    path = save(tmp_path, split, [floats("sp", [inf, inf])], "split")
+    refused(path, "/s/Split", "'Split' of 4 channels into [inf, inf] is read only as equal parts (x.chunk)")
+
+    pad = [node("Pad", ["x", "pd"], "p", "/p/Pad"), node("Conv", ["p", "w"], "y", "/c/Conv")]
+    path = save(tmp_path, pad, [floats("pd", [0, 0, 1, 1, 0, 0, inf, 1]), weight("w", 4, 4, 1, 1)], "pad",
+                opset=13)
+    refused(path, "/p/Pad", "'Pad' amounts must be 8 constants in the file (N, C, H, W before and after)")
+
+
+def test_reduce_mean_axes_out_of_range_are_refused(tmp_path):
+    """Axes 6 and 7 (or -6 and -5) of a rank-4 tensor are no axes at all; taken modulo 4 they
+    were read as height and width."""
+    for name, axes in (("big", [6, 7]), ("negative", [-6, -5])):
+        path = save(tmp_path, [node("ReduceMean", ["x"], "y", "/m/ReduceMean", axes=axes)], [], name)
+        refused(path, "/m/ReduceMean", "'ReduceMean' is read only over height and width (a global average pool)")
+    for name, axes in (("plain", [2, 3]), ("from_end", [-2, -1])):
+        path = save(tmp_path, [node("ReduceMean", ["x"], "y", "/m/ReduceMean", axes=axes)], [], name)
+        assert "global_avg_pool:" in import_model(path).text
+
+
+def channels_last(nodes_between, out):
+    return [node("Transpose", ["x"], "t", "/t/Transpose", perm=[0, 2, 3, 1]), *nodes_between,
+            node("Transpose", [out], "y", "/t/Transpose_1", perm=[0, 3, 1, 2])]
+
+
+def test_a_layer_norm_bias_of_the_wrong_size_is_refused(tmp_path):
+    """Only the scale was checked: a bias of 7 values on 4 channels was read as 4 shifts."""
+    ln = [node("LayerNormalization", ["t", "w", "b"], "l", "/l/LayerNormalization", axis=-1)]
+    for name, dims in (("seven", [7]), ("square", [3, 3])):
+        path = save(tmp_path, channels_last(ln, "l"), [weight("w", 4), weight("b", *dims)], name)
+        refused(path, "/l/LayerNormalization", f"'LayerNormalization' bias {dims} does not match 4 channels")
+    path = save(tmp_path, channels_last(ln, "l"), [weight("w", 4), weight("b", 4)], "fine")
+    assert ic.analyse(path).params == 8
+
+
+def test_a_matmul_with_the_image_second_is_refused_by_name(tmp_path):
+    """W @ x was reported as "cannot read its 'MatMul' attributes ('w')" (a KeyError)."""
+    mm = [node("MatMul", ["w", "t"], "m", "/m/MatMul")]
+    path = save(tmp_path, channels_last(mm, "m"), [weight("w", 8, 8)], "left")
+    refused(path, "/m/MatMul", "'MatMul' with the image data as its second input (W @ x) is not read;"
+                               " inception-cost reads x @ W, a linear layer")
+
+
+def test_an_add_after_a_matmul_is_its_bias_only_when_it_has_one_value_per_output(tmp_path):
+    """An Add of a [3, 5, 7] tensor after a MatMul to 16 outputs was taken as its 16 biases."""
+    mm = [node("MatMul", ["t", "w"], "m", "/m/MatMul"), node("Add", ["m", "b"], "a", "/m/Add")]
+    for dims, params in (([16], 4 * 16 + 16), ([1, 1, 16], 4 * 16 + 16), ([3, 5, 7], 4 * 16)):
+        path = save(tmp_path, channels_last(mm, "a"), [weight("w", 4, 16), weight("b", *dims)],
+                    "bias" + "x".join(map(str, dims)))
+        assert ic.analyse(path).params == params, dims
