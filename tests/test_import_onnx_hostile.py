@@ -138,3 +138,23 @@ def test_an_add_after_a_matmul_is_its_bias_only_when_it_has_one_value_per_output
         path = save(tmp_path, channels_last(mm, "a"), [weight("w", 4, 16), weight("b", *dims)],
                     "bias" + "x".join(map(str, dims)))
         assert ic.analyse(path).params == params, dims
+
+
+def test_a_model_of_views_only_or_ending_mid_shuffle_is_refused_without_a_line_number(tmp_path):
+    """A graph whose only node slices the channels whole (a view) wrote no layers and was
+    refused as 'FILE:4: expected a list of layers', a line of the YAML it had written; a
+    graph ending on a channel shuffle's 5-D tensor read as that of its 4-D input."""
+    whole = [node("Slice", ["x", "st", "en", "ax"], "y", "/s/Slice")]
+    path = save(tmp_path, whole, [ints("st", [0]), ints("en", [100]), ints("ax", [1])], "whole")
+    with pytest.raises(ArchitectureError) as err:
+        ic.analyse(path)
+    assert str(err.value) == f"{path}: the model has no layers: its output is its input, at most reshaped or" \
+                             " sliced whole"
+    for name, nodes in (("five", [node("Relu", ["x"], "r", "/r/Relu"), node("Reshape", ["r", "t"], "y", "/u/Reshape")]),
+                        ("half", [node("Reshape", ["x", "t"], "g", "/u/Reshape"),
+                                  node("Transpose", ["g"], "y", "/u/Transpose", perm=[0, 2, 1, 3, 4])])):
+        path = save(tmp_path, nodes, [ints("t", [1, 2, 2, 8, 8])], name)
+        with pytest.raises(ArchitectureError) as err:
+            ic.analyse(path)
+        assert str(err.value) == f"{path}: the output is a channel shuffle's 5-D tensor (the shuffle never" \
+                                 " reshapes back to (N, C, H, W))", name

@@ -44,6 +44,11 @@ def import_model(path: str, skip_unknown: bool = False) -> Imported:
     graph = read(path, skip_unknown)
     fuse.simplify(graph)
     items, shared = blocks.share(structure.to_items(structure.recover(graph)))
+    if not items:
+        from inception_cost.errors import ArchitectureError
+
+        raise ArchitectureError("the model has no layers: its output is its input, at most reshaped or"
+                                " sliced whole", file=path)
     notes = list(graph.notes)
     if graph.skipped:
         count = sum(graph.skipped.values())

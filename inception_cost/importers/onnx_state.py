@@ -95,6 +95,9 @@ class Reader:
     def output(self, tensor: str) -> int:
         if tensor in self.pads:
             raise ArchitectureError("the output is a padded tensor", file=self.path)
+        if tensor in self.grouped:
+            raise ArchitectureError("the output is a channel shuffle's 5-D tensor (the shuffle never"
+                                    " reshapes back to (N, C, H, W))", file=self.path)
         return self.data[tensor]
 
     # -- nodes that are not layers --
