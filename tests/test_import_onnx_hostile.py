@@ -158,3 +158,11 @@ def test_a_model_of_views_only_or_ending_mid_shuffle_is_refused_without_a_line_n
             ic.analyse(path)
         assert str(err.value) == f"{path}: the output is a channel shuffle's 5-D tensor (the shuffle never" \
                                  " reshapes back to (N, C, H, W))", name
+
+
+def test_a_transpose_of_a_4d_tensor_with_a_perm_of_another_length_is_named_as_such(tmp_path):
+    """It was passed to the channel shuffle's reading, which called it an unknown operator."""
+    path = save(tmp_path, [node("Transpose", ["x"], "y", "/t/Transpose", perm=[0, 2, 1])], [], "perm3")
+    refused(path, "/t/Transpose", "'Transpose' with perm [0, 2, 1] of a rank-4 NCHW tensor is not read;"
+            " inception-cost reads a Transpose only as a layout change, NCHW to channels-last (perm 0, 2, 3, 1)"
+            " and back (0, 3, 1, 2)")

@@ -71,7 +71,9 @@ def _keeping(base: Handler | None) -> Handler | None:
 def transpose(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
     perm = [int(p) for p in attrs.get("perm", [])]
     rank = reader.rank.get(node.input[0], 4)
-    if len(perm) != 4 and "Transpose" in HANDLERS:  # another reading of other ranks (a channel shuffle)
+    # another reading of other ranks (a channel shuffle's 5-D tensor); a 4-D one with a perm of
+    # another length is refused below, in this reading's words
+    if len(perm) != 4 and node.input[0] in reader.grouped and "Transpose" in HANDLERS:
         HANDLERS["Transpose"](reader, node, attrs)
         return
     last = node.input[0] in reader.channels_last
