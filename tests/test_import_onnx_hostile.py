@@ -166,3 +166,15 @@ def test_a_transpose_of_a_4d_tensor_with_a_perm_of_another_length_is_named_as_su
     refused(path, "/t/Transpose", "'Transpose' with perm [0, 2, 1] of a rank-4 NCHW tensor is not read;"
             " inception-cost reads a Transpose only as a layout change, NCHW to channels-last (perm 0, 2, 3, 1)"
             " and back (0, 3, 1, 2)")
+
+
+@pytest.mark.parametrize("dims", [[4], [1, 4]])
+def test_a_stored_multiplier_per_channel_of_a_flat_tensor_is_a_layer_scale(tmp_path, dims):
+    """[1, C] broadcasts one value per channel over an (N, C) tensor as [C] does: it was read
+    as a free product, its C parameters left out."""
+    nodes = [node("GlobalAveragePool", ["x"], "p", "/pool/GlobalAveragePool"),
+             node("Flatten", ["p"], "f", "/flat/Flatten", axis=1),
+             node("Mul", ["f", "gamma"], "y", "/scale/Mul")]
+    path = save(tmp_path, nodes, [weight("gamma", *dims)], "flatscale")
+    analysis = ic.analyse(path)
+    assert analysis.params == 4 and [layer.kind for layer in analysis.node.layers()][-1] == "layer_scale"

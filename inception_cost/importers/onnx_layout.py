@@ -167,7 +167,10 @@ def mul(reader: Reader, node: Any, attrs: dict[str, Any]) -> None:
         tensor, other = node.input[data[0]], node.input[1 - data[0]]
         c = reader.shape(node, data[0])[2]
         last = tensor in reader.channels_last
-        per_channel = ([c], [1, 1, c], [1, 1, 1, c]) if last else ([c, 1, 1], [1, c, 1, 1])
+        # the shapes that broadcast one value per channel: along the last axis of a
+        # channels-last or a flat (N, C) tensor, along axis 1 of an NCHW one
+        along_last = last or reader.rank.get(tensor, 4) == 2
+        per_channel = ([c], [1, c], [1, 1, c], [1, 1, 1, c]) if along_last else ([c, 1, 1], [1, c, 1, 1])
         if other in reader.stored and reader.params.get(other) in per_channel and c > 1:
             reader.layer(node, "layer_scale", {}, source=reader.source(node, data[0]))
             if last:
