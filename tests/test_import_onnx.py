@@ -17,22 +17,13 @@ onnx = pytest.importorskip("onnx")
 helper, TensorProto = onnx.helper, onnx.TensorProto
 
 
-def weight(name: str, *dims: int):
-    """An initializer with its dimensions and zeros: the reader needs only the dimensions."""
-    count = 1
-    for d in dims:
-        count *= d
-    return helper.make_tensor(name, TensorProto.FLOAT, list(dims), bytes(4 * count), raw=True)
+from onnx_graphs import save as save_graph  # noqa: E402
+from onnx_graphs import weight  # noqa: E402  (after the importorskip)
 
 
 def save(tmp_path, nodes, inits, size=(3, 32, 32), name="net", inputs=None, value_info=()):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *size])
-    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
-    graph = helper.make_graph(nodes, "g", [x, *(inputs or [])], [y], initializer=inits, value_info=list(value_info))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    return str(path)
+    """With a dynamic batch, as the exporters write it."""
+    return save_graph(tmp_path, nodes, inits, size, name, batch="N", inputs=inputs or (), value_info=value_info)
 
 
 def conv(name, x, out, w, cin, cout, k=3, bias=True, **attrs):

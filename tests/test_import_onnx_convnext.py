@@ -18,24 +18,12 @@ onnx = pytest.importorskip("onnx")
 helper, TensorProto = onnx.helper, onnx.TensorProto
 
 
-def weight(name: str, *dims: int):
-    count = math.prod(dims)
-    return helper.make_tensor(name, TensorProto.FLOAT, list(dims), bytes(4 * count), raw=True)
+from onnx_graphs import save, weight  # noqa: E402  (after the importorskip)
 
 
 def scalar(name: str, value: float):
     return helper.make_node("Constant", [], [name], name=f"{name}/Constant",
                             value=helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
-
-
-def save(tmp_path, nodes, inits, size=(3, 32, 32), name="net", opset=17):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *size])
-    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
-    graph = helper.make_graph(nodes, "g", [x], [y], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    return str(path)
 
 
 def node(op, inputs, output, name, **attrs):

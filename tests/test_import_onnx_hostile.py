@@ -16,8 +16,8 @@ onnx = pytest.importorskip("onnx")
 helper, TensorProto = onnx.helper, onnx.TensorProto
 
 
-def weight(name: str, *dims: int):
-    return helper.make_tensor(name, TensorProto.FLOAT, list(dims), bytes(4 * math.prod(dims)), raw=True)
+from onnx_graphs import save as save_graph  # noqa: E402  (after the importorskip)
+from onnx_graphs import weight  # noqa: E402
 
 
 def floats(name: str, values: list[float]):
@@ -33,13 +33,7 @@ def node(op, inputs, outputs, name, **attrs):
 
 
 def save(tmp_path, nodes, inits, name, size=(4, 8, 8), opset=17):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *size])
-    y = helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)
-    graph = helper.make_graph(nodes, "g", [x], [y], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    return str(path)
+    return save_graph(tmp_path, nodes, inits, size, name, opset=opset)
 
 
 def refused(path: str, node_name: str, message: str) -> None:
