@@ -172,3 +172,15 @@ def test_a_stored_multiplier_per_channel_of_a_flat_tensor_is_a_layer_scale(tmp_p
     path = save(tmp_path, nodes, [weight("gamma", *dims)], "flatscale")
     analysis = ic.analyse(path)
     assert analysis.params == 4 and [layer.kind for layer in analysis.node.layers()][-1] == "layer_scale"
+
+
+def test_the_operation_limit_names_the_node_it_stopped_at(tmp_path, monkeypatch):
+    """It said only 'more than 100,000 operations' (here at 3, for speed)."""
+    from inception_cost.importers import graph
+
+    monkeypatch.setattr(graph, "MAX_OPS", 3)
+    relus = [node("Relu", [f"r{i}" if i else "x"], f"r{i + 1}", f"/r{i}/Relu") for i in range(5)]
+    path = save(tmp_path, relus, [], "long")
+    with pytest.raises(ArchitectureError) as err:
+        ic.analyse(path)
+    assert str(err.value).startswith(f"{path}: node '/r") and "more than 3 operations" in str(err.value)

@@ -80,7 +80,8 @@ class Graph:
     def _append(self, name: str, kind: str, args: dict[str, Any], inputs: list[int], shape: Shape,
                 source: str) -> int:
         if len(self.ops) >= MAX_OPS:
-            raise ArchitectureError(f"more than {MAX_OPS:,} operations", file=self.file)
+            raise self.fail(name, f"more than {MAX_OPS:,} operations, the most a model may have to be read in"
+                                  " bounded time")
         scope, label = self.split(name, source)
         self.ops.append(Op(len(self.ops), name, kind, args, inputs, shape, source, scope, label))
         return len(self.ops) - 1
