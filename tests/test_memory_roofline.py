@@ -1,5 +1,7 @@
 """Memory traffic, peak activation memory and the roofline, against hand-worked cases."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -432,3 +434,18 @@ layers:
     # a separable conv is two kernels: the depthwise output (4 x 16) lives with the pointwise one
     assert peak_at(sep)[0] == (16 + 64) * x  # the input freed once the depthwise conv has read it
     assert peak_at(sep, eager=True)[0] == (16 + 64 + 8) * x
+
+
+def test_memory_csv_carries_both_inference_peaks():
+    """CSV has no notes: the peaks are rows of their own section, equal to JSON's totals.
+    Eager PyTorch's peak of 3a is at the concat: the module's input (192 channels), the
+    four branch outputs (256) and the concatenated copy (256), in fp16."""
+    result = CliRunner().invoke(cli, ["memory", "googlenet", "--module", "3a", "--dtype", "fp16", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = [r for r in csv.DictReader(io.StringIO(result.stdout)) if "peak activation memory" in r["section"]]
+    peaks = {r["peak"]: (int(r["bytes"]), r["reached"]) for r in rows}
+    x = 28 * 28
+    assert peaks == {"least": (953_344, "while 3a/pool/max_pool_1 (max pool 3x3/1) runs"),
+                     "eager PyTorch": ((192 + 256 + 256) * x * 2, "when 3a/concat_1 writes its output")}
+    doc = _json("memory", "googlenet", "--module", "3a", "--dtype", "fp16")
+    assert doc["totals"]["eager_peak_activation_bytes"] == peaks["eager PyTorch"][0] == 1_103_872

@@ -103,33 +103,44 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
                Column("flops", "FLOPs", INT), Column("intensity", "FLOPs/byte", FLOAT)]
     notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
              " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
-             f"Peak activation memory of inference: {peak:,} bytes ({peak / 2**20:,.1f} MiB),"
-             f" reached {_reached(scope, peak_elements, peak_node)};"
-             " holding a module's input until its last branch has run and every branch's"
-             " output until the concat (which writes a new tensor); weights:"
-             f" {sums['weight_bytes']:,} bytes ({sums['weight_bytes'] / 2**20:,.1f} MiB).",
-             "That peak is the least an executor needs that frees each tensor after its last reader,"
-             " folds batch norm into its conv and runs ReLU-like activations in place. Eager PyTorch"
-             f" allocates {eager:,} bytes ({eager / 2**20:,.1f} MiB), reached"
-             f" {_reached(scope, eager_elements, eager_node)}: in torchvision's layout the caller keeps"
-             " the input and each module its own until it returns, and batch norm runs unfolded (a conv's"
-             " input, output and normalised output alive at once; README: Memory and time).",
              "Flatten, dropout and identity are views in inference and move nothing."]
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
+    peaks = peak_section(analysis, scope, what, (peak, _reached(scope, peak_elements, peak_node)),
+                         (eager, _reached(scope, eager_elements, eager_node)), sums["weight_bytes"])
     extra: dict[str, Any] = {}
     sections = [section]
     if optimizer is not None:
         train, train_peak = training_section(analysis, dtype, batch, optimizer)
         sections.append(train)
         extra = {"training_peak_bytes": train_peak, "optimizer": optimizer.value}
+    sections.append(peaks)  # last: the sections JSON had before keep their places
     report = Report(title=f"{title_of(analysis)}: memory", convention=[],
                     totals={**totals(scope), "peak_activation_bytes": peak, "peak_path": peak_node.path,
                             "eager_peak_activation_bytes": eager, "eager_peak_path": eager_node.path,
                             "weight_bytes": sums["weight_bytes"], "bytes_moved": sums["bytes_moved"], **extra},
                     sections=sections, meta={**meta_of(analysis), **_memory_meta(dtype, batch)})
     return finish(report, analysis.convention, batch)
+
+
+def peak_section(analysis: Analysis, scope: CostNode, what: str, least: tuple[int, str],
+                 eager: tuple[int, str], weight_bytes: int) -> Section:
+    """The two inference peaks, (bytes, where reached) each, as rows: every format carries
+    them (CSV has no notes)."""
+    rows: list[Row] = [{"peak": "least", "bytes": least[0], "mib": least[0] / 2**20, "reached": least[1]},
+                       {"peak": "eager PyTorch", "bytes": eager[0], "mib": eager[0] / 2**20, "reached": eager[1]}]
+    columns = [Column("peak", "peak", priority=NAME), Column("bytes", "bytes", INT, KEY),
+               Column("mib", "MiB", FLOAT, KEY), Column("reached", "reached")]
+    notes = ["Least: what an executor needs that frees each tensor after its last reader, folds batch norm"
+             " into its conv and runs ReLU-like activations in place, holding a module's input until its last"
+             " branch has run and every branch's output until the concat (which writes a new tensor).",
+             "Eager PyTorch: in torchvision's layout the caller keeps the input and each module its own until"
+             " it returns, and batch norm runs unfolded (a conv's input, output and normalised output alive at"
+             " once; README: Memory and time).",
+             f"Weights, besides: {weight_bytes:,} bytes ({weight_bytes / 2**20:,.1f} MiB)."]
+    return Section(title=f"{title_of(analysis)}: peak activation memory of inference ({what})", columns=columns,
+                   rows=rows, notes=notes)
 
 
 def _reached(scope: CostNode, elements: int, node: CostNode) -> str:
