@@ -398,6 +398,25 @@ def bench_case(timer, module, x, warmup, iters, repeats, graph_calls, use_graph)
     return r
 
 
+def kernel_trace(timer, fn):
+    """The GPU kernels one call runs, in order: [{"name", "us"}] from torch.profiler. The
+    names say which algorithm cuDNN picked (implicit GEMM, Winograd, FFT; tensor-core or
+    not; tile size), which the latencies alone do not: the evidence a model of cuDNN's
+    choices needs. Empty where there is no GPU or the profiler fails."""
+    if not timer.cuda:
+        return []
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+    try:
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            fn()
+            timer.sync()
+        return [dict(name=e.name[:300], us=round(e.time_range.elapsed_us(), 3))
+                for e in prof.events() if e.device_type == DeviceType.CUDA]
+    except Exception as ex:  # record, don't die
+        return [dict(name=f"profiler failed: {type(ex).__name__}: {ex}"[:300], us=0.0)]
+
+
 # --------------------------- peaks -----------------------------------------
 
 def measure_peaks(timer, device, quick):
@@ -495,6 +514,9 @@ def main():
                          " is still captured and replayed once per repeat)")
     ap.add_argument("--hard-budget", type=float, default=300.0, help="seconds after which cases are skipped")
     ap.add_argument("--quick", action="store_true", help="tiny counts and sizes for a smoke test")
+    ap.add_argument("--kernels", action="store_true",
+                    help="also record each case's GPU kernel names and times (one profiled call): which"
+                         " algorithm cuDNN picked")
     args = ap.parse_args()
 
     if args.quick:
@@ -592,6 +614,8 @@ def main():
                                    macs_total=cfg["macs_per_image"] * bs,
                                    precision=precision_state(), reduced_counts=reduced,
                                    warmup=warmup, iters=iters, repeats=repeats, **r)
+                        if args.kernels:
+                            rec["kernels"] = kernel_trace(timer, lambda: module(x))
                         result["cases"].append(rec)
                         gm = r.get("graph", {}).get("median_us", float("nan"))
                         log(f"{gname:18s} {mode:4s} b{bs:<3d} {cfg['name']:28s} "
