@@ -73,6 +73,25 @@ def test_directory_and_huge_files(tmp_path):
     assert "more than the 1,000,000 bytes an architecture may have" in result.stderr
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["m.yaml"], "m.yaml: is a directory, not an architecture file"),
+    (["m.onnx"], "m.onnx: is a directory, not an ONNX model file"),
+    (["m.keras"], "m.keras: is a directory, not a Keras model file"),
+    (["m.json"], "m.json: is a directory, not a Keras config file"),
+    (["roofline", "googlenet", "--device", "./m.yaml"], "./m.yaml: is a directory, not a device profile file"),
+    (["accuracy", "m.json"], "m.json: is a directory, not a measurements file"),
+])
+def test_a_folder_is_named_for_what_was_expected(tmp_path, monkeypatch, args, line):
+    # the ONNX reader's hint for a file over its limit, and measurements' "file", once
+    # ended up in this line: "not an ONNX model (export its weights ...) file", "not a
+    # measurements file file"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / args[-1]).mkdir()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == ExitCode.INVALID_ARCHITECTURE
+    assert result.stderr == f"inception-cost: {line}\n"
+
+
 def test_deep_nesting_is_refused_without_recursion(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("input: 8x8x3\nlayers: " + "[" * 5000 + "]" * 5000 + "\n")

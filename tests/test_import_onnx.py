@@ -145,6 +145,18 @@ def test_bad_files(tmp_path):
         ic.analyse(save(tmp_path, [wide], iw, name="wide"))
 
 
+def test_a_file_over_the_limit_says_how_to_read_it(tmp_path, monkeypatch):
+    from inception_cost.importers import onnx_reader
+
+    c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
+    good = save(tmp_path, [c1], i1)
+    monkeypatch.setattr(onnx_reader, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ArchitectureError) as err:
+        ic.analyse(good)
+    assert str(err.value).endswith("bytes, more than the 100 bytes an ONNX model may have (export its"
+                                   " weights as external data, which are not read, to read a larger one)")
+
+
 def test_tangled_graph_is_refused_by_name(tmp_path):
     a, ia = conv("/a/Conv", "x", "a", "a", 3, 3, k=1)
     nodes = [a, helper.make_node("Relu", ["a"], ["r"], name="/r/Relu"),

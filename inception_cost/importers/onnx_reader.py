@@ -83,8 +83,8 @@ def read(path: str, skip_unknown: bool = False) -> Graph:
 
 
 def _load(onnx: Any, path: str) -> Any:
-    raw = read_regular(path, MAX_FILE_BYTES, what="an ONNX model (export its weights as external data,"
-                       " which are not read, to read a larger one)", expected="an ONNX model")
+    raw = read_regular(path, MAX_FILE_BYTES, what="an ONNX model", expected="an ONNX model",
+                       hint=" (export its weights as external data, which are not read, to read a larger one)")
     try:
         return onnx.load_model_from_string(raw)  # external data stays unread: only dims are needed
     except Exception as exc:  # protobuf's DecodeError and its kin: a truncated or foreign file

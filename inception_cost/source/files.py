@@ -18,7 +18,8 @@ def open_regular(path: str, name: str | None = None, what: str = "an architectur
     name = name or path
     try:
         if os.path.isdir(path):
-            raise ArchitectureError(f"is a directory, not {what} file", file=name)
+            noun = what if what.endswith(" file") else f"{what} file"  # "a measurements file"
+            raise ArchitectureError(f"is a directory, not {noun}", file=name)
         # Non-blocking, and the opened file itself checked: a device or a pipe (or a link
         # to one, or one swapped in after a check by name) could never end.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
@@ -41,10 +42,11 @@ def open_regular(path: str, name: str | None = None, what: str = "an architectur
 
 
 def read_regular(path: str, limit: int, name: str | None = None, what: str = "an architecture",
-                 expected: str = "a YAML mapping with 'input' and 'layers'") -> bytes:
-    """The bytes of the regular file at `path`, at most `limit` of them."""
+                 expected: str = "a YAML mapping with 'input' and 'layers'", hint: str = "") -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them; `hint` ends the
+    message of a file over the limit."""
     name = name or path
-    too_big = f"more than the {limit:,} bytes {what} may have"
+    too_big = f"more than the {limit:,} bytes {what} may have{hint}"
     with open_regular(path, name, what, expected) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > limit:
