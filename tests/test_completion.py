@@ -104,6 +104,15 @@ def test_the_completion_command_prints_the_script(shell: str) -> None:
     assert "inception-cost" in result.output
 
 
+def test_without_a_shell_one_plain_line_names_the_shells() -> None:
+    # click words this "Choose from:\n\tbash,\n\tzsh,\n\tfish", which came out with its
+    # newlines and tabs escaped: "Choose from:\\n\\tbash,\\n\\tzsh,\\n\\tfish"
+    result = CliRunner().invoke(cli, ["completion"], prog_name="inception-cost")
+    assert result.exit_code == 4
+    assert result.stderr == ("inception-cost: Missing argument '{bash|zsh|fish}'. Choose from: bash, zsh, fish"
+                             " (see 'inception-cost completion --help')\n")
+
+
 def test_the_real_protocol_in_a_fresh_process_answers_quickly() -> None:
     """As the shell calls it: a new process; no YAML is read to complete a command name."""
     env = {**os.environ, "_INCEPTION_COST_COMPLETE": "bash_complete", "COMP_WORDS": "inception-cost sw",

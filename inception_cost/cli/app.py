@@ -146,7 +146,10 @@ class ArchitectureGroup(click.Group):
                 code = _show_help(exc)
             else:
                 hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-                tell(f"inception-cost: {exc.format_message()}{hint}")
+                message = exc.format_message()
+                if isinstance(exc, click.MissingParameter):  # click lists a choice's values a line each
+                    message = message.replace(":\n\t", ": ").replace(",\n\t", ", ")
+                tell(f"inception-cost: {message}{hint}")
                 code = ExitCode.USAGE
         except click.ClickException as exc:
             tell(f"inception-cost: {exc.format_message()}")
