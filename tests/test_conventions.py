@@ -94,6 +94,14 @@ def test_explain_lines_up_every_preset():
     assert bn["torchvision"] == 0
 
 
+@pytest.mark.parametrize("names", ["", " ", "fvcore,", "fvcore,,thop"])
+def test_explain_refuses_an_empty_convention_name(names):
+    # `--conventions ""` once showed every preset, as if the option had not been given
+    result = CliRunner().invoke(cli, ["explain", "googlenet", "--conventions", names])
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr.startswith("inception-cost: unknown convention ''; presets: torchvision, paper,")
+
+
 def test_unknown_convention_is_a_usage_error():
     result = CliRunner().invoke(cli, ["googlenet", "-c", "fvcor"])
     assert result.exit_code == 4 and "'fvcor' is not one of" in result.stderr

@@ -123,9 +123,10 @@ def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: 
     from inception_cost.core.analysis import analyse
     from inception_cost.reports.explain import explain_report
 
-    # a convention named twice is shown once: the report has one column per preset at most
+    # a convention named twice is shown once: the report has one column per preset at most;
+    # an empty list (`--conventions "$UNSET"`) is refused as an empty name, not read as the default
     chosen = [conventions.get(n) for n in dict.fromkeys(n.strip() for n in names.split(","))] \
-        if names else list(conventions.PRESETS.values())
+        if names is not None else list(conventions.PRESETS.values())
     network = api.load(name, skip_unknown=skip_unknown)
     say_skipped(network)
     emit(explain_report([analyse(network, train=train, convention=c) for c in chosen]), fmt, output, force)
