@@ -161,6 +161,19 @@ def test_svg_is_the_charts_alone_as_one_document(tmp_path: Path) -> None:
     assert nothing.exit_code == 4 and "nothing to draw" in nothing.output
 
 
+def test_export_of_a_network_with_nothing_to_draw_says_why(tmp_path: Path) -> None:
+    # no module, no conv or linear: once "-f svg draws the charts of `export`, ...", said to
+    # someone running export
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("input: 8x8x3\nlayers: [relu, {max_pool: {kernel: 2}}]\n")
+    result = CliRunner().invoke(cli, ["export", str(flat), "-f", "svg"])
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr == ("inception-cost: nothing to draw: the network has no module with branches and no"
+                             " conv or linear layer to place on the roofline (-f html or markdown show its"
+                             " tables)\n")
+    assert CliRunner().invoke(cli, ["export", str(flat), "-f", "html"]).exit_code == 0
+
+
 def test_markdown_draws_each_module_as_mermaid() -> None:
     text = run(["export", "googlenet"])  # markdown is export's default
     blocks = re.findall(r"```mermaid\n(.*?)```", text, re.S)

@@ -239,7 +239,11 @@ def to_svg(report: Report) -> str:
     from inception_cost.reports import svg
 
     figures = [f for s in report.sections for f in s.figures]
-    return svg.standalone(svg.drawings(report.charts, figures), report.title)
+    empty = None
+    if report.charts is not None and report.charts.accuracy is None:  # export's: say why, not what draws
+        empty = ("nothing to draw: the network has no module with branches and no conv or linear layer"
+                 " to place on the roofline (-f html or markdown show its tables)")
+    return svg.standalone(svg.drawings(report.charts, figures), report.title, empty)
 
 
 # ---- plain text table -----------------------------------------------------------------------

@@ -35,10 +35,10 @@ class Drawing(NamedTuple):
     height: int
 
 
-def standalone(drawings: list[Drawing], title: str) -> str:
-    """One SVG document, the drawings one under another."""
+def standalone(drawings: list[Drawing], title: str, empty: str | None = None) -> str:
+    """One SVG document, the drawings one under another; `empty` says why there are none."""
     if not drawings:
-        raise UsageError("nothing to draw: -f svg draws the charts of `export`, a module's"
+        raise UsageError(empty or "nothing to draw: -f svg draws the charts of `export`, a module's"
                          " branches (`NAME --module M`) and `accuracy`'s estimated against measured time")
     width = max(d.width for d in drawings)
     parts, y = [], 0
