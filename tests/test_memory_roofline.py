@@ -152,6 +152,13 @@ def test_memory_command_googlenet_3a():
     # the concat itself holds only 2 x 256 channels.
     x = 28 * 28
     assert doc["totals"]["peak_activation_bytes"] == (64 + 128 + 32 + 192 + 192) * x * 2 == 953_344
+    # the peak section's rows name their node by path, as every other memory row: the eager
+    # peak is the concat's (module input 192, the branches' 256 and the concat's own 256)
+    peaks = doc["sections"][-1]
+    assert peaks["title"].endswith("peak activation memory of inference (module inception (3a))")
+    assert [(r["peak"], r["path"], r["bytes"]) for r in peaks["rows"]] == [
+        ("least", "3a/pool/max_pool_1", 953_344), ("eager PyTorch", "3a/concat_1", (192 + 256 + 256) * x * 2)]
+    assert (doc["totals"]["peak_path"], doc["totals"]["eager_peak_path"]) == ("3a/pool/max_pool_1", "3a/concat_1")
 
 
 def test_roofline_command_and_time_ratio_in_compare():
