@@ -200,6 +200,29 @@ def test_memory_of_one_branch():
     assert "(branch 5x5)" in doc["sections"][0]["title"]
 
 
+BIG_AUX = """input: 32x32x8
+layers:
+  - conv: {filters: 8, kernel: 1}
+  - auxiliary:
+      name: aux
+      layers: [{conv: {filters: 512, kernel: 3, padding: same}}, global_avg_pool]
+  - conv: {filters: 8, kernel: 1}
+"""
+
+
+def test_the_inference_peak_passes_over_the_training_only_heads():
+    """--train adds the aux heads to the network, but they do not run in inference: the
+    inference peak stays the main path's (each conv's input and output, 2 x 8,192
+    elements; eager PyTorch also keeps the network's input), where it once took the aux
+    head's 512-channel map (532,992 elements)."""
+    inference, training = net(BIG_AUX), net(BIG_AUX, train=True)
+    for eager, elements in ((False, 2 * 8_192), (True, 3 * 8_192)):
+        assert peak_at(inference.root, eager)[0] == peak_at(training.root, eager)[0] == elements
+    # the head run alone is still its own forward pass, its input held as in the network
+    aux = training.root.children[1]
+    assert peak_at(aux) == (8_192 + 32 * 32 * 512 + 512, aux.children[1])
+
+
 def test_a_residual_alone_keeps_its_shortcut_alive():
     a = net("""input: 4x4x8
 layers:

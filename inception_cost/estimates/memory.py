@@ -81,8 +81,11 @@ def peak_at(root: CostNode, eager: bool = False) -> tuple[int, CostNode]:
     sigmoid, tanh or gelu, writes a second output while the first is alive, as a separable
     conv's depthwise output lives while its pointwise conv runs; ReLU-like activations run
     in place; an add adds as it goes (structures/add.py); a residual scaled by other than
-    1 scales into a new tensor. An identity or other view is its input in both."""
-    walk = _Walk(eager)
+    1 scales into a new tensor. An identity or other view is its input in both.
+
+    Auxiliary classifiers (present under --train) do not run in inference: they are passed
+    over, unless `root` is one, run alone."""
+    walk = _Walk(eager, root)
     size = _numel(root.in_shape)
     peak, _ = walk.node(root, size, 0) if eager else walk.node(root, 0, size)
     for node, alive in walk.seen:
@@ -99,8 +102,9 @@ class _Walk:
     """Runs the network in order, noting what is alive while each node runs; structures
     call it back for their parts (`structures.base.Run`)."""
 
-    def __init__(self, eager: bool = False) -> None:
+    def __init__(self, eager: bool = False, root: CostNode | None = None) -> None:
         self.eager = eager
+        self.root = root
         self.seen: list[tuple[CostNode, int]] = []
 
     def __call__(self, children: list[CostNode], held: int, current: int) -> tuple[int, int]:
@@ -113,6 +117,8 @@ class _Walk:
 
     def node(self, node: CostNode, held: int, current: int) -> tuple[int, int]:
         """(peak while running node, its output's size); its input is `current`."""
+        if node.role is Role.AUXILIARY and node is not self.root:  # a training-only head
+            return held + current, current
         if node.role is Role.LAYER:
             out = _numel(node.out_shape)
             alive = held + current + self._written(node, out, current)
