@@ -66,6 +66,26 @@ def test_module_names_of_the_architecture_already_typed(capsys: pytest.CaptureFi
     assert complete(capsys, monkeypatch, "inception-cost no-such-net -m ") == []  # no error while typing
 
 
+def test_a_name_with_a_control_character_is_never_offered(capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    # a newline in a module's name once split the one-candidate-a-line answer in two, the
+    # second line ("| fake | row |") a candidate of no type; a right-to-left override
+    # reached the terminal
+    (tmp_path / "odd.yaml").write_text('input: 8x8x3\nlayers:\n'
+                                       '  - module: {name: "m\\n| fake | row |", layers: [relu]}\n'
+                                       '  - module: {name: "rtl\\u202eevil", layers: [relu]}\n'
+                                       '  - module: {name: plain, layers: [relu]}\n')
+    monkeypatch.chdir(tmp_path)
+    for shell in ("bash", "zsh", "fish"):
+        monkeypatch.setenv("_INCEPTION_COST_COMPLETE", f"{shell}_complete")
+        monkeypatch.setenv("COMP_WORDS", "inception-cost odd.yaml -m ")
+        monkeypatch.setenv("COMP_CWORD", "" if shell == "fish" else "3")  # fish gives the word typed
+        with pytest.raises(SystemExit):
+            main([])
+        out = capsys.readouterr().out
+        assert "plain" in out and "fake" not in out and "\u202e" not in out, (shell, out)
+
+
 def test_conventions_devices_dtypes_formats_and_sweep_arguments(capsys: pytest.CaptureFixture[str],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     assert complete(capsys, monkeypatch, "inception-cost googlenet -c ") == list(PRESETS)

@@ -27,7 +27,11 @@ class Shell(str, enum.Enum):
 
 
 def _matching(names: list[str], incomplete: str, help_text: str | None = None) -> list[CompletionItem]:
-    return [CompletionItem(n, help=help_text) for n in names if n.lower().startswith(incomplete.lower())]
+    """The names that start with what is typed; never one with a control character (a
+    newline in a module's name would split the shell's one-candidate-a-line answer, a
+    right-to-left mark reorder the terminal's line), which no one can type anyway."""
+    return [CompletionItem(n, help=help_text) for n in names
+            if n.isprintable() and n.lower().startswith(incomplete.lower())]
 
 
 def _yaml_files(incomplete: str) -> list[CompletionItem]:
