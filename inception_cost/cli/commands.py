@@ -136,7 +136,7 @@ def explain(name: str, names: str | None, train: bool, skip_unknown: bool, fmt: 
 @report_options
 def devices(fmt: str, output: str | None, force: bool) -> None:
     """The built-in device profiles: peaks per math, bandwidth, SMs, the fixed cost of a
-    kernel. Any of them (or a profile file) is a --device of roofline, compare, factorize,
+    kernel. Any of them (or a profile file) is a --device of roofline, compare, factorize, export,
     sweep and accuracy, or a --base of calibrate.
 
     \b
