@@ -190,6 +190,18 @@ def test_builtin_names_win_unless_the_argument_is_a_path(tmp_path, monkeypatch):
     assert result.exit_code == ExitCode.USAGE and "write './mygpu'" in result.stderr
 
 
+def test_a_file_named_like_a_command_is_read_by_its_path(tmp_path, monkeypatch):
+    """README: `show` does not make `list` a file; `./list` does, with or without it."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    (tmp_path / "list").write_text("name: mine\ninput: 8x8x3\nlayers: [relu]\n")
+    assert "built-in architectures" in runner.invoke(cli, ["list"]).stdout
+    result = runner.invoke(cli, ["show", "list"])
+    assert result.exit_code == ExitCode.USAGE and "write './list'" in result.stderr
+    for args in (["./list"], ["show", "./list"]):
+        assert runner.invoke(cli, args).stdout.startswith("mine: cost by row"), args
+
+
 def test_an_auxiliary_head_has_no_naive_form():
     result = CliRunner().invoke(cli, ["compare", "naive", "reduced", "--module", "aux1", "--train"])
     assert result.exit_code == ExitCode.USAGE and "no naive form" not in result.stdout
