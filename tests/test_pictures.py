@@ -159,6 +159,13 @@ def test_svg_is_the_charts_alone_as_one_document(tmp_path: Path) -> None:
     assert len(one.findall(f"{SVG}svg")) == 1  # a module report: its branches
     nothing = CliRunner().invoke(cli, ["list", "-f", "svg"])
     assert nothing.exit_code == 4 and "nothing to draw" in nothing.output
+    # the message names every command that draws a module: compare and factorize with
+    # --module (and a lone factorize) draw too, which it once left out
+    whole = CliRunner().invoke(cli, ["factorize", "googlenet", "-f", "svg"])
+    assert whole.exit_code == 4 and "`--module M` of `NAME`, `compare` or `factorize`" in whole.stderr
+    for args in (["factorize", "googlenet", "-m", "3a"], ["compare", "googlenet", "googlenet-torchvision", "-m", "3a"],
+                 ["factorize"]):
+        assert ElementTree.fromstring(run([*args, "-f", "svg"])).tag == f"{SVG}svg", args
 
 
 def test_export_of_a_network_with_nothing_to_draw_says_why(tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ def standalone(drawings: list[Drawing], title: str, empty: str | None = None) ->
     """One SVG document, the drawings one under another; `empty` says why there are none."""
     if not drawings:
         raise UsageError(empty or "nothing to draw: -f svg draws the charts of `export`, a module's"
-                         " branches (`NAME --module M`) and `accuracy`'s estimated against measured time")
+                         " branches (`--module M` of `NAME`, `compare` or `factorize`; `factorize`"
+                         " without a NAME) and `accuracy`'s estimated against measured time")
     width = max(d.width for d in drawings)
     parts, y = [], 0
     for d in drawings:
