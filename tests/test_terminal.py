@@ -195,3 +195,22 @@ def test_colour_on_a_terminal_only_and_as_the_environment_says() -> None:
     forced = runner.invoke(cli, ["googlenet"], env={"FORCE_COLOR": "1", "NO_COLOR": None}).output
     assert "\x1b[1;31m" in forced
     assert "\x1b[" not in runner.invoke(cli, ["googlenet"], env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).output
+
+
+def test_plain_columns_line_up_under_wide_and_combining_characters(tmp_path: Path) -> None:
+    """The plain table (a pipe, a file) pads by the columns a character takes, not by its
+    code points: a CJK or emoji name (2 columns each) once pushed every column after it
+    right, and a combining accent (0 columns) pulled them left."""
+    from inception_cost.reports.render import display_width
+
+    assert [display_width(t) for t in ("3x3", "分支", "🎉", "e\u0301", "ünï", "µs")] == [3, 4, 2, 1, 3, 2]
+    names = ["plain", "分支分支", "e\u0301e\u0301 🎉"]
+    layers = "".join(f"  - relu: {{name: \"{n}\"}}\n" for n in names)
+    (tmp_path / "wide.yaml").write_text(f"input: 8x8x3\nlayers:\n{layers}", encoding="utf-8")
+    text = CliRunner().invoke(cli, [str(tmp_path / "wide.yaml")]).stdout.splitlines()
+    rows = [line for line in text if any(n in line for n in names)]
+    assert len(rows) == 3
+    # the type column ("relu") starts at the same screen column on every row
+    starts = {display_width(row[:row.index("relu", row.index(n) + len(n))])
+              for row, n in zip(rows, names)}
+    assert len(starts) == 1, rows

@@ -7,8 +7,10 @@ the same figures. `rich` is imported only by the table view.
 from __future__ import annotations
 
 import enum
+import functools
 import io
 import re
+import unicodedata
 from typing import Any
 
 from inception_cost.errors import printable
@@ -249,6 +251,26 @@ def to_svg(report: Report) -> str:
 # ---- plain text table -----------------------------------------------------------------------
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes in a monospaced terminal: a wide (CJK, emoji) character two, a
+    combining mark or format character none."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_width, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(c: str) -> int:
+    if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - display_width(text))
+    return fill + text if right else text + fill
+
+
 def plain_table(report: Report) -> str:
     """Aligned columns, numbers to the right: the table view for pipes and files."""
     out = [report.title]
@@ -261,13 +283,12 @@ def plain_table(report: Report) -> str:
                  for c in columns] for row in section.rows]
         total = [cell(*shown(section.total, c)) if section.total.get(c.key) is not None else ""
                  for c in columns] if section.total else None
-        widths = [max([len(c.title)] + [len(r[i]) for r in body + ([total] if total else [])])
+        widths = [max([display_width(c.title)] + [display_width(r[i]) for r in body + ([total] if total else [])])
                   for i, c in enumerate(columns)]
         numeric = [c.kind in NUMERIC for c in columns]
 
         def line(cells: list[str], widths: list[int] = widths, numeric: list[bool] = numeric) -> str:
-            return " " + "   ".join(v.rjust(w) if n else v.ljust(w)
-                                    for v, w, n in zip(cells, widths, numeric)).rstrip()
+            return " " + "   ".join(_pad(v, w, n) for v, w, n in zip(cells, widths, numeric)).rstrip()
 
         out += ["", section.title, ""]
         if section.has_table:
