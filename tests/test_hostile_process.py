@@ -64,6 +64,21 @@ def test_a_reader_that_goes_away_is_exit_5():
     assert "Broken pipe" in one_line(stderr)
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_reader_that_goes_away_midway_is_exit_5(unbuffered):
+    """`| head -c 10` of a report larger than the pipe: the first write is cut short when
+    the reader leaves. Under PYTHONUNBUFFERED=1 (as many container images set) Python's
+    text stream wrote once and dropped the rest: exit 0, nothing said."""
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    process = subprocess.Popen([*ENTRY, "export", "inception-resnet-v2", "-f", "html"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.read(10) == b"<!DOCTYPE "  # the page is 530,272 bytes, the pipe 65,536
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=20) == ExitCode.OUTPUT_NOT_WRITTEN
+    assert "Broken pipe" in one_line(stderr)
+
+
 def test_closed_stderr_keeps_the_exit_code():
     result = subprocess.run([*ENTRY, "no-such-network"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, preexec_fn=lambda: os.close(2), timeout=20)

@@ -8,6 +8,8 @@ after the temporary file is removed.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import stat
 import sys
@@ -144,12 +146,29 @@ def _write_stdout(text: str) -> None:
     except (UnicodeEncodeError, LookupError):
         text = text.translate(PLAIN).encode(encoding, "replace").decode(encoding)
     try:
-        stream.write(text)
-        stream.flush()
+        raw = getattr(stream, "buffer", None)
+        if isinstance(raw, io.RawIOBase):  # unbuffered (PYTHONUNBUFFERED, -u): each write once,
+            stream.flush()  # so a short one (a reader gone midway, a disk filling up) is retried
+            lines = text if os.linesep == "\n" else text.replace("\n", os.linesep)  # as the text stream would
+            _write_all(raw, lines.encode(encoding, getattr(stream, "errors", None) or "strict"))
+        else:
+            stream.write(text)
+            stream.flush()
     except (OSError, ValueError) as exc:  # ValueError: the stream was closed
         _discard_stdout(stream)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise OutputError(f"cannot write to standard output ({reason})") from None
+
+
+def _write_all(raw: io.RawIOBase, data: bytes) -> None:
+    """Every byte, or OSError: a raw write may take only part (Python's unbuffered text
+    stream writes once and drops the rest silently)."""
+    view = memoryview(data)
+    while view:
+        written = raw.write(view)
+        if not written:  # None: it would block; 0: nothing taken
+            raise OSError(errno.EAGAIN, "standard output takes nothing more")
+        view = view[written:]
 
 
 def _discard_stdout(stream: object) -> None:
