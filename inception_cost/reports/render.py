@@ -10,7 +10,6 @@ import enum
 import functools
 import io
 import re
-import unicodedata
 from typing import Any
 
 from inception_cost.errors import printable
@@ -261,6 +260,8 @@ def display_width(text: str) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _char_width(c: str) -> int:
+    import unicodedata  # only for text that is not ASCII: off the start-up path
+
     if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
