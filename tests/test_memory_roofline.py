@@ -479,3 +479,16 @@ def test_memory_csv_carries_both_inference_peaks():
                      "eager PyTorch": ((192 + 256 + 256) * x * 2, "when 3a/concat_1 writes its output")}
     doc = _json("memory", "googlenet", "--module", "3a", "--dtype", "fp16")
     assert doc["totals"]["eager_peak_activation_bytes"] == peaks["eager PyTorch"][0] == 1_103_872
+
+
+def test_memory_views_write_nothing():
+    """A view (GoogLeNet's dropout in inference) writes no activations, so the column's
+    total is what the layers that run write; the avg pool's 1x1x1024 output is the
+    linear layer's input, counted once."""
+    doc = _json("memory", "googlenet")
+    rows = {r["layer"]: r for r in doc["sections"][0]["rows"]}
+    dropout = rows["dropout / dropout 40%"]
+    assert (dropout["activations"], dropout["activation_bytes"], dropout["bytes_moved"]) == (0, 0, 0)
+    assert rows["avgpool / avg pool 7x7/1"]["activations"] == 1024
+    total = doc["sections"][0]["total"]
+    assert total["activations"] == sum(r["activations"] for r in rows.values()) == 4_646_656

@@ -27,7 +27,7 @@ __all__ = ["Dtype", "LayerMemory", "layer_memory", "peak_activations", "peak_at"
 @dataclass
 class LayerMemory:
     node: CostNode
-    activations: int  # output elements, whole batch
+    activations: int  # output elements written, whole batch (none by a view)
     activation_bytes: int
     weight_bytes: int
     bytes_moved: int  # input(s) read + weights read + output written, at least
@@ -45,7 +45,9 @@ def layer_memory(analysis: Analysis, dtype: Dtype, batch: int,
     result = []
     for leaf in (node or analysis.root).layers():
         inputs, out, weights = traffic(analysis, leaf)
-        moved = 0 if CANONICAL[leaf.kind].view else (inputs + out) * batch * size + weights * size
+        if CANONICAL[leaf.kind].view:  # its output is its input, seen anew: it writes nothing
+            inputs = out = 0
+        moved = (inputs + out) * batch * size + weights * size
         flops = 2 * sum(analysis.terms[t][leaf.row] for t in MAC_TERMS) * batch
         result.append(LayerMemory(leaf, out * batch, out * batch * size, weights * size, moved, flops))
     return result

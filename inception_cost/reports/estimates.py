@@ -103,7 +103,7 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
                Column("flops", "FLOPs", INT), Column("intensity", "FLOPs/byte", FLOAT)]
     notes = [f"{dtype.value}, batch {batch}. Bytes moved: input(s) read + weights read + output"
              " written once, the least a layer can move; FLOPs = 2 x conv/linear MACs.",
-             "Flatten, dropout and identity are views in inference and move nothing."]
+             "Flatten, dropout and identity are views in inference: they write and move nothing."]
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
