@@ -6,6 +6,8 @@ check that each cap is hit with its own message, within a few seconds, and that 
 just inside the caps are accepted.
 """
 
+import csv
+import io
 import json
 import time
 
@@ -135,6 +137,10 @@ def test_csv_cells_never_start_a_formula(tmp_path):
     assert not [c for c in cells if c[:1] in ("=", "+", "@")]
     assert "'=cmd|x" in out and "'@SUM(1)" in out and "'=HYPERLINK(1)" in out
     assert _csv_safe(-3) == -3 and _csv_safe("-2") == "'-2" and _csv_safe("\tx") == "'\tx"
+    # a lone sign is no formula: roofline's placeholder for a view's bound stays as JSON has it
+    assert _csv_safe("-") == "-"
+    rows = csv.DictReader(io.StringIO(CliRunner().invoke(cli, ["roofline", "googlenet", "-f", "csv"]).stdout))
+    assert next(r for r in rows if r["layer"] == "dropout")["bound"] == "-"
 
 
 def test_suggestions_over_long_names_are_fast():

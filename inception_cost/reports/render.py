@@ -195,8 +195,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _csv_safe(value: object) -> object:
     """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
-    (`=cmd()` -> `'=cmd()`); numbers stay numbers, negative ones too."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    (`=cmd()` -> `'=cmd()`); numbers stay numbers, negative ones too, and so does the
+    placeholder `-` (no bound, no figure): a lone sign is no formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and value != "-":
         return "'" + value
     return value
 
