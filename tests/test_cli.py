@@ -116,6 +116,19 @@ def test_output_is_never_overwritten_without_force(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left
 
 
+@pytest.mark.parametrize("suffix, fmt", [(".json", "json"), (".CSV", "csv"), (".md", "markdown"),
+                                         (".html", "html"), (".txt", "table"), (".out", "markdown")])
+def test_output_without_format_takes_the_suffixs(tmp_path, suffix, fmt):
+    """-o FILE without -f writes the format FILE's suffix names (export: markdown by
+    default); -f, where given, wins."""
+    target = tmp_path / f"costs{suffix}"
+    run("export", "googlenet", "-o", str(target))
+    assert target.read_text() == run("export", "googlenet", "-f", fmt).stdout
+    forced = tmp_path / "forced.json"
+    run("googlenet", "-f", "csv", "-o", str(forced))
+    assert forced.read_text().startswith("section,is_total,")
+
+
 def test_list_shows_the_builtins():
     doc = as_json("list")
     rows = {r["name"]: r for r in doc["sections"][0]["rows"]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,14 +56,40 @@ def report_options(func: F) -> F:
     return _report_options(func, "table")
 
 
+# -o FILE without -f: the format its suffix names (a page written as report.html is HTML)
+SUFFIX_FORMATS = {".md": Format.MARKDOWN, ".markdown": Format.MARKDOWN, ".csv": Format.CSV, ".json": Format.JSON,
+                  ".html": Format.HTML, ".htm": Format.HTML, ".svg": Format.SVG, ".txt": Format.TABLE}
+
+
+def format_for(output: str | None, fmt: str) -> str:
+    """The format of a report written to `output` when -f was not given: its suffix's, where
+    it names one, else `fmt` (the command's default)."""
+    if not output or output == "-":
+        return fmt
+    suffix = os.path.splitext(output)[1].lower()
+    return SUFFIX_FORMATS[suffix].value if suffix in SUFFIX_FORMATS else fmt
+
+
+def _format_from_output(func: F) -> F:
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        context = click.get_current_context()
+        if context.get_parameter_source("fmt") is click.core.ParameterSource.DEFAULT:
+            kwargs["fmt"] = format_for(kwargs.get("output"), kwargs["fmt"])
+        return func(*args, **kwargs)
+    return run  # type: ignore[return-value]
+
+
 def _report_options(func: F, default: str) -> F:
+    func = _format_from_output(func)
     func = click.option("--wide", is_flag=True, expose_value=False, callback=_remember_wide,
                         help="On a terminal, show every column even where the table is wider than"
                              " the terminal (by default the least important columns are left out,"
                              " and a note names them).")(func)
     func = click.option("--force", is_flag=True, help="Replace FILE if it exists.")(func)
     func = click.option("-o", "--output", "output", metavar="FILE",
-                        help="Write the report to FILE (atomically) instead of printing it.")(func)
+                        help="Write the report to FILE (atomically) instead of printing it; without -f,"
+                             " in the format its suffix names (.md, .csv, .json, .html, .svg, .txt).")(func)
     func = click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default=default,
                         show_default=True, help="Output format: html is one self-contained page (with"
                                                 " pictures where the report has them), svg the pictures"
