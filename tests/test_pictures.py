@@ -212,6 +212,17 @@ def test_names_from_a_file_cannot_inject_markup(tmp_path: Path) -> None:
     assert "# &lt;img src=x onerror=alert(1)>" in markdown
 
 
+def test_markdown_names_start_no_emphasis_or_link(tmp_path: Path) -> None:
+    """A name with `*` or `[...](...)` shows as written once rendered, and so does the
+    convention's kh*kw*Cin formula (CommonMark: `*kw*` between letters is emphasis)."""
+    path = tmp_path / "marks.yaml"
+    path.write_text('name: "*bold* [link](http://x)"\ninput: 8x8x3\nlayers:\n'
+                    '  - conv: {name: "a*b*c", filters: 4, kernel: 1}\n')
+    markdown = run(["export", str(path)])
+    assert "# \\*bold\\* \\[link\\](http://x)" in markdown and "| a\\*b\\*c |" in markdown
+    assert "conv kh\\*kw\\*Cin/groups" in markdown and "kh*kw" not in markdown
+
+
 def test_compare_naive_reduced_draws_the_papers_figure_2() -> None:
     """The seed's point: the naive module's 5x5 branch, and the same branch after its 1x1 reduction."""
     page = Page()

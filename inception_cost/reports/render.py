@@ -92,10 +92,15 @@ def visible_columns(section: Section) -> list[Column]:
 _MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
 
 
+# what would turn into emphasis or a link (kh*kw*Cin: "kw" in italics), and the escape itself
+_LITERAL = str.maketrans({c: "\\" + c for c in "\\*[]|"})
+
+
 def _md(text: object) -> str:
     """A name or note as Markdown text: a "<" from a file opens no HTML tag or link there (a
-    "<=" stays as written), a "|" no column, a control character nothing."""
-    return _MARKUP.sub("&lt;", printable(str(text).replace("\n", " "))).replace("|", "\\|")
+    "<=" stays as written), a "*" no emphasis, a "[" no link, a "|" no column, a control
+    character nothing. Backticks stay: the notes' own `commands` are code."""
+    return _MARKUP.sub("&lt;", printable(str(text).replace("\n", " "))).translate(_LITERAL)
 
 
 def markdown(report: Report) -> str:
@@ -103,7 +108,7 @@ def markdown(report: Report) -> str:
     if report.meta.get("source"):
         out += [f"Source: {_md(report.meta['source'])}", ""]
     if report.convention:  # accuracy and devices count nothing
-        out += ["**Counting convention.** " + " ".join(report.convention), ""]
+        out += ["**Counting convention.** " + " ".join(_md(c) for c in report.convention), ""]
     for section in report.sections:
         columns = visible_columns(section)
         out += [f"## {_md(section.title)}", ""]
