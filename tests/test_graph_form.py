@@ -90,6 +90,25 @@ layers:
     assert a.root.layers()[7].macs == 640
 
 
+
+def test_pool_padded_unequally_as_onnx_and_keras_write_it():
+    """A pool padded on one side only ([[top, bottom], [left, right]], the form `import`
+    writes for an ONNX MaxPool with pads [0, 0, 1, 1] or a Keras ZeroPadding2D) used to stop
+    with an internal error (TypeError) in the half-window check. PyTorch's
+    F.max_pool2d(F.pad(x, (0, 1, 0, 1)), 2, 2) on 8x8 gives 4x4, and F.avg_pool2d(F.pad(y,
+    (0, 0, 1, 0)), 3, 2) on that 2x1 (torch 2.13.0)."""
+    a = net("""
+input: 8x8x4
+layers:
+  - max_pool: {kernel: 2, stride: 2, padding: [[0, 1], [0, 1]]}
+  - avg_pool: {kernel: 3, stride: 2, padding: [[1, 0], 0]}
+""")
+    assert [layer.out_shape for layer in a.root.layers()] == [(4, 4, 4), (2, 1, 4)]
+    with pytest.raises(ArchitectureError) as info:
+        net("input: 8x8x4\nlayers:\n  - max_pool: {kernel: 3, stride: 2, padding: [[0, 2], [0, 1]]}\n")
+    assert str(info.value) == ("test.yaml:3: max_pool: 'padding' [[0, 2], [0, 1]] is more than half the window"
+                               " (3x3): at most 1 x 1")
+
 def test_graph_form_auxiliary_head_is_training_only():
     text = """
 input: 8x8x16

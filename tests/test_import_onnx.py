@@ -86,6 +86,19 @@ def test_silu_pads_and_matmul_bias(tmp_path):
     assert cost.macs == 9 * 3 * 4 * 16 + 64 * 5 and cost.params == 9 * 3 * 4 + 4 + 64 * 5 + 5
 
 
+
+def test_maxpool_padded_on_one_side(tmp_path):
+    """ONNX MaxPool pads [0, 0, 1, 1] (bottom and right, as TensorFlow exports write 'same'):
+    read as padding [[0, 1], [0, 1]]; it used to be refused with "cannot read its 'MaxPool'
+    attributes ('>' not supported between instances of 'tuple' and 'int')"."""
+    c1, i1 = conv("/c/Conv", "x", "c", "c", 3, 4, k=3, pads=[1, 1, 1, 1])
+    nodes = [c1, helper.make_node("MaxPool", ["c"], ["y"], name="/pool/MaxPool", kernel_shape=[2, 2],
+                                  strides=[2, 2], pads=[0, 0, 1, 1])]
+    path = save(tmp_path, nodes, i1, size=(3, 7, 7))
+    assert "padding: [[0, 1], [0, 1]]" in import_model(path).text
+    cost = ic.analyse(path)  # 7x7 padded to 8x8: 4x4, as onnxruntime and F.pad + max_pool2d give
+    assert cost.output_shape == (4, 4, 4) and cost.macs == 9 * 3 * 4 * 49
+
 def test_weights_as_graph_inputs_or_missing_data(tmp_path):
     c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
     as_inputs = [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in i1]

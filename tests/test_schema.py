@@ -78,6 +78,7 @@ blocks:
       - {relu, when: "$c - 1"}
 layers:
   - conv: {filters: 16, kernel: 1x3, padding: [0, 1], groups: 1}
+  - max_pool: {kernel: 2, padding: [[0, 1], [0, 1]]}
   - module: {name: a, use: pair, with: {c: 8}, repeat: 2}
   - residual: {scale: 0.5, layers: [{conv: {filters: 8, kernel: 3}}]}
   - concat: {x: [{conv: {filters: 8, kernel: 1}}], y: []}
@@ -99,6 +100,7 @@ BROKEN = [  # (what is wrong, the edit) : both the reader and the schema refuse 
     ("an unknown kind", "  - flatten", "  - flaten"),
     ("an unknown key in a module", "repeat: 2}", "repeats: 2}"),
     ("a residual scale of text", "scale: 0.5", "scale: half"),
+    ("a padding side of three values", "[[0, 1], [0, 1]]", "[[0, 1, 2], [0, 1]]"),
 ]
 
 

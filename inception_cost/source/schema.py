@@ -27,6 +27,8 @@ EXPRESSION = {"type": "string", "pattern": r"\$[A-Za-z_]", "description": "A blo
                                                                           " expression of them ($c // 2)."}
 SIZE = {"type": "integer", "minimum": 1, "maximum": MAX_SIZE}
 TEXT = {"type": ["string", "integer"], "minLength": 1}
+# one side of a padding; an axis is p on both sides or [before, after] ([[top, bottom], [left, right]])
+SIDE = {"type": "integer", "minimum": 0}
 
 
 def _value(arg: a.Arg) -> dict[str, Any]:
@@ -36,7 +38,8 @@ def _value(arg: a.Arg) -> dict[str, Any]:
         a.PAIR: [SIZE, {"type": "string", "pattern": r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"},
                  {"type": "array", "items": {"anyOf": [SIZE, EXPRESSION]}, "minItems": 2, "maxItems": 2}],
         a.PADDING: [{"enum": ["same", "valid", "SAME", "VALID"]}, {"type": "integer", "minimum": 0},
-                    {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION]},
+                    {"type": "array", "items": {"anyOf": [SIDE, EXPRESSION, {"type": "array", "items": {
+                        "anyOf": [SIDE, EXPRESSION]}, "minItems": 2, "maxItems": 2}]},
                      "minItems": 2, "maxItems": 2}],
         a.FLAG: [{"type": "boolean"}],
         a.CHOICE: [{"enum": list(arg.choices)}, *([{"type": "null"}] if arg.default is None else [])],

@@ -10,7 +10,7 @@ from typing import Any
 # Value types (closed): how a file may write the argument.
 COUNT = "count"  # a positive integer: 64
 PAIR = "pair"  # height x width: 3, "1x7" or [1, 7]
-PADDING = "padding"  # same, valid, an integer p or [ph, pw]
+PADDING = "padding"  # same, valid, an integer p, [ph, pw] or [[top, bottom], [left, right]]
 FLAG = "flag"  # true or false
 CHOICE = "choice"  # one of `choices`
 FRACTION = "fraction"  # a number in [0, 1) or a percentage: 0.4 or "40%"
@@ -47,7 +47,8 @@ FILTERS = Arg("filters", COUNT, "Output channels.", required=True)
 KERNEL = Arg("kernel", PAIR, "Kernel height x width: 3, 1x7 or [1, 7].", required=True)
 STRIDE = Arg("stride", PAIR, "Stride: 2, 1x2 or [1, 2].", 1)
 PADDING_ARG = Arg("padding", PADDING, "same (output ceil(in / stride), TensorFlow's rule), valid, an"
-                                      " integer p on every side or [ph, pw].", "same")
+                                      " integer p on every side, [ph, pw], or [[top, bottom], [left, right]]"
+                                      " where the sides differ.", "same")
 DILATION = Arg("dilation", PAIR, "Dilation: the kernel spans dilation x (k - 1) + 1 inputs.", 1)
 GROUPS_ARG = Arg("groups", GROUPS, "Groups of input channels (depthwise: one per input channel).", 1)
 BIAS = Arg("bias", FLAG, "Whether the layer has a bias per output channel.", True)

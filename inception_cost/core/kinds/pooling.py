@@ -23,9 +23,12 @@ class Pool(Kind):
         padding, dilation = r.padding(default="valid"), r.pair("dilation", 1)
         if not isinstance(padding, str):
             # a window made only of padding has nothing to pool: PyTorch refuses it too
+            # (an axis padded unequally, [[top, bottom], [left, right]], is checked side by side)
             spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
-            if any(p > span // 2 for p, span in zip(padding, spans)):
-                raise r.error("padding", f"'padding' {list(padding)} is more than half the window"
+            sides = [p if isinstance(p, tuple) else (p, p) for p in padding]
+            if any(max(side) > span // 2 for side, span in zip(sides, spans)):
+                written = [list(p) if isinstance(p, tuple) else p for p in padding]
+                raise r.error("padding", f"'padding' {written} is more than half the window"
                                          f" ({spans[0]}x{spans[1]}): at most {spans[0] // 2} x {spans[1] // 2}")
         return dict(kernel=kernel, stride=r.pair("stride", list(kernel)), padding=padding, dilation=dilation,
                     rounding=r.choice("rounding", ("floor", "ceil"), "floor"),
