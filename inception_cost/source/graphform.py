@@ -116,6 +116,9 @@ class Context:
     def items(self, value: Any, line: int, path: str, args: dict[str, Any] | None = None) -> list[Item]:
         self.count_part(line, path)
         if not isinstance(value, list):
+            if isinstance(value, dict) and "layers" in value:  # `gate: {layers: [...]}`, as a residual is written
+                raise self.error(line, path, "expected a list of layers, got a mapping with 'layers':"
+                                             " here the list is written itself ([...]), not {layers: [...]}")
             raise self.error(line, path, "expected a list of layers")
         result: list[Item] = []
         named: dict[str, int] = {}  # the names written on this list's items -> their lines
@@ -181,7 +184,7 @@ class Context:
         where = join(path, str(own_name or kind))
         if body is not None and not isinstance(body, dict):
             raise ArgReader(merged, line, where, self.file).error(
-                None, f"arguments of '{kind}' must be a mapping, got {body!r}")
+                None, f"arguments of '{kind}' must be a mapping, got {body!r}{_mapping_hint(spec, kind, body)}")
         if merged.get("groups") == "depthwise":  # one group per input channel
             merged["groups"] = expressions.InputExpression("depthwise", ("in", "in_channels"))
         given = str(own_name) if own_name is not None else None
@@ -392,3 +395,13 @@ def _arg(name: str, args: dict[str, Any], ctx: Context, line: int, path: str) ->
     if name not in args:
         raise ctx.error(line, path, f"unknown block argument '${name}'{did_you_mean(name, list(args))}")
     return args[name]
+
+
+def _mapping_hint(spec: Kind, kind: str, body: Any) -> str:
+    """How to write what a layer given a bare value (`activation: hard_swish`,
+    `dropout: 0.2`) most likely meant."""
+    names = [arg.name for arg in spec.arguments if arg.name != "name"]
+    if not names:
+        return f" ('{kind}' takes no arguments: write '- {kind}', or {kind}: {{name: ...}})"
+    shown = body if isinstance(body, (str, int, float)) and not isinstance(body, bool) else "..."
+    return f" (write {kind}: {{{names[0]}: {shown}}}; its arguments: {', '.join(names)})"
