@@ -59,8 +59,10 @@ class ModuleStructure(Structure):
                                "'with' gives a block's arguments: it needs 'use'")
         repeat = body.get("repeat", 1)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+            none = (" (a module repeated no times: leave the item out with 'when', e.g."
+                    " {module: {...}, when: \"$repeats - 1\"})" if repeat == 0 and not isinstance(repeat, bool) else "")
             raise reader.error(body.line_of("repeat"), path,
-                               f"'repeat' must be 1..{MAX_REPEAT}, got {repeat!r}")
+                               f"'repeat' must be 1..{MAX_REPEAT}, got {repeat!r}{none}")
         start = body.get("start")
         if start is not None and (isinstance(start, bool) or not isinstance(start, int) or start < 0):
             raise reader.error(body.line_of("start"), path, f"'start' must be a whole number >= 0, got {start!r}")
