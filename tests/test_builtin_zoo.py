@@ -36,6 +36,30 @@ def test_squeezenet1_0_equals_torchvision():
     assert fire2 is not None and fire2.out_shape == (54, 54, 128)  # 64 + 64 from a 16-wide squeeze
 
 
+
+def test_squeezenet1_1_equals_torchvision():
+    # torchvision 0.28.0 squeezenet1_1: 1,235,496 parameters, 349,151,936 conv MACs
+    a = builtin("squeezenet1-1")
+    assert (a.root.params, a.root.macs) == (1_235_496, 349_151_936)
+    stem = a.root.find("stem")  # 3x3/2 conv to 64, no padding: 111x111, then the ceil max pool: 55x55
+    assert stem is not None and stem.out_shape == (55, 55, 64) and stem.macs == 21_290_688
+    assert [c.path for c in a.root.children][3:7] == ["maxpool3", "fire4", "fire5", "maxpool5"]
+    assert a.root.find("fire9").out_shape == (13, 13, 512)
+
+
+def test_mobilenet_v3_small_equals_torchvision():
+    # torchvision 0.28.0 mobilenet_v3_small: 2,542,856 parameters, 56,510,400 conv + linear MACs
+    a = builtin("mobilenet-v3-small")
+    assert (a.root.params, a.root.macs) == (2_542_856, 56_510_400)
+    names = [c.path for c in a.root.children]
+    assert names[:3] == ["features_0", "features_1", "features_2"] and "features_12" in names
+    first = a.root.find("features_1")  # expanded width = input width: no expansion conv; SE 16 -> 8 -> 16
+    assert first is not None and [n.name for n in first.layers()][:2] == ["depthwise", "relu"]
+    se = a.root.find("features_4/se")  # 96 expanded, squeezed to _make_divisible(96 // 4, 8) = 24
+    assert se is not None and [n.out_shape[2] for n in se.layers()][:2] == [96, 24]
+    assert a.root.find("features_2/se") is None  # features.2 and .3 have no SE
+    assert a.root.find("features_7/se").layers()[1].out_shape[2] == 32  # 120 // 4 = 30, rounded to 32
+
 def test_densenet121_equals_torchvision():
     a = builtin("densenet121")
     assert (a.root.params, a.root.macs) == (7_978_856, 2_834_161_664)

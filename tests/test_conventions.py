@@ -122,6 +122,12 @@ ZOO_TOOLS = {
     # linear biases at every position; thop: 4 per nn.LayerNorm element; none counts the layer scale
     "convnext-tiny": {"fvcore": 4_470_437_376, "ptflops": 4_488_347_368, "ptflops-aten": 4_468_966_888,
                       "thop": 4_464_149_760, "flop-counter": 8_911_062_528},
+    # ReLU modules: ptflops twice (hook and F.relu); nn.Hardswish and nn.Hardsigmoid modules
+    # by thop and by no ptflops rule
+    "squeezenet1-1": {"fvcore": 349_320_936, "ptflops": 359_982_728, "ptflops-aten": 351_741_288,
+                      "thop": 349_321_936, "flop-counter": 698_303_872},
+    "mobilenet-v3-small": {"fvcore": 59_649_536, "ptflops": 60_910_032, "ptflops-aten": 56_515_312,
+                           "thop": 62_477_944, "flop-counter": 113_020_800},
 }
 
 
@@ -141,6 +147,18 @@ def test_explain_shows_the_sums_and_products_no_tool_counts():
     assert adds["count"] == 210_112 and products["count"] == 2_306_528
     assert {v for k, v in {**adds, **products}.items() if k not in ("term", "count")} == {0}
 
+
+
+def test_explain_counts_mobilenet_v3_small_activations_sums_and_products():
+    rows = json.loads(CliRunner().invoke(cli, ["explain", "mobilenet-v3-small", "-f", "json"]).stdout)
+    rows = {r["term"]: r["count"] for r in rows["sections"][0]["rows"]}
+    # forward hooks on torchvision 0.28.0 mobilenet_v3_small (torch 2.13.0): outputs of the
+    # nn.Hardswish (799,136), nn.ReLU (470,992) and nn.Hardsigmoid (2,296) modules, of the
+    # InvertedResidual blocks with use_res_connect and of the SqueezeExcitation modules
+    assert rows["activation outputs, activation layers (modules)"] == 799_136 + 470_992 + 2_296
+    assert rows["activation outputs, ReLU, ReLU6, ELU, LeakyReLU and GELU modules"] == 470_992
+    assert rows["elementwise additions of residuals and add merges (output elements)"] == 53_312
+    assert rows["elementwise products of gates (output elements)"] == 285_376
 
 def test_thop_counts_the_parameters_of_the_modules_it_has_a_rule_for():
     # thop.profile(convnext_tiny) returned 28,579,432 parameters (torchvision 0.28.0, torch 2.13.0,
