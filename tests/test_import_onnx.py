@@ -99,6 +99,24 @@ def test_maxpool_padded_on_one_side(tmp_path):
     cost = ic.analyse(path)  # 7x7 padded to 8x8: 4x4, as onnxruntime and F.pad + max_pool2d give
     assert cost.output_shape == (4, 4, 4) and cost.macs == 9 * 3 * 4 * 49
 
+
+def test_a_pytorch_file_without_batch_norm_says_zero_biases_may_be_gone(tmp_path):
+    """torch 2.13.0's dynamo exporter (torch.onnx.export(..., dynamo=True)) drops every bias
+    that is all zeros, not only a folded batch norm's: torchvision 0.28.0 squeezenet1_1, which
+    has no batch norm and starts its conv biases at 0, reads as 1,231,552 parameters, the
+    model's 1,235,496 less its 3,944 conv biases (1,235,496 with the biases set non-zero);
+    mobilenet_v3_small as 2,525,832, 2,542,856 less 2 x 6,056 batch-norm channels, 2,888
+    squeeze-and-excitation conv biases and 2,024 linear biases. The note used to name
+    batch norm alone."""
+    c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3, bias=False)
+    path = save(tmp_path, [c1], i1)
+    model = onnx.load(path)
+    model.producer_name = "pytorch"
+    onnx.save(model, path)
+    notes = ic.analyse(path).to_markdown()
+    assert "Batch norm: none in the graph. If the model had batch norm, the exporter folded it" in notes
+    assert "drops every bias that is all zeros, a folded shift or a conv's or linear layer's own" in notes
+
 def test_weights_as_graph_inputs_or_missing_data(tmp_path):
     c1, i1 = conv("/c/Conv", "x", "y", "c", 3, 8, k=3)
     as_inputs = [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in i1]

@@ -153,10 +153,12 @@ class Reader:
                          " the file counts fewer parameters than the model; MACs are unchanged.")
         elif not self.batch_norms and self.convs and self.producer == "pytorch":
             notes.append("Batch norm: none in the graph. If the model had batch norm, the exporter folded it"
-                         " into the convolutions (its scale into the weights, its shift into a bias, which it"
-                         " drops where the shift is zero, as in a freshly initialised model), so the file"
-                         " counts fewer parameters than the model (2 per batch-norm channel, less the biases"
-                         " kept); MACs are unchanged.")
+                         " into the convolutions (its scale into the weights, its shift into a bias), so the"
+                         " file counts fewer parameters than the model (2 per batch-norm channel, less the"
+                         " biases kept); MACs are unchanged. torch's dynamo exporter also drops every bias"
+                         " that is all zeros, a folded shift or a conv's or linear layer's own, batch norm or"
+                         " not (a freshly initialised model's: torchvision starts SqueezeNet's and"
+                         " MobileNetV3's at zero), so those are missing from the count too.")
         if self.run_time_pads:
             notes.append(f"Padding: {self.run_time_pads} Pad nodes compute their amounts at run time; each is"
                          " read as TensorFlow's 'same' padding of the conv or pool that reads it (what"
