@@ -364,6 +364,10 @@ def test_no_tf32_reaches_every_timed_command():
     ("inception-resnet-v2", None, 14_902_572),
     ("bn-inception", None, 7_024_640),  # modular, as GoogLeNet
     ("squeezenet1-0", "classifier", 1_026_112),  # dropout first: a view of the module's input
+    # torchvision 0.28.0's own squeezenet1_1 and mobilenet_v3_small (the same measurement, by
+    # eager_peak of benchmarks/inference_memory_cpu.py; batch 8: 43,536,896 and 20,873,216)
+    ("squeezenet1-1", None, 5_442_112),
+    ("mobilenet-v3-small", None, 2_609_152),
     ("xception", "block13", 4_632_352),  # a separable conv widening 728 -> 1024
     ("xception", "block2", 38_723_328),
 ])
