@@ -107,9 +107,8 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     what = scope_name(module) if module else "layers"
     section = Section(title=f"{title_of(analysis)}: memory by layer ({what})", columns=columns,
                       rows=rows, total=total, notes=notes)
-    peaks = peak_section(analysis, scope, what, (peak, _reached(scope, peak_elements, peak_node), peak_node.path),
-                         (eager, _reached(scope, eager_elements, eager_node), eager_node.path),
-                         sums["weight_bytes"])
+    peaks = peak_section(analysis, scope, what, (peak_elements, peak_node), (eager_elements, eager_node),
+                         batch * dtype.bytes, sums["weight_bytes"])
     extra: dict[str, Any] = {}
     sections = [section]
     if optimizer is not None:
@@ -125,13 +124,14 @@ def memory_report(analysis: Analysis, dtype: Dtype, batch: int, module: CostNode
     return finish(report, analysis.convention, batch)
 
 
-def peak_section(analysis: Analysis, scope: CostNode, what: str, least: tuple[int, str, str],
-                 eager: tuple[int, str, str], weight_bytes: int) -> Section:
-    """The two inference peaks, (bytes, where reached, the path of that node) each, as rows:
-    every format carries them (CSV has no notes), and JSON's rows their node's `path`, as
-    every other row of a memory report."""
-    rows: list[Row] = [{"peak": name, "path": path, "bytes": size, "mib": size / 2**20, "reached": reached}
-                       for name, (size, reached, path) in (("least", least), ("eager PyTorch", eager))]
+def peak_section(analysis: Analysis, scope: CostNode, what: str, least: tuple[int, CostNode],
+                 eager: tuple[int, CostNode], element_bytes: int, weight_bytes: int) -> Section:
+    """The two inference peaks of `scope`, (elements per image, where reached) each, as rows
+    of `element_bytes` per element (a batch's): every format carries them (CSV has no notes),
+    and JSON's rows their node's `path`, as every other row of a memory report."""
+    rows: list[Row] = [{"peak": name, "path": node.path, "bytes": elements * element_bytes,
+                        "mib": elements * element_bytes / 2**20, "reached": _reached(scope, elements, node)}
+                       for name, (elements, node) in (("least", least), ("eager PyTorch", eager))]
     columns = [Column("peak", "peak", priority=NAME), Column("bytes", "bytes", INT, KEY),
                Column("mib", "MiB", FLOAT, KEY), Column("reached", "reached")]
     notes = ["Least: what an executor needs that frees each tensor after its last reader, folds batch norm"
